@@ -1,0 +1,21 @@
+# flint_library(NAME SOURCES ... DEPS ...): one static library per module, named flint_<NAME>.
+function(flint_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(flint_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(flint_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(flint_${name} PRIVATE -Wall -Wextra -Werror)
+  target_link_libraries(flint_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# flint_test(NAME SOURCES ... DEPS ...): a GoogleTest executable registered with CTest.
+function(flint_test name)
+  if(NOT FLINT_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  add_test(NAME ${name} COMMAND ${name})
+endfunction()
