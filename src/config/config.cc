@@ -1,0 +1,196 @@
+#include "config/config.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace flint::config {
+namespace {
+
+using core::Err;
+using core::ErrorType;
+
+void AddOptions(CLI::App& app, Config& c) {
+  app.add_option("--config", "TOML file whose keys are these flags' names (without --)");
+  app.add_option("--data", c.data_dir, "data directory: CA keys and certificates, SQLite store")
+      ->capture_default_str();
+  app.add_option("--listen", c.listen, "HTTPS listen address HOST:PORT for ACME")
+      ->capture_default_str();
+  app.add_option("--base-url", c.base_url,
+                 "external URL prefix written into responses (default: https://<listen>)");
+  app.add_option("--tls-name", c.tls_names,
+                 "extra DNS name or IP for the HTTPS certificate (repeatable)");
+  app.add_option("--http-listen", c.http_listen,
+                 "plain-HTTP listen address for CRL, OCSP, issuer certificate (default: off)");
+  app.add_option("--tos-url", c.terms_of_service,
+                 "terms of service URL; when set, newAccount requires termsOfServiceAgreed");
+  app.add_option("--website", c.website, "website URL for the directory's meta");
+  app.add_option("--caa-identity", c.caa_identities,
+                 "CAA issuer domain names that mean this CA (repeatable)")
+      ->capture_default_str();
+  app.add_flag("--external-account-required", c.external_account_required,
+               "require external account binding on newAccount");
+  app.add_option("--http01-port", c.http01_port, "port http-01 validation connects to")
+      ->capture_default_str();
+  app.add_option("--tlsalpn01-port", c.tlsalpn01_port,
+                 "port tls-alpn-01 validation connects to")
+      ->capture_default_str();
+  app.add_option("--dns-resolver", c.dns_resolver,
+                 "DNS resolver HOST:PORT for validation and CAA (default: system resolvers)");
+  app.add_flag("--allow-private-targets", c.allow_private_targets,
+               "let validation reach private, loopback and reserved addresses (tests only)");
+  app.add_flag("--skip-validation", c.skip_validation,
+               "DANGEROUS, development only: challenges succeed without any check");
+  app.add_option("--validation-workers", c.validation_workers, "concurrent validations")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--max-identifiers", c.max_identifiers, "identifiers allowed per order")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--max-contacts", c.max_contacts, "contacts allowed per account")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  app.add_option("--order-lifetime-hours", c.order_lifetime_hours, "order lifetime")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 24 * 365));
+  app.add_option("--authz-lifetime-hours", c.authz_lifetime_hours,
+                 "authorization lifetime")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 24 * 365));
+  app.add_option("--cert-validity-days", c.cert_validity_days, "certificate validity")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3650));
+  app.add_option("--nonce-lifetime-seconds", c.nonce_lifetime_seconds, "nonce lifetime")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 86400));
+  app.add_option("--io-threads", c.io_threads, "HTTP I/O threads (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
+  app.add_option("--worker-threads", c.worker_threads,
+                 "request worker threads (0: four per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+}
+
+// Renders one TOML value as the command-line words for `--key`.
+core::Result<void> AppendTomlValue(const std::string& key, const toml::node& node,
+                                   std::vector<std::string>& out) {
+  auto scalar = [&](const toml::node& n) -> std::optional<std::string> {
+    if (auto s = n.value<std::string>()) return *s;
+    if (n.is_integer()) return std::to_string(*n.value<int64_t>());
+    return std::nullopt;
+  };
+  if (auto b = node.value_exact<bool>()) {
+    out.push_back("--" + key + "=" + (*b ? "true" : "false"));
+    return core::Ok();
+  }
+  if (const toml::array* arr = node.as_array()) {
+    for (const toml::node& el : *arr) {
+      auto s = scalar(el);
+      if (!s) return Err(ErrorType::kMalformed, "config key '" + key + "': bad array element");
+      out.push_back("--" + key + "=" + *s);
+    }
+    return core::Ok();
+  }
+  auto s = scalar(node);
+  if (!s) return Err(ErrorType::kMalformed, "config key '" + key + "': unsupported value type");
+  out.push_back("--" + key + "=" + *s);
+  return core::Ok();
+}
+
+core::Result<std::vector<std::string>> TomlToArgs(const std::string& path, CLI::App& app,
+                                                  const std::set<std::string>& given) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << "config file " << path << ": " << e.description() << " at line "
+       << e.source().begin.line << ", column " << e.source().begin.column;
+    return Err(ErrorType::kMalformed, os.str());
+  }
+  std::vector<std::string> out;
+  for (auto&& [k, node] : table) {
+    std::string key(k.str());
+    CLI::Option* opt = nullptr;
+    try {
+      opt = app.get_option("--" + key);
+    } catch (const CLI::Error&) {
+    }
+    if (opt == nullptr || key == "config") {
+      return Err(ErrorType::kMalformed, "config file " + path + ": unknown key '" + key + "'");
+    }
+    if (given.count(key)) continue;  // the command line wins
+    FLINT_TRY(AppendTomlValue(key, node, out));
+  }
+  return out;
+}
+
+}  // namespace
+
+core::Result<std::optional<Config>> ParseServeArgs(const std::vector<std::string>& args) {
+  // Pass 1: the command line alone, to learn --config and which flags were given.
+  Config first;
+  CLI::App app1{"flint serve: run the ACME CA", "flint serve"};
+  AddOptions(app1, first);
+  std::vector<std::string> rev(args.rbegin(), args.rend());
+  try {
+    app1.parse(rev);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app1.help();
+    return std::optional<Config>();
+  } catch (const CLI::ParseError& e) {
+    return Err(ErrorType::kMalformed, e.what());
+  }
+  std::string config_path = app1.get_option("--config")->as<std::string>();
+  if (config_path.empty()) return std::optional<Config>(first);
+
+  std::set<std::string> given;
+  for (const CLI::Option* o : app1.get_options()) {
+    if (o->count() > 0 && !o->get_lnames().empty()) given.insert(o->get_lnames().front());
+  }
+  // Pass 2: the file's keys as flags, then the command line.
+  Config c;
+  CLI::App app2{"flint serve", "flint serve"};
+  AddOptions(app2, c);
+  FLINT_ASSIGN_OR_RETURN(std::vector<std::string> all, TomlToArgs(config_path, app2, given));
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<std::string> rev2(all.rbegin(), all.rend());
+  try {
+    app2.parse(rev2);
+  } catch (const CLI::ParseError& e) {
+    return Err(ErrorType::kMalformed, std::string("config file ") + config_path + ": " + e.what());
+  }
+  return std::optional<Config>(c);
+}
+
+core::Result<HostPort> SplitHostPort(const std::string& s) {
+  HostPort hp;
+  std::string port;
+  if (!s.empty() && s[0] == '[') {
+    auto close = s.find(']');
+    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':')
+      return Err(ErrorType::kMalformed, "expected [IPv6]:PORT, got '" + s + "'");
+    hp.host = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string::npos || s.find(':') != colon)
+      return Err(ErrorType::kMalformed, "expected HOST:PORT, got '" + s + "'");
+    hp.host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    return Err(ErrorType::kMalformed, "bad port in '" + s + "'");
+  int p = std::stoi(port);
+  if (p > 65535) return Err(ErrorType::kMalformed, "bad port in '" + s + "'");
+  hp.port = static_cast<uint16_t>(p);
+  return hp;
+}
+
+}  // namespace flint::config

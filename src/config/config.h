@@ -1,0 +1,61 @@
+#pragma once
+// flint's run-time configuration: every `flint serve` flag, each also a key of the same name in
+// the optional TOML file given with --config (flags on the command line win over the file).
+// docs/CONFIGURATION.md documents each key with its default.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace flint::config {
+
+struct Config {
+  // Storage and CA material.
+  std::string data_dir = "./flint-data";
+  // HTTPS listener for ACME.
+  std::string listen = "127.0.0.1:14000";
+  std::string base_url;  // empty: https://<listen> (with localhost for loopback addresses)
+  std::vector<std::string> tls_names;
+  // Plain-HTTP listener for CRLs, OCSP and the issuer certificate (empty: off).
+  std::string http_listen;
+  // Directory meta (RFC 8555 §7.1.1).
+  std::string terms_of_service;
+  std::string website;
+  std::vector<std::string> caa_identities = {"flint.invalid"};
+  bool external_account_required = false;
+  // Validation (RFC 8555 §8).
+  uint16_t http01_port = 80;
+  uint16_t tlsalpn01_port = 443;
+  std::string dns_resolver;  // HOST:PORT; empty: the system's resolvers
+  bool allow_private_targets = false;
+  bool skip_validation = false;
+  int validation_workers = 16;
+  // Policy and lifetimes.
+  int max_identifiers = 100;
+  int max_contacts = 10;
+  int order_lifetime_hours = 168;
+  int authz_lifetime_hours = 720;
+  int cert_validity_days = 90;
+  int nonce_lifetime_seconds = 3600;
+  // Process.
+  int io_threads = 0;      // 0: one per core
+  int worker_threads = 0;  // 0: 4 per core
+  std::string log_level = "info";
+};
+
+// Parses `flint serve` arguments (args excludes the program name and the "serve" word).
+// Returns std::nullopt after printing help to stdout (for --help); an Error (kMalformed, with a
+// human-readable detail) for bad flags, an unreadable or invalid TOML file, or unknown keys.
+core::Result<std::optional<Config>> ParseServeArgs(const std::vector<std::string>& args);
+
+// Splits "HOST:PORT" / "[v6]:PORT". kMalformed if it is not that shape.
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+core::Result<HostPort> SplitHostPort(const std::string& s);
+
+}  // namespace flint::config

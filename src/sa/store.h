@@ -1,0 +1,114 @@
+#pragma once
+// The storage authority's contract. Methods name intents, not tables; each state transition is
+// atomic (a compare-and-set in the backend's own SQL). Every method that reports success for a
+// write has made that write durable (it survives kill -9 of the process) before it returns.
+//
+// All methods are thread-safe and blocking: callers (the RA) run them on worker threads, never on
+// the HTTP I/O threads.
+//
+// Errors: kNotFound for an unknown id, kConflict when a compare-and-set loses or a uniqueness rule
+// is violated, kInternal for backend failures (details logged, never sent to clients).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/types.h"
+
+namespace flint::sa {
+
+using core::Result;
+
+// Read-only view, usable by the web front end for GETs that change nothing.
+class StoreReader {
+ public:
+  virtual ~StoreReader() = default;
+
+  virtual Result<core::Account> GetAccount(core::AccountId id) = 0;
+  // Looks an account up by its key's RFC 7638 thumbprint (base64url). kNotFound if none.
+  virtual Result<core::Account> GetAccountByThumbprint(const std::string& thumbprint) = 0;
+
+  // The order's status is derived on read where it depends on others (RFC 8555 §7.1.6): a
+  // stored `pending` order is reported `ready` when all its authorizations are valid, `invalid`
+  // when one is invalid/deactivated/expired/revoked; an unfinished order past `expires` is
+  // reported `invalid`. Authorizations past `expires` are reported `expired` likewise.
+  virtual Result<core::Order> GetOrder(core::OrderId id) = 0;
+  // Orders of `account`, newest first, ids strictly below `before` (0 = from the newest),
+  // at most `limit` (RFC 8555 §7.1.2.1 pagination).
+  virtual Result<std::vector<core::OrderId>> ListOrderIds(core::AccountId account,
+                                                          int64_t before, int limit) = 0;
+  virtual Result<core::Authorization> GetAuthorization(core::AuthzId id) = 0;
+  virtual Result<core::Challenge> GetChallenge(core::ChallengeId id) = 0;
+  virtual Result<core::Certificate> GetCertificate(core::CertificateId id) = 0;
+  virtual Result<core::Certificate> GetCertificateBySerial(const std::string& serial_hex) = 0;
+};
+
+class Store : public StoreReader {
+ public:
+  // --- Accounts (RFC 8555 §7.3) ---
+
+  // Inserts a new valid account; fills in id and created_at. kConflict (with no write) if an
+  // account with the same thumbprint exists.
+  virtual Result<core::Account> CreateAccount(core::Account account) = 0;
+  // Replaces the contact list of a valid account. kConflict if the account is not valid.
+  virtual Result<core::Account> UpdateAccountContacts(core::AccountId id,
+                                                      std::vector<std::string> contacts) = 0;
+  // valid -> deactivated. kConflict if the account is not valid.
+  virtual Result<core::Account> DeactivateAccount(core::AccountId id) = 0;
+  // Atomically moves a valid account to a new key, if `old_thumbprint` still matches. kConflict
+  // if another account already has the new key (nothing changes).
+  virtual Result<core::Account> ChangeAccountKey(core::AccountId id,
+                                                 const std::string& old_thumbprint,
+                                                 const std::string& new_jwk_json,
+                                                 const std::string& new_thumbprint) = 0;
+
+  // --- Orders, authorizations, challenges (RFC 8555 §7.4-7.5) ---
+
+  // Inserts the order and its new authorizations (with their challenges) in one transaction.
+  // `new_authzs` get ids; their ids are appended to order.authz_ids after `order.authz_ids`
+  // (which may already hold reused authorizations). Returns the stored order.
+  virtual Result<core::Order> CreateOrder(core::Order order,
+                                          std::vector<core::Authorization> new_authzs) = 0;
+  // A valid, unexpired authorization of `account` for exactly this identifier/wildcard, to reuse.
+  virtual Result<std::optional<core::Authorization>> FindReusableAuthorization(
+      core::AccountId account, const core::Identifier& identifier, bool wildcard,
+      core::TimePoint now) = 0;
+  // Challenge pending -> processing, if its authorization is pending. kConflict otherwise.
+  virtual Result<core::Challenge> SetChallengeProcessing(core::ChallengeId id) = 0;
+  // Records a validation outcome: challenge processing -> valid/invalid, and its authorization
+  // pending -> valid/invalid accordingly, in one transaction.
+  virtual Result<void> FinishValidation(core::ChallengeId id, bool valid,
+                                        std::optional<core::Error> error,
+                                        core::TimePoint validated_at) = 0;
+  // Challenges left in `processing` (e.g. by a restart), to resume.
+  virtual Result<std::vector<core::Challenge>> ListProcessingChallenges() = 0;
+  // authz pending|valid -> deactivated (RFC 8555 §7.5.2). kConflict otherwise.
+  virtual Result<core::Authorization> DeactivateAuthorization(core::AuthzId id) = 0;
+  // Order ready -> processing (ready as derived above, checked inside the same statement or
+  // transaction). kConflict if it was not ready, e.g. a concurrent finalize won.
+  virtual Result<void> SetOrderProcessing(core::OrderId id) = 0;
+  // Order processing -> invalid with `error`.
+  virtual Result<void> SetOrderInvalid(core::OrderId id, const core::Error& error) = 0;
+  // Stores the certificate (unique serial) and sets the order processing -> valid, atomically.
+  virtual Result<core::Certificate> FinalizeOrder(core::OrderId id, core::Certificate cert) = 0;
+
+  // --- Certificates (RFC 8555 §7.6) ---
+  virtual Result<void> RevokeCertificate(core::CertificateId id, int reason,
+                                         core::TimePoint at) = 0;
+};
+
+// Nonces (RFC 8555 §6.5): issued here, redeemable exactly once by any flint instance that shares
+// the backing database, until they expire.
+class NonceService {
+ public:
+  virtual ~NonceService() = default;
+  // A fresh nonce (base64url, no padding). Cheap; no blocking I/O.
+  virtual std::string Issue() = 0;
+  // Blocking. Returns kBadNonce if `nonce` was never issued, is malformed, expired or was
+  // already redeemed.
+  virtual Result<void> Redeem(std::string_view nonce) = 0;
+};
+
+}  // namespace flint::sa
