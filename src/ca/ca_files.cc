@@ -1,0 +1,513 @@
+#include "ca/ca_files.h"
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include "ca/atomic_file.h"
+#include "ca/openssl_util.h"
+#include "ca/signer.h"
+#include "ca/x509_ext.h"
+#include "core/json.h"
+
+namespace flint::ca {
+namespace {
+
+using std::chrono::days;
+using std::chrono::hours;
+
+constexpr auto kBackdate = hours(1);        // tolerate clients whose clocks run a little slow
+constexpr auto kRootLifetime = days(3652);  // 10 years
+constexpr auto kIntermediateLifetime = days(1826);  // 5 years
+constexpr auto kTlsLifetime = days(365);
+constexpr auto kTlsRenewBefore = days(30);
+constexpr int64_t kMarkerFormat = 1;
+constexpr mode_t kKeyMode = 0600;
+constexpr mode_t kCertMode = 0644;
+
+const char* const kCaFiles[] = {kRootCertFile,        kRootKeyFile, kIntermediateCertFile,
+                                kIntermediateKeyFile, kTlsCertFile, kTlsKeyFile};
+
+// The one message shape for a directory flint will not touch.
+core::Error Refuse(const std::string& dir, const std::string& what, const std::string& problem) {
+  ERR_clear_error();
+  return core::Err(core::ErrorType::kInternal,
+                   "CA directory " + dir + ": " + what + " " + problem +
+                       "; refusing to create a new CA over it. Restore the CA files from a "
+                       "backup, or move the directory away to start a new CA (certificates "
+                       "issued so far would then chain to a different root).");
+}
+
+bool PathExists(const std::string& path) {
+  struct stat st {};
+  // Anything but a clear "does not exist" counts as present: never create over the unknown.
+  return ::lstat(path.c_str(), &st) == 0 || errno != ENOENT;
+}
+
+void AsciiLower(std::string& s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  }
+}
+
+// localhost, 127.0.0.1, ::1, then the extra names, canonical and without duplicates.
+core::Result<std::vector<core::Identifier>> TlsIdentifiers(const std::vector<std::string>& extra) {
+  std::vector<core::Identifier> ids = {{core::IdentifierType::kDns, "localhost"},
+                                       {core::IdentifierType::kIp, "127.0.0.1"},
+                                       {core::IdentifierType::kIp, "::1"}};
+  for (const std::string& name : extra) {
+    core::Identifier id;
+    std::string ip = IpTextToBytes(name);
+    if (!ip.empty()) {
+      id = {core::IdentifierType::kIp, IpBytesToText(ip)};
+    } else {
+      id = {core::IdentifierType::kDns, name};
+      AsciiLower(id.value);
+      if (!IsIssuableDnsName(id.value)) {
+        return core::Err(core::ErrorType::kMalformed,
+                         "TLS name \"" + name + "\" is neither an IP address nor a DNS name");
+      }
+    }
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
+// Names in the listener certificate's SAN, in the form TlsIdentifiers produces.
+std::vector<core::Identifier> SanIdentifiers(X509* cert) {
+  std::vector<core::Identifier> out;
+  UniqueGeneralNames names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    int type = 0;
+    const auto* value = static_cast<const ASN1_STRING*>(
+        GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(names.get(), i), &type));
+    std::string bytes(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
+                      static_cast<size_t>(ASN1_STRING_length(value)));
+    if (type == GEN_DNS) {
+      AsciiLower(bytes);
+      out.push_back({core::IdentifierType::kDns, bytes});
+    } else if (type == GEN_IPADD) {
+      out.push_back({core::IdentifierType::kIp, IpBytesToText(bytes)});
+    }
+  }
+  ERR_clear_error();
+  return out;
+}
+
+core::Result<void> SetRandomSerial(X509* cert, core::Random& random) {
+  std::string bytes = random.Bytes(16);
+  if (bytes.size() != 16) return core::Err(core::ErrorType::kInternal, "short random read");
+  bytes[0] = static_cast<char>(bytes[0] & 0x7f);  // positive (RFC 5280 §4.1.2.2)
+  bytes[15] = static_cast<char>(bytes[15] | 1);   // non-zero
+  UniqueBignum bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), 16, nullptr));
+  if (!bn || BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)) == nullptr) {
+    return OpenSslError("CA certificate serial");
+  }
+  return core::Ok();
+}
+
+// DER round trip, so the in-memory certificate is exactly what is written and OpenSSL's cached
+// extension data is computed from the final encoding.
+core::Result<UniqueX509> Reparse(X509* cert) {
+  FLINT_ASSIGN_OR_RETURN(std::string der, CertToDer(cert));
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  UniqueX509 out(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!out) return OpenSslError("re-reading certificate");
+  return out;
+}
+
+struct CaCertSpec {
+  std::string common_name;
+  EVP_PKEY* key = nullptr;  // the subject's key
+  X509* issuer = nullptr;   // nullptr: self-signed
+  const Signer* signer = nullptr;
+  core::TimePoint not_before;
+  core::TimePoint not_after;
+  int path_len = -1;  // -1: no pathLenConstraint
+  int key_usage = 0;
+  std::vector<int> eku;  // empty: no extendedKeyUsage
+};
+
+core::Result<void> SetCaSubject(X509* cert, const CaCertSpec& spec) {
+  UniqueX509Name name(X509_NAME_new());
+  auto add = [&](int nid, const std::string& value) {
+    return X509_NAME_add_entry_by_NID(name.get(), nid, MBSTRING_UTF8,
+                                      reinterpret_cast<const unsigned char*>(value.data()),
+                                      static_cast<int>(value.size()), -1, 0) == 1;
+  };
+  if (!name || !add(NID_organizationName, "flint") || !add(NID_commonName, spec.common_name) ||
+      X509_set_subject_name(cert, name.get()) != 1 ||
+      X509_set_issuer_name(
+          cert, spec.issuer != nullptr ? X509_get_subject_name(spec.issuer) : name.get()) != 1) {
+    return OpenSslError("CA certificate names");
+  }
+  return core::Ok();
+}
+
+core::Result<UniqueX509> BuildCaCert(const CaCertSpec& spec, core::Random& random) {
+  UniqueX509 cert(X509_new());
+  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) return OpenSslError("X509_new");
+  FLINT_TRY(SetRandomSerial(cert.get(), random));
+  FLINT_TRY(SetCaSubject(cert.get(), spec));
+  FLINT_ASSIGN_OR_RETURN(UniqueAsn1Time not_before, ToAsn1Time(spec.not_before));
+  FLINT_ASSIGN_OR_RETURN(UniqueAsn1Time not_after, ToAsn1Time(spec.not_after));
+  if (X509_set1_notBefore(cert.get(), not_before.get()) != 1 ||
+      X509_set1_notAfter(cert.get(), not_after.get()) != 1 ||
+      X509_set_pubkey(cert.get(), spec.key) != 1) {
+    return OpenSslError("CA certificate fields");
+  }
+  FLINT_TRY(AddBasicConstraints(cert.get(), /*is_ca=*/true, spec.path_len));
+  FLINT_TRY(AddKeyUsage(cert.get(), spec.key_usage));
+  if (!spec.eku.empty()) FLINT_TRY(AddExtendedKeyUsage(cert.get(), spec.eku));
+  FLINT_TRY(AddSubjectKeyId(cert.get()));
+  if (spec.issuer != nullptr) FLINT_TRY(AddAuthorityKeyId(cert.get(), spec.issuer));
+  FLINT_TRY(spec.signer->SignCertificate(cert.get()));
+  return Reparse(cert.get());
+}
+
+// Issues the listener certificate for `key` from the intermediate in `m`.
+core::Result<IssuedCertificate> IssueTlsCert(const CaMaterial& m, EVP_PKEY* key,
+                                             const std::vector<core::Identifier>& ids,
+                                             core::TimePoint now, core::Random& random) {
+  FLINT_ASSIGN_OR_RETURN(core::TimePoint issuer_end,
+                         FromAsn1Time(X509_get0_notAfter(m.intermediate_cert.get())));
+  IssueRequest request;
+  request.identifiers = ids;
+  request.public_key = key;
+  request.not_before = now - kBackdate;
+  request.not_after = std::min<core::TimePoint>(now + kTlsLifetime, issuer_end);
+  return NewIntermediateIssuer(m, random)->Issue(request);
+}
+
+core::Result<void> AdoptTlsCert(CaMaterial& m, const IssuedCertificate& issued) {
+  const auto* p = reinterpret_cast<const unsigned char*>(issued.der.data());
+  UniqueX509 leaf(d2i_X509(nullptr, &p, static_cast<long>(issued.der.size())));
+  if (!leaf) return OpenSslError("re-reading listener certificate");
+  m.tls_cert = ShareX509(std::move(leaf));
+  m.tls_chain_pem = issued.chain_pem;
+  return core::Ok();
+}
+
+struct PendingFile {
+  const char* name;
+  std::string content;
+  mode_t mode;
+};
+
+// Writes the files in order; on failure removes those this call already wrote, so a failed
+// creation (disk full, permissions) does not leave a half-written CA behind.
+core::Result<void> WriteNewCaFiles(const std::string& dir, std::vector<PendingFile>& files,
+                                   core::Random& random) {
+  core::Result<void> result = core::Ok();
+  size_t written = 0;
+  for (; written < files.size(); ++written) {
+    const PendingFile& f = files[written];
+    result = WriteFileAtomic(dir, f.name, f.content, f.mode, random);
+    if (!result.ok()) break;
+  }
+  for (PendingFile& f : files) Cleanse(f.content);
+  if (!result.ok()) {
+    for (size_t i = 0; i < written; ++i) ::unlink((dir + "/" + files[i].name).c_str());
+  }
+  return result;
+}
+
+std::string MarkerJson(core::TimePoint now, X509* root) {
+  boost::json::object marker;
+  marker["format"] = kMarkerFormat;
+  marker["created"] = core::FormatRfc3339(now);
+  marker["root_sha256"] = CertFingerprintSha256(root);
+  return core::SerializeJson(marker) + "\n";
+}
+
+// Writes a freshly generated CA: each key just before its certificate, the marker last.
+core::Result<void> WriteNewCa(const CaMaterial& m, EVP_PKEY* root_key, core::TimePoint now,
+                              core::Random& random) {
+  std::vector<PendingFile> files;
+  const std::pair<const char*, EVP_PKEY*> keys[] = {
+      {kRootKeyFile, root_key},
+      {kIntermediateKeyFile, m.intermediate_key.get()},
+      {kTlsKeyFile, m.tls_key.get()}};
+  for (const auto& [name, key] : keys) {
+    auto pem = PrivateKeyToPem(key);
+    if (!pem.ok()) {
+      for (PendingFile& f : files) Cleanse(f.content);
+      return std::move(pem).error();
+    }
+    files.push_back({name, std::move(pem).value(), kKeyMode});
+  }
+  std::vector<PendingFile> ordered;
+  ordered.push_back(std::move(files[0]));
+  ordered.push_back({kRootCertFile, m.root_pem, kCertMode});
+  ordered.push_back(std::move(files[1]));
+  ordered.push_back({kIntermediateCertFile, m.intermediate_pem, kCertMode});
+  ordered.push_back(std::move(files[2]));
+  ordered.push_back({kTlsCertFile, m.tls_chain_pem, kCertMode});
+  ordered.push_back({kCaMarkerFile, MarkerJson(now, m.root_cert.get()), kCertMode});
+  return WriteNewCaFiles(m.dir, ordered, random);
+}
+
+core::Result<CaMaterial> CreateCa(const std::string& dir, const std::vector<core::Identifier>& ids,
+                                  const core::Clock& clock, core::Random& random) {
+  const core::TimePoint now = std::chrono::floor<std::chrono::seconds>(clock.Now());
+  const std::string tag = HexEncode(random.Bytes(4));
+  FLINT_ASSIGN_OR_RETURN(UniquePkey root_key_owned, GenerateEcKey("P-384"));
+  FLINT_ASSIGN_OR_RETURN(UniquePkey intermediate_key, GenerateEcKey("P-256"));
+  FLINT_ASSIGN_OR_RETURN(UniquePkey tls_key, GenerateEcKey("P-256"));
+  std::shared_ptr<EVP_PKEY> root_key = SharePkey(std::move(root_key_owned));
+  KeySigner root_signer(root_key);
+
+  // Step 1: the root and the intermediate.
+  FLINT_ASSIGN_OR_RETURN(UniqueX509 root, BuildCaCert({"flint root " + tag,
+                                                       root_key.get(),
+                                                       nullptr,
+                                                       &root_signer,
+                                                       now - kBackdate,
+                                                       now + kRootLifetime,
+                                                       -1,
+                                                       KU_KEY_CERT_SIGN | KU_CRL_SIGN,
+                                                       {}},
+                                                      random));
+  FLINT_ASSIGN_OR_RETURN(UniqueX509 intermediate,
+                         BuildCaCert({"flint intermediate " + tag,
+                                      intermediate_key.get(),
+                                      root.get(),
+                                      &root_signer,
+                                      now - kBackdate,
+                                      now + kIntermediateLifetime,
+                                      0,
+                                      KU_KEY_CERT_SIGN | KU_CRL_SIGN | KU_DIGITAL_SIGNATURE,
+                                      {NID_server_auth, NID_client_auth}},
+                                     random));
+  CaMaterial m;
+  m.dir = dir;
+  m.tls_cert_path = dir + "/" + kTlsCertFile;
+  m.tls_key_path = dir + "/" + kTlsKeyFile;
+  m.created = true;
+  FLINT_ASSIGN_OR_RETURN(m.root_pem, CertToPem(root.get()));
+  FLINT_ASSIGN_OR_RETURN(m.intermediate_pem, CertToPem(intermediate.get()));
+  m.root_cert = ShareX509(std::move(root));
+  m.intermediate_cert = ShareX509(std::move(intermediate));
+  m.intermediate_key = SharePkey(std::move(intermediate_key));
+  m.tls_key = SharePkey(std::move(tls_key));
+
+  // Step 2: the listener certificate.
+  FLINT_ASSIGN_OR_RETURN(IssuedCertificate tls, IssueTlsCert(m, m.tls_key.get(), ids, now, random));
+  FLINT_TRY(AdoptTlsCert(m, tls));
+
+  // Step 3: the files, keys 0600 from creation, the marker last.
+  FLINT_TRY(WriteNewCa(m, root_key.get(), now, random));
+  return m;
+}
+
+// ---- Loading an existing CA ----
+
+core::Result<std::string> ReadCaFile(const std::string& dir, const char* name) {
+  auto content = ReadSmallFile(dir + "/" + name);
+  if (content.ok()) return content;
+  if (content.error().type == core::ErrorType::kNotFound) {
+    return Refuse(dir, name, "is missing although ca.json marks the CA as complete");
+  }
+  return Refuse(dir, name, "cannot be read (" + content.error().detail + ")");
+}
+
+// Returns the root fingerprint the marker records.
+core::Result<std::string> ReadMarker(const std::string& dir) {
+  FLINT_ASSIGN_OR_RETURN(std::string text, ReadCaFile(dir, kCaMarkerFile));
+  auto json = core::ParseStrictJson(text);
+  const boost::json::object* obj = json.ok() ? json->if_object() : nullptr;
+  const boost::json::value* format = obj != nullptr ? obj->if_contains("format") : nullptr;
+  const boost::json::value* fp = obj != nullptr ? obj->if_contains("root_sha256") : nullptr;
+  if (format == nullptr || !format->is_int64() || fp == nullptr || !fp->is_string()) {
+    return Refuse(dir, kCaMarkerFile, "is not a valid CA marker");
+  }
+  if (format->as_int64() != kMarkerFormat) {
+    return Refuse(dir, kCaMarkerFile,
+                  "has format " + std::to_string(format->as_int64()) +
+                      ", which this flint "
+                      "does not understand");
+  }
+  return std::string(fp->as_string());
+}
+
+core::Result<std::vector<UniqueX509>> LoadCerts(const std::string& dir, const char* name,
+                                                size_t expected, std::string* pem_out) {
+  FLINT_ASSIGN_OR_RETURN(std::string pem, ReadCaFile(dir, name));
+  auto certs = ParsePemCertificates(pem);
+  if (!certs.ok()) return Refuse(dir, name, "is corrupt (" + certs.error().detail + ")");
+  if (certs->size() != expected) {
+    return Refuse(dir, name,
+                  "holds " + std::to_string(certs->size()) + " certificates, expected " +
+                      std::to_string(expected));
+  }
+  if (pem_out != nullptr) *pem_out = std::move(pem);
+  return std::move(certs).value();
+}
+
+core::Result<std::shared_ptr<EVP_PKEY>> LoadKeyFor(const std::string& dir, const char* name,
+                                                   X509* cert, const char* cert_name) {
+  FLINT_ASSIGN_OR_RETURN(std::string pem, ReadCaFile(dir, name));
+  auto key = ParsePemPrivateKey(pem);
+  Cleanse(pem);
+  if (!key.ok()) return Refuse(dir, name, "is corrupt (not a readable unencrypted PEM key)");
+  if (X509_check_private_key(cert, key->get()) != 1) {
+    return Refuse(dir, name, std::string("does not match the key in ") + cert_name);
+  }
+  return SharePkey(std::move(key).value());
+}
+
+// `cert` (from file `name`) names `issuer` as its issuer, carries its key id, and verifies.
+core::Result<void> CheckIssuedBy(const std::string& dir, const char* name, X509* cert, X509* issuer,
+                                 const char* issuer_name) {
+  if (X509_check_issued(issuer, cert) != X509_V_OK ||
+      X509_verify(cert, X509_get0_pubkey(issuer)) != 1) {
+    return Refuse(dir, name, std::string("is not signed by ") + issuer_name);
+  }
+  return core::Ok();
+}
+
+core::Result<void> CheckCaCert(const std::string& dir, const char* name, X509* cert,
+                               core::TimePoint now) {
+  if (X509_check_ca(cert) == 0) return Refuse(dir, name, "is not a CA certificate");
+  auto not_after = FromAsn1Time(X509_get0_notAfter(cert));
+  if (!not_after.ok()) return Refuse(dir, name, "has an unreadable notAfter");
+  if (*not_after <= now) {
+    return Refuse(dir, name, "expired at " + core::FormatRfc3339(*not_after));
+  }
+  return core::Ok();
+}
+
+bool TlsCertNeedsReissue(X509* leaf, const std::vector<core::Identifier>& ids,
+                         core::TimePoint now) {
+  auto not_after = FromAsn1Time(X509_get0_notAfter(leaf));
+  ERR_clear_error();
+  if (!not_after.ok() || *not_after - now < kTlsRenewBefore) return true;
+  std::vector<core::Identifier> present = SanIdentifiers(leaf);
+  return std::any_of(ids.begin(), ids.end(), [&](const core::Identifier& id) {
+    return std::find(present.begin(), present.end(), id) == present.end();
+  });
+}
+
+core::Result<void> LoadRootAndIntermediate(CaMaterial& m, core::TimePoint now) {
+  const std::string& dir = m.dir;
+  FLINT_ASSIGN_OR_RETURN(std::string root_fp, ReadMarker(dir));
+  FLINT_ASSIGN_OR_RETURN(auto roots, LoadCerts(dir, kRootCertFile, 1, &m.root_pem));
+  if (CertFingerprintSha256(roots[0].get()) != root_fp) {
+    return Refuse(dir, kRootCertFile, "is not the root recorded in ca.json");
+  }
+  FLINT_TRY(CheckIssuedBy(dir, kRootCertFile, roots[0].get(), roots[0].get(), "itself"));
+  FLINT_TRY(CheckCaCert(dir, kRootCertFile, roots[0].get(), now));
+  FLINT_ASSIGN_OR_RETURN(auto inters,
+                         LoadCerts(dir, kIntermediateCertFile, 1, &m.intermediate_pem));
+  FLINT_TRY(
+      CheckIssuedBy(dir, kIntermediateCertFile, inters[0].get(), roots[0].get(), kRootCertFile));
+  FLINT_TRY(CheckCaCert(dir, kIntermediateCertFile, inters[0].get(), now));
+  FLINT_ASSIGN_OR_RETURN(m.intermediate_key, LoadKeyFor(dir, kIntermediateKeyFile, inters[0].get(),
+                                                        kIntermediateCertFile));
+  m.root_cert = ShareX509(std::move(roots[0]));
+  m.intermediate_cert = ShareX509(std::move(inters[0]));
+  return core::Ok();
+}
+
+core::Result<void> LoadTls(CaMaterial& m) {
+  const std::string& dir = m.dir;
+  FLINT_ASSIGN_OR_RETURN(auto chain, LoadCerts(dir, kTlsCertFile, 2, &m.tls_chain_pem));
+  if (X509_cmp(chain[1].get(), m.intermediate_cert.get()) != 0) {
+    return Refuse(dir, kTlsCertFile, "does not end with the certificate in intermediate.pem");
+  }
+  FLINT_TRY(CheckIssuedBy(dir, kTlsCertFile, chain[0].get(), m.intermediate_cert.get(),
+                          kIntermediateCertFile));
+  FLINT_ASSIGN_OR_RETURN(m.tls_key, LoadKeyFor(dir, kTlsKeyFile, chain[0].get(), kTlsCertFile));
+  m.tls_cert = ShareX509(std::move(chain[0]));
+  return core::Ok();
+}
+
+core::Result<CaMaterial> LoadCa(const std::string& dir, const std::vector<core::Identifier>& ids,
+                                const core::Clock& clock, core::Random& random) {
+  const core::TimePoint now = std::chrono::floor<std::chrono::seconds>(clock.Now());
+  CaMaterial m;
+  m.dir = dir;
+  m.tls_cert_path = dir + "/" + kTlsCertFile;
+  m.tls_key_path = dir + "/" + kTlsKeyFile;
+  // Step 1: everything is read and cross-checked before anything is written.
+  FLINT_TRY(LoadRootAndIntermediate(m, now));
+  FLINT_TRY(LoadTls(m));
+  ERR_clear_error();
+  // Step 2: renew the listener certificate (same key) when it is close to expiry or lacks a name.
+  if (TlsCertNeedsReissue(m.tls_cert.get(), ids, now)) {
+    FLINT_ASSIGN_OR_RETURN(IssuedCertificate tls,
+                           IssueTlsCert(m, m.tls_key.get(), ids, now, random));
+    FLINT_TRY(WriteFileAtomic(dir, kTlsCertFile, tls.chain_pem, kCertMode, random));
+    FLINT_TRY(AdoptTlsCert(m, tls));
+    m.tls_reissued = true;
+  }
+  return m;
+}
+
+core::Result<void> MakeDataDir(const std::string& dir) {
+  std::filesystem::path parent = std::filesystem::path(dir).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    return core::Err(core::ErrorType::kInternal,
+                     "creating " + parent.string() + ": " + ec.message());
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return core::Err(core::ErrorType::kInternal,
+                     "creating CA directory " + dir + ": " + std::strerror(errno));
+  }
+  return core::Ok();
+}
+
+}  // namespace
+
+core::Result<CaMaterial> LoadOrCreateCa(const std::string& data_dir,
+                                        const std::vector<std::string>& extra_tls_names,
+                                        const core::Clock& clock, core::Random& random) {
+  FLINT_ASSIGN_OR_RETURN(std::vector<core::Identifier> ids, TlsIdentifiers(extra_tls_names));
+  if (data_dir.empty()) return core::Err(core::ErrorType::kInternal, "CA directory is not set");
+  struct stat st {};
+  if (::stat(data_dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) {
+      return core::Err(core::ErrorType::kInternal,
+                       "CA directory " + data_dir + ": " + std::strerror(errno));
+    }
+    FLINT_TRY(MakeDataDir(data_dir));
+    return CreateCa(data_dir, ids, clock, random);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return core::Err(core::ErrorType::kInternal,
+                     "CA directory " + data_dir + " is not a directory");
+  }
+  if (PathExists(data_dir + "/" + kCaMarkerFile)) return LoadCa(data_dir, ids, clock, random);
+
+  std::string present;
+  for (const char* name : kCaFiles) {
+    if (PathExists(data_dir + "/" + name))
+      present += (present.empty() ? "" : ", ") + std::string(name);
+  }
+  if (!present.empty()) {
+    return Refuse(data_dir, present,
+                  "exist(s) but ca.json does not (an interrupted CA creation, or a lost marker)");
+  }
+  if (PathExists(data_dir + "/" + kStoreFile)) {
+    return Refuse(data_dir, kStoreFile, "exists but no CA file does (the CA was lost or moved)");
+  }
+  return CreateCa(data_dir, ids, clock, random);
+}
+
+std::unique_ptr<Issuer> NewIntermediateIssuer(const CaMaterial& material, core::Random& random) {
+  return std::make_unique<Issuer>(std::make_shared<KeySigner>(material.intermediate_key),
+                                  material.intermediate_cert, material.intermediate_pem, random);
+}
+
+}  // namespace flint::ca

@@ -1,0 +1,77 @@
+#pragma once
+// flint's CA material on disk: a self-signed root, the intermediate that signs ACME leaves, and
+// the certificate of flint's own HTTPS listener, all in one data directory.
+//
+//   root.pem          ECDSA P-384, self-signed, 10 years                      0644
+//   root.key          its key; written once, never read again (may be moved offline)  0600
+//   intermediate.pem  ECDSA P-256, pathlen:0, 5 years, signed by the root     0644
+//   intermediate.key  its key, the one flint signs with                       0600
+//   tls.pem           listener leaf (1 year, from the intermediate) + intermediate  0644
+//   tls.key           its key                                                 0600
+//   ca.json           marker written last: {"format":1,"created":...,"root_sha256":...}
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ca/issuer.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/result.h"
+
+namespace flint::ca {
+
+inline constexpr char kRootCertFile[] = "root.pem";
+inline constexpr char kRootKeyFile[] = "root.key";
+inline constexpr char kIntermediateCertFile[] = "intermediate.pem";
+inline constexpr char kIntermediateKeyFile[] = "intermediate.key";
+inline constexpr char kTlsCertFile[] = "tls.pem";
+inline constexpr char kTlsKeyFile[] = "tls.key";
+inline constexpr char kCaMarkerFile[] = "ca.json";
+// The SQLite store (module sa) in the same directory: a store without a CA means the CA was lost.
+inline constexpr char kStoreFile[] = "flint.db";
+
+// Everything flint needs at serve time. The root's private key is deliberately absent.
+struct CaMaterial {
+  std::string dir;
+  std::shared_ptr<X509> root_cert;
+  std::shared_ptr<X509> intermediate_cert;
+  std::shared_ptr<EVP_PKEY> intermediate_key;
+  std::shared_ptr<X509> tls_cert;
+  std::shared_ptr<EVP_PKEY> tls_key;
+  std::string root_pem;
+  std::string intermediate_pem;
+  std::string tls_chain_pem;  // tls leaf then intermediate
+  std::string tls_cert_path;  // dir + "/tls.pem"
+  std::string tls_key_path;   // dir + "/tls.key"
+  bool created = false;       // this call generated a new CA
+  bool tls_reissued = false;  // this call re-issued the listener certificate
+};
+
+// Loads the CA from `data_dir`, or creates one there if the directory is missing or holds none
+// of the CA files, no marker and no flint.db.
+//
+// `extra_tls_names` are added to the listener certificate's SAN besides localhost, 127.0.0.1
+// and ::1: IP literals become iPAddress entries, anything else a (lowercased) dNSName.
+// On load, the chain is checked (intermediate signed by root, listener by intermediate, keys
+// match certificates, root matches the marker's fingerprint, none expired); if the listener
+// certificate expires within 30 days or lacks a requested name, it alone is re-issued (same
+// key, tls.pem replaced atomically).
+//
+// Never creates a CA over existing material: a CA file without the marker (an interrupted
+// creation), a missing, unreadable, corrupt or mismatched file, or flint.db without a CA all
+// return kInternal with an operator-facing detail naming the file; nothing is written then.
+// kMalformed if an extra TLS name is neither an IP literal nor a valid DNS name.
+// Never logs; no key material appears in any error.
+[[nodiscard]] core::Result<CaMaterial> LoadOrCreateCa(
+    const std::string& data_dir, const std::vector<std::string>& extra_tls_names,
+    const core::Clock& clock, core::Random& random);
+
+// An Issuer signing with the intermediate key from `material` (a KeySigner) and appending the
+// intermediate certificate to every chain.
+std::unique_ptr<Issuer> NewIntermediateIssuer(const CaMaterial& material, core::Random& random);
+
+}  // namespace flint::ca

@@ -1,0 +1,154 @@
+#include "ca/csr.h"
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+
+#include "ca/openssl_util.h"
+
+namespace flint::ca {
+namespace {
+
+void FreeExtensions(STACK_OF(X509_EXTENSION) * exts) {
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+}
+using UniqueExtensions = std::unique_ptr<STACK_OF(X509_EXTENSION), OsslDeleter<FreeExtensions>>;
+
+// The detail goes to the client (RFC 8555 §7.4 badCSR), so it is ours, never OpenSSL's text.
+core::Error BadCsr(std::string detail) {
+  ERR_clear_error();
+  return core::Err(core::ErrorType::kBadCsr, "CSR " + std::move(detail));
+}
+
+void AsciiLower(std::string& s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
+}
+
+void AppendUnique(std::vector<std::string>& out, std::string value) {
+  if (std::find(out.begin(), out.end(), value) == out.end()) out.push_back(std::move(value));
+}
+
+core::Result<void> CheckSignature(X509_REQ* req, EVP_PKEY* key) {
+  const ASN1_BIT_STRING* sig = nullptr;
+  const X509_ALGOR* alg = nullptr;
+  X509_REQ_get0_signature(req, &sig, &alg);
+  int md_nid = NID_undef;
+  int pk_nid = NID_undef;
+  if (alg == nullptr || !OBJ_find_sigid_algs(OBJ_obj2nid(alg->algorithm), &md_nid, &pk_nid)) {
+    return BadCsr("signature algorithm is not recognised");
+  }
+  // Collision-prone digests let a CSR signature be forged for another request.
+  if (md_nid == NID_md5 || md_nid == NID_sha1 || md_nid == NID_md4 || md_nid == NID_md2) {
+    return BadCsr("signature uses a weak digest (MD5/SHA-1)");
+  }
+  if (X509_REQ_verify(req, key) != 1) return BadCsr("signature does not verify");
+  return core::Ok();
+}
+
+// The requested extensions (RFC 2986 §4.1 attribute, RFC 2985 §5.4.2 extensionRequest), or an
+// empty stack when the CSR asks for none.
+core::Result<UniqueExtensions> RequestedExtensions(X509_REQ* req) {
+  for (int nid : {NID_ext_req, NID_ms_ext_req}) {
+    int idx = X509_REQ_get_attr_by_NID(req, nid, -1);
+    if (idx < 0) continue;
+    if (X509_REQ_get_attr_by_NID(req, nid, idx) >= 0) {
+      return BadCsr("has more than one extensionRequest attribute");
+    }
+    if (X509_ATTRIBUTE_count(X509_REQ_get_attr(req, idx)) != 1) {
+      return BadCsr("extensionRequest attribute must hold exactly one value");
+    }
+  }
+  UniqueExtensions exts(X509_REQ_get_extensions(req));
+  if (!exts) return BadCsr("extensionRequest is malformed");
+  return exts;
+}
+
+core::Result<void> AddSanName(const GENERAL_NAME* gn, ParsedCsr& out) {
+  int type = 0;
+  const void* value = GENERAL_NAME_get0_value(gn, &type);
+  if (type == GEN_DNS) {
+    const auto* ia5 = static_cast<const ASN1_IA5STRING*>(value);
+    std::string name(reinterpret_cast<const char*>(ASN1_STRING_get0_data(ia5)),
+                     static_cast<size_t>(ASN1_STRING_length(ia5)));
+    bool printable =
+        std::all_of(name.begin(), name.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    if (name.empty() || !printable) {
+      return BadCsr("subjectAltName has an empty or non-printable dNSName");
+    }
+    AsciiLower(name);
+    AppendUnique(out.dns_names, std::move(name));
+    return core::Ok();
+  }
+  if (type == GEN_IPADD) {
+    const auto* ip = static_cast<const ASN1_OCTET_STRING*>(value);
+    std::string text =
+        IpBytesToText(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(ip)),
+                                       static_cast<size_t>(ASN1_STRING_length(ip))));
+    if (text.empty()) return BadCsr("subjectAltName has an iPAddress that is not 4 or 16 bytes");
+    AppendUnique(out.ip_addresses, std::move(text));
+    return core::Ok();
+  }
+  return BadCsr("subjectAltName has an entry that is neither a dNSName nor an iPAddress");
+}
+
+core::Result<void> ReadSubjectAltNames(X509_REQ* req, ParsedCsr& out) {
+  FLINT_ASSIGN_OR_RETURN(UniqueExtensions exts, RequestedExtensions(req));
+  int idx = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
+  if (idx < 0) return core::Ok();
+  if (X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, idx) >= 0) {
+    return BadCsr("has more than one subjectAltName extension");
+  }
+  UniqueGeneralNames names(
+      static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(X509v3_get_ext(exts.get(), idx))));
+  if (!names) return BadCsr("subjectAltName is malformed");
+  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    FLINT_TRY(AddSanName(sk_GENERAL_NAME_value(names.get(), i), out));
+  }
+  return core::Ok();
+}
+
+core::Result<void> ReadCommonName(X509_REQ* req, ParsedCsr& out) {
+  const X509_NAME* subject = X509_REQ_get_subject_name(req);
+  int idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (idx < 0) return core::Ok();
+  if (X509_NAME_get_index_by_NID(subject, NID_commonName, idx) >= 0) {
+    return BadCsr("subject has more than one commonName");
+  }
+  unsigned char* utf8 = nullptr;
+  int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx)));
+  if (len < 0) return BadCsr("subject commonName is not a valid string");
+  std::string cn(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
+  OPENSSL_free(utf8);
+  if (cn.find('\0') != std::string::npos) return BadCsr("subject commonName contains NUL");
+  AsciiLower(cn);
+  out.common_name = std::move(cn);
+  return core::Ok();
+}
+
+}  // namespace
+
+core::Result<ParsedCsr> ParseCsr(std::string_view der) {
+  if (der.empty()) return BadCsr("is empty");
+  if (der.size() > kMaxCsrBytes) return BadCsr("is larger than 64 KiB");
+  const auto* begin = reinterpret_cast<const unsigned char*>(der.data());
+  const unsigned char* p = begin;
+  UniqueX509Req req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
+  if (!req) return BadCsr("is not a DER-encoded PKCS#10 request");
+  if (p != begin + der.size()) return BadCsr("has trailing data after the request");
+  if (X509_REQ_get_version(req.get()) != X509_REQ_VERSION_1) return BadCsr("version is not v1");
+
+  ParsedCsr out;
+  out.public_key = SharePkey(UniquePkey(X509_REQ_get_pubkey(req.get())));
+  if (!out.public_key) return BadCsr("public key is malformed or of an unsupported type");
+  FLINT_TRY(CheckSignature(req.get(), out.public_key.get()));
+  FLINT_TRY(ReadSubjectAltNames(req.get(), out));
+  FLINT_TRY(ReadCommonName(req.get(), out));
+  ERR_clear_error();
+  return out;
+}
+
+}  // namespace flint::ca

@@ -1,0 +1,82 @@
+#pragma once
+// Issues end-entity TLS server certificates (RFC 5280 profile, CA/Browser Forum BR §7.1 shape)
+// from one issuing CA certificate and its Signer.
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ca/signer.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/result.h"
+#include "core/types.h"
+
+namespace flint::ca {
+
+struct IssueRequest {
+  // dns: lowercase ASCII A-labels, at most 253 characters, optional "*." first label (RFC 8555
+  // §7.1.4); ip: an IPv4 or IPv6 literal (RFC 8738). Placed in the SAN in this order.
+  std::vector<core::Identifier> identifiers;
+  EVP_PKEY* public_key = nullptr;  // borrowed for the call; the CSR's key
+  // Encoded at one-second precision. Backdating is the caller's business.
+  core::TimePoint not_before;
+  core::TimePoint not_after;
+  // Subject CN = the first dns identifier, if it fits the 64-character ub-common-name
+  // (RFC 5280 Appendix A); otherwise (or for IP-only requests) the subject is empty and the SAN
+  // is critical (RFC 5280 §4.2.1.6).
+  bool include_cn = true;
+  bool include_client_auth = false;  // EKU clientAuth besides serverAuth
+  std::string aia_issuer_url;        // caIssuers; omitted if empty
+  std::string ocsp_url;              // AIA id-ad-ocsp; omitted if empty
+  std::string crl_url;               // cRLDistributionPoints; omitted if empty
+};
+
+struct IssuedCertificate {
+  std::string serial_hex;  // lowercase hex of the DER INTEGER content octets
+  std::string der;         // the leaf, DER
+  std::string chain_pem;   // leaf then the issuer chain, PEM (application/pem-certificate-chain)
+  core::TimePoint not_before;
+  core::TimePoint not_after;
+};
+
+// Thread-safe: Issue may be called concurrently. Holds shared ownership of the issuer
+// certificate and signer; `random` must outlive the Issuer and be thread-safe.
+class Issuer {
+ public:
+  // `issuer_cert` is the CA certificate that signs (its subject becomes the issuer name, its SKI
+  // the AKI); `issuer_chain_pem` is appended to every leaf in chain_pem (the issuer certificate,
+  // without the root). The caller ensures `signer` holds the key of `issuer_cert`.
+  Issuer(std::shared_ptr<const Signer> signer, std::shared_ptr<X509> issuer_cert,
+         std::string issuer_chain_pem, core::Random& random);
+
+  // Builds and signs one X.509 v3 certificate: a fresh 128-bit random positive serial (RFC 5280
+  // §4.1.2.2; the caller retries on a store conflict), SAN from `identifiers`, keyUsage
+  // digitalSignature (+keyEncipherment for RSA keys) critical, basicConstraints CA:FALSE critical,
+  // EKU serverAuth (+clientAuth), SKI, AKI keyid, AIA, CRL DP.
+  // Errors: kRejectedIdentifier for an identifier that is not a well-formed lowercase DNS name or
+  // IP literal; kInternal for a malformed request (no identifiers, no key, empty or inverted
+  // validity, notAfter beyond the issuer's) or an OpenSSL/signer failure.
+  [[nodiscard]] core::Result<IssuedCertificate> Issue(const IssueRequest& request) const;
+
+  X509* issuer_cert() const { return issuer_cert_.get(); }
+
+ private:
+  core::Result<std::string> NewSerial(ASN1_INTEGER* serial) const;
+  core::Result<void> SetNamesAndExtensions(X509* cert, const IssueRequest& request) const;
+
+  std::shared_ptr<const Signer> signer_;
+  std::shared_ptr<X509> issuer_cert_;
+  std::string issuer_chain_pem_;
+  core::Random& random_;
+  core::TimePoint issuer_not_after_;
+};
+
+// True if `name` is a DNS name the issuer will put in a certificate: lowercase LDH labels of
+// 1-63 characters, no leading/trailing hyphen, at most 253 characters, optional "*." prefix.
+bool IsIssuableDnsName(std::string_view name);
+
+}  // namespace flint::ca
