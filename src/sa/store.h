@@ -8,6 +8,9 @@
 //
 // Errors: kNotFound for an unknown id, kConflict when a compare-and-set loses or a uniqueness rule
 // is violated, kInternal for backend failures (details logged, never sent to clients).
+//
+// Times are stored with one-second precision (values read back are truncated to whole seconds).
+// An object is expired from the instant `now >= expires`.
 
 #include <memory>
 #include <optional>
@@ -36,7 +39,8 @@ class StoreReader {
   // reported `invalid`. Authorizations past `expires` are reported `expired` likewise.
   virtual Result<core::Order> GetOrder(core::OrderId id) = 0;
   // Orders of `account`, newest first, ids strictly below `before` (0 = from the newest),
-  // at most `limit` (RFC 8555 §7.1.2.1 pagination).
+  // at most `limit` (RFC 8555 §7.1.2.1 pagination). An unknown account or limit <= 0 gives an
+  // empty list.
   virtual Result<std::vector<core::OrderId>> ListOrderIds(core::AccountId account,
                                                           int64_t before, int limit) = 0;
   virtual Result<core::Authorization> GetAuthorization(core::AuthzId id) = 0;
@@ -68,23 +72,29 @@ class Store : public StoreReader {
 
   // Inserts the order and its new authorizations (with their challenges) in one transaction.
   // `new_authzs` get ids; their ids are appended to order.authz_ids after `order.authz_ids`
-  // (which may already hold reused authorizations). Returns the stored order.
+  // (which may already hold reused authorizations). Returns the stored order. The order is
+  // stored `pending`; new authorizations take order.account_id. kNotFound if the account does
+  // not exist or a reused authorization does not exist or belongs to another account.
   virtual Result<core::Order> CreateOrder(core::Order order,
                                           std::vector<core::Authorization> new_authzs) = 0;
   // A valid, unexpired authorization of `account` for exactly this identifier/wildcard, to reuse.
   virtual Result<std::optional<core::Authorization>> FindReusableAuthorization(
       core::AccountId account, const core::Identifier& identifier, bool wildcard,
       core::TimePoint now) = 0;
-  // Challenge pending -> processing, if its authorization is pending. kConflict otherwise.
+  // Challenge pending -> processing, if its authorization is pending and unexpired and no other
+  // challenge of that authorization is processing (one validation at a time). kConflict
+  // otherwise. Returns the updated challenge.
   virtual Result<core::Challenge> SetChallengeProcessing(core::ChallengeId id) = 0;
   // Records a validation outcome: challenge processing -> valid/invalid, and its authorization
-  // pending -> valid/invalid accordingly, in one transaction.
+  // pending -> valid/invalid accordingly, in one transaction. kConflict if the challenge is not
+  // processing. If the authorization already left `pending` (e.g. deactivated meanwhile), only
+  // the challenge is updated.
   virtual Result<void> FinishValidation(core::ChallengeId id, bool valid,
                                         std::optional<core::Error> error,
                                         core::TimePoint validated_at) = 0;
   // Challenges left in `processing` (e.g. by a restart), to resume.
   virtual Result<std::vector<core::Challenge>> ListProcessingChallenges() = 0;
-  // authz pending|valid -> deactivated (RFC 8555 §7.5.2). kConflict otherwise.
+  // authz pending|valid (and unexpired) -> deactivated (RFC 8555 §7.5.2). kConflict otherwise.
   virtual Result<core::Authorization> DeactivateAuthorization(core::AuthzId id) = 0;
   // Order ready -> processing (ready as derived above, checked inside the same statement or
   // transaction). kConflict if it was not ready, e.g. a concurrent finalize won.
@@ -92,14 +102,19 @@ class Store : public StoreReader {
   // Order processing -> invalid with `error`.
   virtual Result<void> SetOrderInvalid(core::OrderId id, const core::Error& error) = 0;
   // Stores the certificate (unique serial) and sets the order processing -> valid, atomically.
+  // The certificate's account_id and order_id are taken from the order. kConflict if the order
+  // is not processing or the serial is taken (nothing is written). The order's expiry is not
+  // checked here: a certificate already signed is kept.
   virtual Result<core::Certificate> FinalizeOrder(core::OrderId id, core::Certificate cert) = 0;
 
   // --- Certificates (RFC 8555 §7.6) ---
+  // Marks the certificate revoked with `reason` (RFC 5280 §5.3.1) at `at`. kConflict if it is
+  // already revoked (the RA answers alreadyRevoked).
   virtual Result<void> RevokeCertificate(core::CertificateId id, int reason,
                                          core::TimePoint at) = 0;
 };
 
-// Nonces (RFC 8555 §6.5): issued here, redeemable exactly once by any flint instance that shares
+// Nonces (RFC 8555 §6.5), implemented by SqlNonceService (nonce_service.h): issued here, redeemable exactly once by any flint instance that shares
 // the backing database, until they expire.
 class NonceService {
  public:

@@ -1,0 +1,145 @@
+#include "sa/nonce_service.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace flint::sa {
+namespace {
+
+constexpr size_t kRandomBytes = 16;
+constexpr size_t kExpiryBytes = 8;
+constexpr size_t kMacBytes = 16;
+constexpr size_t kSignedBytes = kRandomBytes + kExpiryBytes;
+constexpr size_t kNonceBytes = kSignedBytes + kMacBytes;
+// 40 bytes in unpadded base64url: 53 full sextets plus one carrying the last 2 bits.
+constexpr size_t kNonceChars = (kNonceBytes * 8 + 5) / 6;
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string Base64UrlEncode(std::string_view in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(acc >> bits) & 0x3f]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3f]);
+  return out;
+}
+
+int SextetOf(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+// Strict: only the URL-safe alphabet, no padding, and unused trailing bits must be zero (so
+// each byte string has exactly one accepted encoding).
+std::optional<std::string> Base64UrlDecode(std::string_view in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v = SextetOf(c);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+std::string EncodeExpiry(int64_t seconds) {
+  std::string out(kExpiryBytes, '\0');
+  auto v = static_cast<uint64_t>(seconds);
+  for (size_t i = 0; i < kExpiryBytes; ++i) {
+    out[kExpiryBytes - 1 - i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+int64_t DecodeExpiry(std::string_view bytes) {
+  uint64_t v = 0;
+  for (unsigned char c : bytes) v = (v << 8) | c;
+  return static_cast<int64_t>(v);
+}
+
+core::Error BadNonce(std::string detail) {
+  return core::Err(core::ErrorType::kBadNonce, std::move(detail));
+}
+
+}  // namespace
+
+SqlNonceService::SqlNonceService(NonceStore& store, core::Random& random, const core::Clock& clock,
+                                 std::chrono::seconds lifetime, int prune_every)
+    : store_(store),
+      random_(random),
+      clock_(clock),
+      lifetime_(lifetime),
+      prune_every_(prune_every > 0 ? static_cast<uint64_t>(prune_every) : 1) {}
+
+std::string SqlNonceService::Mac(std::string_view random_and_expiry) const {
+  const std::string& key = store_.NonceSecret();
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int md_len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(random_and_expiry.data()), random_and_expiry.size(),
+       md.data(), &md_len);
+  return std::string(reinterpret_cast<const char*>(md.data()), kMacBytes);
+}
+
+std::string SqlNonceService::Issue() {
+  std::string raw = random_.Bytes(kRandomBytes);
+  raw += EncodeExpiry(core::ToUnixSeconds(clock_.Now() + lifetime_));
+  raw += Mac(raw);
+  return Base64UrlEncode(raw);
+}
+
+Result<void> SqlNonceService::Redeem(std::string_view nonce) {
+  if (nonce.size() != kNonceChars) return BadNonce("nonce has the wrong length");
+  std::optional<std::string> raw = Base64UrlDecode(nonce);
+  if (!raw || raw->size() != kNonceBytes) return BadNonce("nonce is not valid base64url");
+  std::string_view bytes(*raw);
+  std::string expected = Mac(bytes.substr(0, kSignedBytes));
+  if (CRYPTO_memcmp(expected.data(), bytes.data() + kSignedBytes, kMacBytes) != 0) {
+    return BadNonce("nonce was not issued by this server");
+  }
+  core::TimePoint expires =
+      core::FromUnixSeconds(DecodeExpiry(bytes.substr(kRandomBytes, kExpiryBytes)));
+  core::TimePoint now = clock_.Now();
+  if (now >= expires) return BadNonce("nonce has expired");
+
+  Result<void> recorded = store_.RecordNonceRedemption(bytes.substr(0, kRandomBytes), expires);
+  if (!recorded.ok()) {
+    if (recorded.error().type == core::ErrorType::kConflict) {
+      return BadNonce("nonce was already used");
+    }
+    return recorded;
+  }
+  if (++redemptions_ % prune_every_ == 0) {
+    // Best effort: a failed prune only leaves rows for the next one.
+    (void)store_.PruneRedeemedNonces(now - kPruneGrace);
+  }
+  return core::Ok();
+}
+
+}  // namespace flint::sa

@@ -1,0 +1,178 @@
+// SqlNonceService (RFC 8555 §6.5) over every backend in store_test_backends.cc.
+
+#include "sa/nonce_service.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "core/random.h"
+#include "sa/store_test_backends.h"
+#include "sa/test_util.h"
+
+namespace flint::sa {
+namespace {
+
+using namespace std::chrono_literals;
+using core::ErrorType;
+using testing::Backend;
+using testing::Must;
+
+class NonceServiceTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    db_ = GetParam().create();
+    handle_ = Must(db_->Open(clock_));
+    service_ = std::make_unique<SqlNonceService>(*handle_.nonces, random_, clock_);
+  }
+
+  core::FakeClock clock_;
+  core::SecureRandom random_;
+  std::unique_ptr<testing::TestDatabase> db_;
+  testing::StoreHandle handle_;
+  std::unique_ptr<SqlNonceService> service_;
+};
+
+constexpr std::string_view kAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// Replaces the character at `i` with a different base64url character.
+std::string Flip(std::string s, size_t i) {
+  s[i] = s[i] == 'A' ? 'B' : 'A';
+  return s;
+}
+
+TEST_P(NonceServiceTest, IssuedNonceRedeemsExactlyOnce) {
+  std::string nonce = service_->Issue();
+  EXPECT_EQ(nonce.size(), 54u);  // 40 bytes, unpadded base64url
+  EXPECT_EQ(nonce.find_first_not_of(kAlphabet), std::string::npos);
+  Must(service_->Redeem(nonce));
+  EXPECT_ERROR_TYPE(service_->Redeem(nonce), ErrorType::kBadNonce);
+}
+
+TEST_P(NonceServiceTest, IssuedNoncesAreDistinct) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(seen.insert(service_->Issue()).second);
+}
+
+TEST_P(NonceServiceTest, MalformedOrForgedNoncesAreRejected) {
+  const std::string good = service_->Issue();
+  // The last of 54 characters carries 2 data bits and 4 bits that must be zero; setting the
+  // lowest one gives another spelling of the same bytes, which strict decoding refuses.
+  std::string non_canonical = good;
+  non_canonical.back() = kAlphabet[kAlphabet.find(good.back()) | 1];
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"fail/empty", ""},
+      {"fail/truncated", good.substr(0, good.size() - 1)},
+      {"fail/truncated-to-random", good.substr(0, 22)},
+      {"fail/extra-char", good + "A"},
+      {"fail/padded", good.substr(0, 52) + "=="},
+      {"fail/standard-alphabet", good.substr(0, 53) + "+"},
+      {"fail/space", good.substr(0, 53) + " "},
+      {"fail/random-part-changed", Flip(good, 0)},
+      {"fail/expiry-changed", Flip(good, 25)},
+      {"fail/mac-changed", Flip(good, 40)},
+      {"fail/non-canonical-tail", non_canonical},
+      {"fail/all-zero", std::string(54, 'A')},
+  };
+  for (const auto& [name, nonce] : cases) {
+    SCOPED_TRACE(name);
+    EXPECT_ERROR_TYPE(service_->Redeem(nonce), ErrorType::kBadNonce);
+  }
+  Must(service_->Redeem(good));  // none of the forgeries consumed it
+}
+
+TEST_P(NonceServiceTest, NonceFromAnotherDatabaseIsRejected) {
+  std::unique_ptr<testing::TestDatabase> other_db = GetParam().create();
+  testing::StoreHandle other = Must(other_db->Open(clock_));
+  SqlNonceService foreign(*other.nonces, random_, clock_);
+  EXPECT_ERROR_TYPE(service_->Redeem(foreign.Issue()), ErrorType::kBadNonce);
+}
+
+TEST_P(NonceServiceTest, NonceExpiresAfterItsLifetime) {
+  SqlNonceService short_lived(*handle_.nonces, random_, clock_, 10min);
+  std::string fresh = short_lived.Issue();
+  std::string stale = short_lived.Issue();
+  clock_.Advance(10min - 1s);
+  Must(short_lived.Redeem(fresh));
+  clock_.Advance(1s);
+  EXPECT_ERROR_TYPE(short_lived.Redeem(stale), ErrorType::kBadNonce);
+
+  std::string default_lifetime = service_->Issue();
+  clock_.Advance(SqlNonceService::kDefaultLifetime);
+  EXPECT_ERROR_TYPE(service_->Redeem(default_lifetime), ErrorType::kBadNonce);
+}
+
+TEST_P(NonceServiceTest, InstancesSharingADatabaseRedeemEachOthersNoncesOnce) {
+  testing::StoreHandle second = Must(db_->Open(clock_));
+  SqlNonceService other(*second.nonces, random_, clock_);
+  EXPECT_EQ(second.nonces->NonceSecret(), handle_.nonces->NonceSecret());
+
+  std::string from_first = service_->Issue();
+  std::string from_second = other.Issue();
+  Must(other.Redeem(from_first));
+  EXPECT_ERROR_TYPE(service_->Redeem(from_first), ErrorType::kBadNonce);
+  EXPECT_ERROR_TYPE(other.Redeem(from_first), ErrorType::kBadNonce);
+  Must(service_->Redeem(from_second));
+  EXPECT_ERROR_TYPE(other.Redeem(from_second), ErrorType::kBadNonce);
+}
+
+TEST_P(NonceServiceTest, ConcurrentRedemptionsAcrossInstancesHaveExactlyOneWinner) {
+  std::vector<testing::StoreHandle> handles;
+  std::vector<std::unique_ptr<SqlNonceService>> services;
+  for (int i = 0; i < 4; ++i) {
+    handles.push_back(Must(db_->Open(clock_)));
+    services.push_back(std::make_unique<SqlNonceService>(*handles.back().nonces, random_, clock_));
+  }
+  std::string nonce = service_->Issue();
+  std::atomic<int> wins{0};
+  std::atomic<int> bad_nonce{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      core::Result<void> r = services[i % 4]->Redeem(nonce);
+      if (r.ok()) {
+        ++wins;
+      } else if (r.error().type == ErrorType::kBadNonce) {
+        ++bad_nonce;
+      }
+    });
+  }
+  go = true;
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(bad_nonce.load(), 7);
+}
+
+TEST_P(NonceServiceTest, PruningForgetsOnlyExpiredRedemptions) {
+  NonceStore& nonces = *handle_.nonces;
+  const core::TimePoint expires = clock_.Now() + 1h;
+  Must(nonces.RecordNonceRedemption("id-1", expires));
+  EXPECT_ERROR_TYPE(nonces.RecordNonceRedemption("id-1", expires), ErrorType::kConflict);
+  Must(nonces.PruneRedeemedNonces(expires));  // not yet expired before the cutoff
+  EXPECT_ERROR_TYPE(nonces.RecordNonceRedemption("id-1", expires), ErrorType::kConflict);
+  Must(nonces.PruneRedeemedNonces(expires + 1s));
+  Must(nonces.RecordNonceRedemption("id-1", expires));
+}
+
+TEST_P(NonceServiceTest, PeriodicPruningNeverReadmitsALiveNonce) {
+  SqlNonceService svc(*handle_.nonces, random_, clock_, 1h, /*prune_every=*/10);
+  std::string kept = svc.Issue();
+  Must(svc.Redeem(kept));
+  clock_.Advance(59min);  // prunes below use cutoff now - kPruneGrace, well before kept expires
+  for (int i = 0; i < 25; ++i) Must(svc.Redeem(svc.Issue()));
+  EXPECT_ERROR_TYPE(svc.Redeem(kept), ErrorType::kBadNonce);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, NonceServiceTest, ::testing::ValuesIn(testing::AllBackends()),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace flint::sa

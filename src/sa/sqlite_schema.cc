@@ -1,0 +1,151 @@
+#include "sa/sqlite_schema.h"
+
+#include <string>
+
+namespace flint::sa::sqlite {
+namespace {
+
+// Version 1: the initial schema. Times are unix seconds; JSON columns hold codec.h encodings.
+// AUTOINCREMENT because ids appear in resource URLs and must never be reused.
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE accounts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  status TEXT NOT NULL CHECK (status IN ('valid', 'deactivated', 'revoked')),
+  contacts TEXT NOT NULL,
+  jwk TEXT NOT NULL,
+  thumbprint TEXT NOT NULL UNIQUE,
+  tos_agreed INTEGER NOT NULL CHECK (tos_agreed IN (0, 1)),
+  eab_key_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE orders (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id INTEGER NOT NULL REFERENCES accounts (id),
+  status TEXT NOT NULL
+    CHECK (status IN ('pending', 'ready', 'processing', 'valid', 'invalid')),
+  expires INTEGER NOT NULL,
+  identifiers TEXT NOT NULL,
+  not_before INTEGER,
+  not_after INTEGER,
+  error TEXT,
+  certificate_id INTEGER REFERENCES certificates (id),
+  profile TEXT NOT NULL,
+  replaces TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+-- ListOrderIds: an account's orders, newest first.
+CREATE INDEX orders_by_account ON orders (account_id, id);
+
+CREATE TABLE authorizations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id INTEGER NOT NULL REFERENCES accounts (id),
+  identifier_type TEXT NOT NULL CHECK (identifier_type IN ('dns', 'ip')),
+  identifier_value TEXT NOT NULL,
+  wildcard INTEGER NOT NULL CHECK (wildcard IN (0, 1)),
+  status TEXT NOT NULL CHECK (status IN
+    ('pending', 'valid', 'invalid', 'deactivated', 'expired', 'revoked')),
+  expires INTEGER NOT NULL
+) STRICT;
+-- FindReusableAuthorization.
+CREATE INDEX authorizations_for_reuse
+  ON authorizations (account_id, identifier_type, identifier_value, wildcard, status, expires);
+
+CREATE TABLE order_authorizations (
+  order_id INTEGER NOT NULL REFERENCES orders (id),
+  authz_id INTEGER NOT NULL REFERENCES authorizations (id),
+  position INTEGER NOT NULL,
+  PRIMARY KEY (order_id, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE challenges (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  authz_id INTEGER NOT NULL REFERENCES authorizations (id),
+  type TEXT NOT NULL CHECK (type IN ('http-01', 'dns-01', 'tls-alpn-01')),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'processing', 'valid', 'invalid')),
+  token TEXT NOT NULL,
+  validated_at INTEGER,
+  error TEXT
+) STRICT;
+-- An authorization's challenges.
+CREATE INDEX challenges_by_authz ON challenges (authz_id, id);
+-- ListProcessingChallenges after a restart.
+CREATE INDEX challenges_processing ON challenges (id) WHERE status = 'processing';
+
+CREATE TABLE certificates (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  serial TEXT NOT NULL UNIQUE,
+  der BLOB NOT NULL,
+  chain_pem TEXT NOT NULL,
+  account_id INTEGER NOT NULL REFERENCES accounts (id),
+  order_id INTEGER NOT NULL REFERENCES orders (id),
+  not_before INTEGER NOT NULL,
+  not_after INTEGER NOT NULL,
+  revoked INTEGER NOT NULL CHECK (revoked IN (0, 1)),
+  reason INTEGER NOT NULL,
+  revoked_at INTEGER
+) STRICT;
+
+-- Process-independent secrets shared by every instance on this database (the nonce MAC key).
+CREATE TABLE secrets (
+  name TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) STRICT;
+
+-- Nonces redeemed and not yet expired (RFC 8555 §6.5): the primary key makes redemption a
+-- compare-and-set across instances.
+CREATE TABLE redeemed_nonces (
+  id BLOB PRIMARY KEY,
+  expires INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX redeemed_nonces_by_expiry ON redeemed_nonces (expires);
+)sql";
+
+struct Migration {
+  int version;
+  const char* sql;
+  const char* set_version;  // a constant, so no SQL is ever assembled at run time
+};
+
+constexpr Migration kMigrations[] = {
+    {1, kSchemaV1, "PRAGMA user_version = 1"},
+};
+
+Result<int> ReadVersion(Connection& conn) {
+  FLINT_ASSIGN_OR_RETURN(std::string v, conn.QueryText("PRAGMA user_version"));
+  return std::stoi(v);
+}
+
+Result<void> Apply(Connection& conn, const Migration& m) {
+  FLINT_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(conn, Transaction::Kind::kWrite));
+  FLINT_ASSIGN_OR_RETURN(int version, ReadVersion(conn));
+  if (version >= m.version) return core::Ok();  // another process got there first
+  if (version != m.version - 1) {
+    return core::Err(core::ErrorType::kInternal,
+                     "sqlite: schema version " + std::to_string(version) +
+                         " cannot take migration " + std::to_string(m.version));
+  }
+  FLINT_TRY(conn.Exec(m.sql));
+  FLINT_TRY(conn.Exec(m.set_version));
+  return txn.Commit();
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return std::end(kMigrations)[-1].version; }
+
+Result<void> Migrate(Connection& conn) {
+  FLINT_ASSIGN_OR_RETURN(int version, ReadVersion(conn));
+  if (version > LatestSchemaVersion()) {
+    return core::Err(core::ErrorType::kInternal, "sqlite: database schema version " +
+                                                     std::to_string(version) +
+                                                     " is newer than this flint supports (" +
+                                                     std::to_string(LatestSchemaVersion()) + ")");
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version > version) FLINT_TRY(Apply(conn, m));
+  }
+  return core::Ok();
+}
+
+}  // namespace flint::sa::sqlite

@@ -1,0 +1,209 @@
+// SqliteStore: opening, accounts, certificates and nonce redemptions. Orders, authorizations
+// and challenges are in sqlite_store_orders.cc.
+
+#include "sa/sqlite_store.h"
+
+#include <utility>
+
+#include "core/random.h"
+#include "sa/codec.h"
+#include "sa/sqlite_schema.h"
+#include "sa/sqlite_store_internal.h"
+
+namespace flint::sa {
+
+using core::ToUnixSeconds;
+using sqlite::Connection;
+using sqlite::ConnectionPool;
+using sqlite::Statement;
+using sqlite::Transaction;
+
+namespace {
+
+constexpr size_t kNonceSecretBytes = 32;
+
+constexpr char kInsertNonceSecret[] =
+    "INSERT INTO secrets (name, value) VALUES ('nonce', ?1) ON CONFLICT (name) DO NOTHING";
+constexpr char kSelectNonceSecret[] = "SELECT value FROM secrets WHERE name = 'nonce'";
+
+constexpr char kInsertAccount[] =
+    "INSERT INTO accounts (status, contacts, jwk, thumbprint, tos_agreed, eab_key_id, "
+    "created_at) VALUES ('valid', ?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr char kUpdateContacts[] =
+    "UPDATE accounts SET contacts = ?2 WHERE id = ?1 AND status = 'valid'";
+constexpr char kDeactivateAccount[] =
+    "UPDATE accounts SET status = 'deactivated' WHERE id = ?1 AND status = 'valid'";
+constexpr char kChangeAccountKey[] =
+    "UPDATE accounts SET jwk = ?2, thumbprint = ?3 "
+    "WHERE id = ?1 AND status = 'valid' AND thumbprint = ?4";
+
+constexpr char kRevokeCertificate[] =
+    "UPDATE certificates SET revoked = 1, reason = ?2, revoked_at = ?3 "
+    "WHERE id = ?1 AND revoked = 0";
+
+constexpr char kInsertRedeemedNonce[] = "INSERT INTO redeemed_nonces (id, expires) VALUES (?1, ?2)";
+constexpr char kPruneRedeemedNonces[] = "DELETE FROM redeemed_nonces WHERE expires < ?1";
+
+core::Error Internal(std::string detail) {
+  return core::Err(core::ErrorType::kInternal, std::move(detail));
+}
+
+// WAL lets readers proceed during a write; synchronous=FULL fsyncs the WAL at every commit, so a
+// reported write survives power loss. Both are verified, not assumed.
+Result<void> ConfigureWriter(Connection& c) {
+  FLINT_ASSIGN_OR_RETURN(std::string mode, c.QueryText("PRAGMA journal_mode = WAL"));
+  if (mode != "wal") return Internal("sqlite: cannot enable WAL mode (got " + mode + ")");
+  FLINT_TRY(c.Exec("PRAGMA synchronous = FULL"));
+  FLINT_ASSIGN_OR_RETURN(std::string sync, c.QueryText("PRAGMA synchronous"));
+  if (sync != "2") return Internal("sqlite: cannot set synchronous = FULL");
+  return core::Ok();
+}
+
+// Creates the nonce secret if this is the database's first open (the first instance wins the
+// insert; everyone then reads the same row).
+Result<std::string> LoadOrCreateNonceSecret(Connection& c) {
+  core::SecureRandom random;
+  FLINT_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(c, Transaction::Kind::kWrite));
+  {
+    FLINT_ASSIGN_OR_RETURN(Statement insert, c.Prepare(kInsertNonceSecret));
+    insert.BindBlob(1, random.Bytes(kNonceSecretBytes));
+    FLINT_TRY(insert.Run());
+  }
+  std::string secret;
+  {
+    FLINT_ASSIGN_OR_RETURN(Statement select, c.Prepare(kSelectNonceSecret));
+    FLINT_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return Internal("sqlite: nonce secret missing");
+    secret = select.Blob(0);
+  }
+  if (secret.size() != kNonceSecretBytes) return Internal("sqlite: nonce secret has wrong size");
+  FLINT_TRY(txn.Commit());
+  return secret;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                       const core::Clock& clock) {
+  if (path.empty() || path == ":memory:") {
+    return Internal("sqlite: the store needs a database file, not '" + path + "'");
+  }
+  FLINT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
+                         Connection::Open(path, Connection::Mode::kReadWrite));
+  FLINT_TRY(ConfigureWriter(*writer));
+  FLINT_TRY(sqlite::Migrate(*writer));
+  FLINT_ASSIGN_OR_RETURN(std::string secret, LoadOrCreateNonceSecret(*writer));
+  FLINT_ASSIGN_OR_RETURN(std::unique_ptr<ConnectionPool> readers,
+                         ConnectionPool::Open(path, kReaderConnections));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(clock, std::move(writer), std::move(readers), std::move(secret)));
+}
+
+SqliteStore::SqliteStore(const core::Clock& clock, std::unique_ptr<Connection> writer,
+                         std::unique_ptr<ConnectionPool> readers, std::string nonce_secret)
+    : clock_(clock),
+      nonce_secret_(std::move(nonce_secret)),
+      writer_(std::move(writer)),
+      readers_(std::move(readers)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+// --- Accounts ---
+
+Result<core::Account> SqliteStore::GetAccount(core::AccountId id) {
+  return Read([&](Connection& c) { return sqlite::LoadAccount(c, id); });
+}
+
+Result<core::Account> SqliteStore::GetAccountByThumbprint(const std::string& thumbprint) {
+  return Read([&](Connection& c) { return sqlite::LoadAccountByThumbprint(c, thumbprint); });
+}
+
+Result<core::Account> SqliteStore::CreateAccount(core::Account account) {
+  int64_t now = ToUnixSeconds(clock_.Now());
+  return Write([&](Connection& c) -> Result<core::Account> {
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertAccount));
+    s.Bind(1, EncodeStrings(account.contacts))
+        .Bind(2, account.jwk_json)
+        .Bind(3, account.jwk_thumbprint)
+        .Bind(4, int64_t{account.terms_of_service_agreed ? 1 : 0})
+        .Bind(5, account.eab_key_id)
+        .Bind(6, now);
+    FLINT_TRY(s.Run());
+    return sqlite::LoadAccount(c, core::AccountId(c.LastInsertRowId()));
+  });
+}
+
+Result<core::Account> SqliteStore::UpdateAccountContacts(core::AccountId id,
+                                                         std::vector<std::string> contacts) {
+  return Write([&](Connection& c) -> Result<core::Account> {
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdateContacts));
+    s.Bind(1, id.value).Bind(2, EncodeStrings(contacts));
+    FLINT_TRY(
+        sqlite::RunCompareAndSet(c, std::move(s), sqlite::kAccountExists, id.value, "account"));
+    return sqlite::LoadAccount(c, id);
+  });
+}
+
+Result<core::Account> SqliteStore::DeactivateAccount(core::AccountId id) {
+  return Write([&](Connection& c) -> Result<core::Account> {
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kDeactivateAccount));
+    s.Bind(1, id.value);
+    FLINT_TRY(
+        sqlite::RunCompareAndSet(c, std::move(s), sqlite::kAccountExists, id.value, "account"));
+    return sqlite::LoadAccount(c, id);
+  });
+}
+
+Result<core::Account> SqliteStore::ChangeAccountKey(core::AccountId id,
+                                                    const std::string& old_thumbprint,
+                                                    const std::string& new_jwk_json,
+                                                    const std::string& new_thumbprint) {
+  return Write([&](Connection& c) -> Result<core::Account> {
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kChangeAccountKey));
+    s.Bind(1, id.value).Bind(2, new_jwk_json).Bind(3, new_thumbprint).Bind(4, old_thumbprint);
+    // A UNIQUE violation on thumbprint (the new key belongs to another account) is kConflict.
+    FLINT_TRY(
+        sqlite::RunCompareAndSet(c, std::move(s), sqlite::kAccountExists, id.value, "account"));
+    return sqlite::LoadAccount(c, id);
+  });
+}
+
+// --- Certificates ---
+
+Result<core::Certificate> SqliteStore::GetCertificate(core::CertificateId id) {
+  return Read([&](Connection& c) { return sqlite::LoadCertificate(c, id); });
+}
+
+Result<core::Certificate> SqliteStore::GetCertificateBySerial(const std::string& serial_hex) {
+  return Read([&](Connection& c) { return sqlite::LoadCertificateBySerial(c, serial_hex); });
+}
+
+Result<void> SqliteStore::RevokeCertificate(core::CertificateId id, int reason,
+                                            core::TimePoint at) {
+  return Write([&](Connection& c) -> Result<void> {
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kRevokeCertificate));
+    s.Bind(1, id.value).Bind(2, int64_t{reason}).Bind(3, ToUnixSeconds(at));
+    return sqlite::RunCompareAndSet(c, std::move(s), sqlite::kCertificateExists, id.value,
+                                    "certificate");
+  });
+}
+
+// --- Nonces ---
+
+Result<void> SqliteStore::RecordNonceRedemption(std::string_view id, core::TimePoint expires) {
+  return Write([&](Connection& c) -> Result<void> {
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertRedeemedNonce));
+    s.BindBlob(1, id).Bind(2, ToUnixSeconds(expires));
+    return s.Run();  // primary key violation: already redeemed, kConflict
+  });
+}
+
+Result<void> SqliteStore::PruneRedeemedNonces(core::TimePoint cutoff) {
+  return Write([&](Connection& c) -> Result<void> {
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kPruneRedeemedNonces));
+    s.Bind(1, ToUnixSeconds(cutoff));
+    return s.Run();
+  });
+}
+
+}  // namespace flint::sa

@@ -1,0 +1,102 @@
+#pragma once
+// The embedded storage backend: one SQLite file in WAL mode.
+//
+// Durability: synchronous=FULL, so each write's COMMIT has reached stable storage before the
+// method returns (survives kill -9 and power loss). Each intent is one transaction: writes use
+// BEGIN IMMEDIATE on the single writer connection (serialized by a mutex within the process and
+// by SQLite's write lock across processes); reads use a small pool of read-only connections and
+// see a consistent snapshot without queueing behind writes.
+//
+// Several SqliteStore objects (in one or several processes) may open the same file; all their
+// transitions stay atomic, and nonce redemption stays exactly-once (NonceStore).
+//
+// Open() applies pending schema migrations (sqlite_schema.h). `clock` decides derived statuses
+// (expiry, store.h) and created_at; it must outlive the store.
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/clock.h"
+#include "sa/nonce_store.h"
+#include "sa/store.h"
+
+namespace flint::sa {
+
+namespace sqlite {
+class Connection;
+class ConnectionPool;
+}  // namespace sqlite
+
+class SqliteStore final : public Store, public NonceStore {
+ public:
+  // Read-only connections kept for StoreReader methods.
+  static constexpr int kReaderConnections = 4;
+
+  // Opens or creates the database at `path` (a file path; ":memory:" is not supported since
+  // readers use separate connections). kInternal if it cannot be opened, is not a database,
+  // has a newer schema than this flint knows, or WAL / synchronous=FULL cannot be set.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                   const core::Clock& clock);
+  ~SqliteStore() override;
+
+  // StoreReader
+  Result<core::Account> GetAccount(core::AccountId id) override;
+  Result<core::Account> GetAccountByThumbprint(const std::string& thumbprint) override;
+  Result<core::Order> GetOrder(core::OrderId id) override;
+  Result<std::vector<core::OrderId>> ListOrderIds(core::AccountId account, int64_t before,
+                                                  int limit) override;
+  Result<core::Authorization> GetAuthorization(core::AuthzId id) override;
+  Result<core::Challenge> GetChallenge(core::ChallengeId id) override;
+  Result<core::Certificate> GetCertificate(core::CertificateId id) override;
+  Result<core::Certificate> GetCertificateBySerial(const std::string& serial_hex) override;
+
+  // Store
+  Result<core::Account> CreateAccount(core::Account account) override;
+  Result<core::Account> UpdateAccountContacts(core::AccountId id,
+                                              std::vector<std::string> contacts) override;
+  Result<core::Account> DeactivateAccount(core::AccountId id) override;
+  Result<core::Account> ChangeAccountKey(core::AccountId id, const std::string& old_thumbprint,
+                                         const std::string& new_jwk_json,
+                                         const std::string& new_thumbprint) override;
+  Result<core::Order> CreateOrder(core::Order order,
+                                  std::vector<core::Authorization> new_authzs) override;
+  Result<std::optional<core::Authorization>> FindReusableAuthorization(
+      core::AccountId account, const core::Identifier& identifier, bool wildcard,
+      core::TimePoint now) override;
+  Result<core::Challenge> SetChallengeProcessing(core::ChallengeId id) override;
+  Result<void> FinishValidation(core::ChallengeId id, bool valid, std::optional<core::Error> error,
+                                core::TimePoint validated_at) override;
+  Result<std::vector<core::Challenge>> ListProcessingChallenges() override;
+  Result<core::Authorization> DeactivateAuthorization(core::AuthzId id) override;
+  Result<void> SetOrderProcessing(core::OrderId id) override;
+  Result<void> SetOrderInvalid(core::OrderId id, const core::Error& error) override;
+  Result<core::Certificate> FinalizeOrder(core::OrderId id, core::Certificate cert) override;
+  Result<void> RevokeCertificate(core::CertificateId id, int reason, core::TimePoint at) override;
+
+  // NonceStore
+  const std::string& NonceSecret() const override { return nonce_secret_; }
+  Result<void> RecordNonceRedemption(std::string_view id, core::TimePoint expires) override;
+  Result<void> PruneRedeemedNonces(core::TimePoint cutoff) override;
+
+ private:
+  SqliteStore(const core::Clock& clock, std::unique_ptr<sqlite::Connection> writer,
+              std::unique_ptr<sqlite::ConnectionPool> readers, std::string nonce_secret);
+
+  // Run `fn(sqlite::Connection&)` (returning a Result) inside one transaction: Write on the
+  // writer connection under write_mu_ with BEGIN IMMEDIATE, committing only if `fn` succeeded;
+  // Read on a pooled read-only connection. Defined in sqlite_store_internal.h.
+  template <typename Fn>
+  auto Write(Fn&& fn);
+  template <typename Fn>
+  auto Read(Fn&& fn);
+
+  const core::Clock& clock_;
+  const std::string nonce_secret_;
+  std::mutex write_mu_;
+  // The only connection that writes. Guarded by write_mu_ (it and every statement cached on it).
+  std::unique_ptr<sqlite::Connection> writer_;
+  std::unique_ptr<sqlite::ConnectionPool> readers_;  // internally synchronized
+};
+
+}  // namespace flint::sa

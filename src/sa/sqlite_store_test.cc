@@ -1,0 +1,177 @@
+// SQLite-specific behaviour: durability across kill -9, reopening, migrations, WAL readers.
+
+#include "sa/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/random.h"
+#include "sa/nonce_service.h"
+#include "sa/sqlite_db.h"
+#include "sa/sqlite_schema.h"
+#include "sa/test_util.h"
+
+namespace flint::sa {
+namespace {
+
+using core::ErrorType;
+using testing::Must;
+using testing::TempDir;
+
+core::Account NewAccount(const std::string& thumbprint) {
+  core::Account a;
+  a.jwk_json = "{}";
+  a.jwk_thumbprint = thumbprint;
+  return a;
+}
+
+std::string Pragma(const std::string& path, const char* sql) {
+  auto conn = Must(sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadOnly));
+  return Must(conn->QueryText(sql));
+}
+
+// The child reports each result as soon as the call returns, then dies by SIGKILL: no
+// destructor, no close, no checkpoint. Whatever it reported must be there on reopen.
+TEST(SqliteStoreTest, ReportedWritesSurviveKill9) {
+  TempDir dir;
+  const std::string path = dir.File("flint.db");
+  core::FakeClock clock;
+  core::SecureRandom random;
+  std::string nonce;
+  {
+    auto store = Must(SqliteStore::Open(path, clock));
+    nonce = SqlNonceService(*store, random, clock).Issue();
+  }
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    auto store = SqliteStore::Open(path, clock);
+    if (!store.ok()) _exit(2);
+    auto created = (*store)->CreateAccount(NewAccount("survivor"));
+    if (!created.ok()) _exit(3);
+    int64_t id = created->id.value;
+    if (!SqlNonceService(**store, random, clock).Redeem(nonce).ok()) _exit(4);
+    if (write(fds[1], &id, sizeof id) != sizeof id) _exit(5);
+    raise(SIGKILL);
+    _exit(6);
+  }
+  close(fds[1]);
+  int64_t id = 0;
+  ssize_t n = read(fds[0], &id, sizeof id);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  ASSERT_EQ(WTERMSIG(status), SIGKILL);
+  ASSERT_EQ(n, static_cast<ssize_t>(sizeof id));
+  EXPECT_TRUE(std::filesystem::exists(path + "-wal"));  // recovery works from the WAL
+
+  auto store = Must(SqliteStore::Open(path, clock));
+  EXPECT_EQ(Must(store->GetAccountByThumbprint("survivor")).id.value, id);
+  EXPECT_ERROR_TYPE(SqlNonceService(*store, random, clock).Redeem(nonce), ErrorType::kBadNonce);
+}
+
+TEST(SqliteStoreTest, DataPersistsAcrossReopenAndMigrationIsIdempotent) {
+  TempDir dir;
+  const std::string path = dir.File("flint.db");
+  core::FakeClock clock;
+  core::AccountId id;
+  std::string secret;
+  {
+    auto store = Must(SqliteStore::Open(path, clock));
+    id = Must(store->CreateAccount(NewAccount("kept"))).id;
+    secret = store->NonceSecret();
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto store = Must(SqliteStore::Open(path, clock));
+    EXPECT_EQ(Must(store->GetAccount(id)).jwk_thumbprint, "kept");
+    EXPECT_EQ(store->NonceSecret(), secret);
+    EXPECT_EQ(store->NonceSecret().size(), 32u);
+  }
+  EXPECT_EQ(Pragma(path, "PRAGMA user_version"), std::to_string(sqlite::LatestSchemaVersion()));
+
+  auto conn = Must(sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite));
+  Must(sqlite::Migrate(*conn));
+  Must(sqlite::Migrate(*conn));
+  EXPECT_EQ(Must(conn->QueryText("PRAGMA user_version")),
+            std::to_string(sqlite::LatestSchemaVersion()));
+}
+
+TEST(SqliteStoreTest, DatabaseIsInWalModeWithForeignKeys) {
+  TempDir dir;
+  const std::string path = dir.File("flint.db");
+  core::FakeClock clock;
+  auto store = Must(SqliteStore::Open(path, clock));
+  EXPECT_EQ(Pragma(path, "PRAGMA journal_mode"), "wal");
+  auto conn = Must(sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite));
+  EXPECT_EQ(Must(conn->QueryText("PRAGMA foreign_keys")), "1");
+}
+
+TEST(SqliteStoreTest, OpenRefusesUnusableDatabases) {
+  TempDir dir;
+  core::FakeClock clock;
+  const std::string newer = dir.File("newer.db");
+  {
+    auto conn = Must(sqlite::Connection::Open(newer, sqlite::Connection::Mode::kReadWrite));
+    Must(conn->Exec("PRAGMA user_version = 9999"));
+  }
+  const std::string garbage = dir.File("garbage.db");
+  std::ofstream(garbage) << std::string(8192, 'x');
+
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"fail/newer-schema", newer},
+      {"fail/not-a-database", garbage},
+      {"fail/missing-directory", dir.File("missing/flint.db")},
+      {"fail/in-memory", ":memory:"},
+      {"fail/empty-path", ""},
+  };
+  for (const auto& [name, path] : cases) {
+    SCOPED_TRACE(name);
+    EXPECT_ERROR_TYPE(SqliteStore::Open(path, clock), ErrorType::kInternal);
+  }
+}
+
+// Another process holding the write lock (mid-transaction) must not stall readers.
+TEST(SqliteStoreTest, ReadsProceedWhileAnotherWriterHoldsTheLock) {
+  TempDir dir;
+  const std::string path = dir.File("flint.db");
+  core::FakeClock clock;
+  auto store = Must(SqliteStore::Open(path, clock));
+  core::AccountId id = Must(store->CreateAccount(NewAccount("committed"))).id;
+
+  auto writer = Must(sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite));
+  Must(writer->Exec("BEGIN IMMEDIATE"));
+  Must(writer->Exec(
+      "INSERT INTO accounts (status, contacts, jwk, thumbprint, tos_agreed, eab_key_id, "
+      "created_at) VALUES ('valid', '[]', '{}', 'uncommitted', 0, '', 0)"));
+  EXPECT_EQ(Must(store->GetAccount(id)).jwk_thumbprint, "committed");
+  EXPECT_ERROR_TYPE(store->GetAccountByThumbprint("uncommitted"), ErrorType::kNotFound);
+  Must(writer->Exec("COMMIT"));
+  EXPECT_EQ(Must(store->GetAccountByThumbprint("uncommitted")).status, core::AccountStatus::kValid);
+}
+
+TEST(SqliteStoreTest, PeriodicPruningDeletesExpiredRedemptions) {
+  using namespace std::chrono_literals;
+  TempDir dir;
+  const std::string path = dir.File("flint.db");
+  core::FakeClock clock;
+  core::SecureRandom random;
+  auto store = Must(SqliteStore::Open(path, clock));
+  SqlNonceService svc(*store, random, clock, 1h, /*prune_every=*/5);
+  for (int i = 0; i < 4; ++i) Must(svc.Redeem(svc.Issue()));
+  EXPECT_EQ(Pragma(path, "SELECT count(*) FROM redeemed_nonces"), "4");
+  clock.Advance(1h + SqlNonceService::kPruneGrace + 1s);
+  Must(svc.Redeem(svc.Issue()));  // the 5th redemption prunes the 4 expired rows
+  EXPECT_EQ(Pragma(path, "SELECT count(*) FROM redeemed_nonces"), "1");
+}
+
+}  // namespace
+}  // namespace flint::sa

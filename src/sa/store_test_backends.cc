@@ -1,0 +1,32 @@
+#include "sa/store_test_backends.h"
+
+#include "sa/sqlite_store.h"
+#include "sa/test_util.h"
+
+namespace flint::sa::testing {
+namespace {
+
+class SqliteTestDatabase final : public TestDatabase {
+ public:
+  core::Result<StoreHandle> Open(const core::Clock& clock) override {
+    FLINT_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store,
+                           SqliteStore::Open(dir_.File("flint.db"), clock));
+    StoreHandle handle;
+    handle.nonces = store.get();
+    handle.store = std::move(store);
+    return handle;
+  }
+
+ private:
+  TempDir dir_;
+};
+
+}  // namespace
+
+std::vector<Backend> AllBackends() {
+  return {
+      {"Sqlite", [] { return std::make_unique<SqliteTestDatabase>(); }},
+  };
+}
+
+}  // namespace flint::sa::testing

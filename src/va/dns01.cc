@@ -1,0 +1,31 @@
+// dns-01 (RFC 8555 §8.4).
+
+#include "va/challenges.h"
+
+namespace flint::va::internal {
+
+using core::Err;
+using core::ErrorType;
+using core::Result;
+
+Result<void> ValidateDns01(Resolver& resolver, const std::string& name,
+                           const std::string& key_authorization) {
+  std::string query = "_acme-challenge." + name;
+  FLINT_ASSIGN_OR_RETURN(std::vector<std::string> records, resolver.LookupTxt(query));
+  if (records.empty()) {
+    return Err(ErrorType::kUnauthorized, "No TXT record found at " + query);
+  }
+  // RFC 8555 §8.4: the record's value is base64url(SHA-256(key authorization)).
+  const std::string expected = Base64Url(Sha256(key_authorization));
+  for (const std::string& record : records) {
+    if (record == expected) return core::Ok();
+  }
+  std::string found = Excerpt(records.front(), 100);
+  return Err(ErrorType::kIncorrectResponse,
+             "Incorrect TXT record \"" + found + "\"" +
+                 (records.size() > 1 ? " (and " + std::to_string(records.size() - 1) + " more)"
+                                     : std::string()) +
+                 " found at " + query);
+}
+
+}  // namespace flint::va::internal

@@ -1,0 +1,196 @@
+// http-01 (RFC 8555 §8.3; RFC 8738 §7 for IP identifiers).
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include <cctype>
+#include <set>
+
+#include "va/address_policy.h"
+#include "va/challenges.h"
+#include "va/http_response.h"
+
+namespace flint::va::internal {
+namespace {
+
+using core::Err;
+using core::ErrorType;
+using core::Result;
+
+// One request target: where to connect and what to ask for.
+struct HttpTarget {
+  bool https = false;
+  std::string host;  // lowercase DNS name or canonical IP text (no brackets)
+  bool host_is_ip = false;
+  uint16_t port = 80;
+  std::string path;  // origin-form request target: path and query
+
+  std::string HostForUrl() const {
+    return host_is_ip && IsIpv6(host) ? "[" + host + "]" : host;
+  }
+  // RFC 9110 §7.2: the port is included when it is not the scheme's default.
+  std::string HostHeader() const {
+    uint16_t default_port = https ? 443 : 80;
+    return port == default_port ? HostForUrl() : HostForUrl() + ":" + std::to_string(port);
+  }
+  std::string Url() const { return (https ? "https://" : "http://") + HostHeader() + path; }
+};
+
+core::Error RedirectError(const HttpTarget& from, std::string_view why) {
+  return Err(ErrorType::kConnection, "Fetching " + from.Url() + ": " + std::string(why));
+}
+
+bool ValidToken(std::string_view token) {
+  if (token.empty()) return false;
+  for (char c : token) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+// Resolves a Location value against the current URL and checks it is a target the VA may follow:
+// http or https, on the default or configured port, with a DNS name or IP literal host.
+Result<HttpTarget> RedirectTarget(const VaOptions& options, const HttpTarget& from,
+                                  std::string_view location) {
+  auto ref = boost::urls::parse_uri_reference(location);
+  if (!ref) return RedirectError(from, "redirect to an invalid URL");
+  boost::urls::url dest;
+  const std::string base_url = from.Url();  // parse_uri returns a view into it
+  auto base = boost::urls::parse_uri(base_url);
+  if (!base || !boost::urls::resolve(*base, *ref, dest)) {
+    return RedirectError(from, "redirect to an invalid URL");
+  }
+  HttpTarget next;
+  std::string scheme(dest.scheme());
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "http" && scheme != "https") {
+    return RedirectError(from, "redirect to a scheme other than http or https");
+  }
+  next.https = scheme == "https";
+  uint16_t default_port = next.https ? 443 : 80;
+  uint16_t configured = next.https ? options.tlsalpn01_port : options.http01_port;
+  next.port = default_port;
+  if (dest.has_port() && !dest.port().empty()) {
+    if (dest.port_number() == 0) return RedirectError(from, "redirect to an invalid port");
+    next.port = dest.port_number();
+  }
+  if (next.port != default_port && next.port != configured) {
+    return RedirectError(from, "redirect to port " + std::to_string(next.port) +
+                                   " (only " + std::to_string(default_port) +
+                                   (configured != default_port
+                                        ? " and " + std::to_string(configured) : "") +
+                                   " allowed for " + scheme + ")");
+  }
+  switch (dest.host_type()) {
+    case boost::urls::host_type::ipv4:
+    case boost::urls::host_type::ipv6: {
+      FLINT_ASSIGN_OR_RETURN(next.host, NormalizeIp(std::string(dest.host_address())));
+      next.host_is_ip = true;
+      break;
+    }
+    case boost::urls::host_type::name: {
+      Result<std::string> name = NormalizeDnsName(std::string(dest.host_name()));
+      if (!name.ok()) return RedirectError(from, "redirect to an invalid host name");
+      next.host = std::move(name).value();
+      break;
+    }
+    default:
+      return RedirectError(from, "redirect to a URL without a valid host");
+  }
+  next.path.assign(dest.encoded_path().data(), dest.encoded_path().size());
+  if (next.path.empty()) next.path.push_back('/');
+  if (dest.has_query()) {
+    next.path.push_back('?');
+    next.path.append(dest.encoded_query().data(), dest.encoded_query().size());
+  }
+  return next;
+}
+
+// One request: resolve, check the address policy, connect, (TLS,) GET.
+Result<HttpResponse> FetchOnce(const VaOptions& options, Resolver& resolver,
+                               const HttpTarget& target, const Deadline& deadline) {
+  FLINT_ASSIGN_OR_RETURN(std::vector<std::string> addresses,
+                         ResolveTargets(options, resolver, target.host, target.host_is_ip));
+  auto fetch = [&]() -> Result<HttpResponse> {
+    FLINT_ASSIGN_OR_RETURN(Fd fd, ConnectFirst(addresses, target.port, deadline));
+    std::unique_ptr<Stream> stream;
+    if (target.https) {
+      // RFC 8555 §8.3: redirects to https are followed without checking the certificate.
+      TlsClientOptions tls;
+      if (!target.host_is_ip) tls.sni = target.host;
+      tls.alpn_wire = std::string("\x08http/1.1", 9);
+      FLINT_ASSIGN_OR_RETURN(stream, TlsStream::Handshake(std::move(fd), tls, deadline));
+    } else {
+      stream = MakePlainStream(std::move(fd));
+    }
+    return HttpGet(*stream, target.HostHeader(), target.path, options.max_http_body, deadline);
+  };
+  Result<HttpResponse> response = fetch();
+  if (!response.ok()) {
+    core::Error error = std::move(response).error();
+    error.detail = "Fetching " + target.Url() + ": " + error.detail;
+    return error;
+  }
+  return response;
+}
+
+bool IsRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+std::string_view TrimTrailingWhitespace(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
+                        s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<void> ValidateHttp01(const VaOptions& options, Resolver& resolver,
+                            const core::Identifier& id, const std::string& token,
+                            const std::string& key_authorization) {
+  if (!ValidToken(token)) return Err(ErrorType::kMalformed, "challenge token is not base64url");
+  HttpTarget target;
+  target.host_is_ip = id.type == core::IdentifierType::kIp;
+  if (target.host_is_ip) {
+    FLINT_ASSIGN_OR_RETURN(target.host, NormalizeIp(id.value));
+  } else {
+    FLINT_ASSIGN_OR_RETURN(target.host, NormalizeDnsName(id.value));
+  }
+  target.port = options.http01_port;
+  target.path = "/.well-known/acme-challenge/" + token;
+  Deadline deadline(options.timeout);
+  std::set<std::string> seen = {target.Url()};
+  for (int redirects = 0;; ++redirects) {
+    FLINT_ASSIGN_OR_RETURN(HttpResponse response, FetchOnce(options, resolver, target, deadline));
+    if (IsRedirect(response.status)) {
+      if (redirects >= options.max_redirects) {
+        return RedirectError(target, "too many redirects (more than " +
+                                         std::to_string(options.max_redirects) + ")");
+      }
+      if (response.location.empty()) return RedirectError(target, "redirect without Location");
+      FLINT_ASSIGN_OR_RETURN(HttpTarget next,
+                             RedirectTarget(options, target, response.location));
+      if (!seen.insert(next.Url()).second) return RedirectError(target, "redirect loop");
+      target = std::move(next);
+      continue;
+    }
+    if (response.status != 200) {
+      return Err(ErrorType::kUnauthorized, "Invalid response from " + target.Url() + ": HTTP " +
+                                               std::to_string(response.status));
+    }
+    // RFC 8555 §8.3: trailing whitespace in the body is ignored.
+    std::string_view body = TrimTrailingWhitespace(response.body);
+    if (body != key_authorization) {
+      return Err(ErrorType::kIncorrectResponse,
+                 "The key authorization file from " + target.Url() +
+                     " does not match: expected \"" + key_authorization + "\", got \"" +
+                     Excerpt(body, 100) + "\"");
+    }
+    return core::Ok();
+  }
+}
+
+}  // namespace flint::va::internal
