@@ -1,0 +1,177 @@
+// flint's composition root: parses configuration, builds each authority, wires them, runs.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ca/ca_files.h"
+#include "policy/identifier_policy.h"
+#include "va/resolver.h"
+#include "va/validator.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "ra/ra.h"
+#include "sa/nonce_service.h"
+#include "sa/sqlite_store.h"
+#include "wfe/http_server.h"
+#include "wfe/wfe.h"
+
+namespace flint {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: flint <command> [flags]\n"
+    "commands:\n"
+    "  serve    run the ACME CA (flint serve --help for its flags)\n";
+
+std::string DefaultBaseUrl(const config::HostPort& hp) {
+  std::string host = hp.host;
+  if (host == "127.0.0.1" || host == "0.0.0.0" || host == "::1" || host == "::" || host.empty())
+    host = "localhost";
+  else if (host.find(':') != std::string::npos)
+    host = "[" + host + "]";
+  return "https://" + host + ":" + std::to_string(hp.port);
+}
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int Fail(const std::string& what) {
+  spdlog::critical("{}", what);
+  return 1;
+}
+
+int Serve(const config::Config& cfg) {
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  auto listen = config::SplitHostPort(cfg.listen);
+  if (!listen.ok()) return Fail("--listen: " + listen.error().detail);
+
+  core::SystemClock clock;
+  core::SecureRandom random;
+
+  // Step 1: the CA (generated on first start, loaded afterwards; never silently replaced).
+  auto ca = ca::LoadOrCreateCa(cfg.data_dir, cfg.tls_names, clock, random);
+  if (!ca.ok()) return Fail("CA in " + cfg.data_dir + ": " + ca.error().detail);
+
+  // Step 2: storage and nonces.
+  auto store = sa::SqliteStore::Open(cfg.data_dir + "/flint.db", clock);
+  if (!store.ok()) return Fail("store: " + store.error().detail);
+  sa::SqlNonceService nonces(**store, random, clock,
+                             std::chrono::seconds(cfg.nonce_lifetime_seconds));
+
+  // Step 3: the authorities.
+  std::string base_url = cfg.base_url.empty() ? DefaultBaseUrl(*listen) : cfg.base_url;
+  while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+
+  policy::IdentifierPolicyOptions policy_opts;
+  policy_opts.max_identifiers = cfg.max_identifiers;
+  policy::IdentifierPolicy policy(policy_opts);
+
+  std::unique_ptr<va::UnboundResolver> resolver;
+  std::unique_ptr<va::ValidationAuthority> va;
+  if (cfg.skip_validation) {
+    spdlog::warn("SKIP-VALIDATION IS ON: every challenge succeeds without any check. "
+                 "Never use this outside development and benchmarks.");
+  } else {
+    auto r = va::UnboundResolver::Create(cfg.dns_resolver);
+    if (!r.ok()) return Fail("DNS resolver: " + r.error().detail);
+    resolver = std::move(r).value();
+    va::VaOptions va_opts;
+    va_opts.http01_port = cfg.http01_port;
+    va_opts.tlsalpn01_port = cfg.tlsalpn01_port;
+    va_opts.allow_private_targets = cfg.allow_private_targets;
+    va_opts.caa_identities = cfg.caa_identities;
+    va = std::make_unique<va::ValidationAuthority>(va_opts, *resolver);
+  }
+  std::unique_ptr<ca::Issuer> issuer = ca::NewIntermediateIssuer(*ca, random);
+
+  ra::RaOptions ra_opts;
+  ra_opts.terms_of_service = cfg.terms_of_service;
+  ra_opts.max_contacts = cfg.max_contacts;
+  ra_opts.external_account_required = cfg.external_account_required;
+  ra_opts.order_lifetime = std::chrono::hours(cfg.order_lifetime_hours);
+  ra_opts.authz_lifetime = std::chrono::hours(cfg.authz_lifetime_hours);
+  ra_opts.cert_validity = std::chrono::hours(24 * cfg.cert_validity_days);
+  ra_opts.skip_validation = cfg.skip_validation;
+  ra_opts.validation_workers = cfg.validation_workers;
+  ra_opts.account_url_prefix = base_url + "/acme/acct/";
+  ra_opts.issuer_url = base_url + "/acme/issuer";
+  ra::RegistrationAuthority ra(ra_opts, **store, clock, random, policy, va.get(), *issuer);
+  ra.ResumeValidations();
+
+  wfe::WfeOptions wfe_opts;
+  wfe_opts.base_url = base_url;
+  wfe_opts.issuer_pem = ca->intermediate_pem;
+  wfe_opts.terms_of_service = cfg.terms_of_service;
+  wfe_opts.website = cfg.website;
+  wfe_opts.caa_identities = cfg.caa_identities;
+  wfe_opts.external_account_required = cfg.external_account_required;
+  wfe::WebFrontEnd front(wfe_opts, ra, **store, nonces, clock);
+
+  // Step 4: the HTTPS listener.
+  wfe::HttpServerOptions http_opts;
+  http_opts.listen_host = listen->host;
+  http_opts.listen_port = listen->port;
+  http_opts.tls_cert_chain_pem = ca->tls_chain_pem;
+  auto tls_key = ReadFile(ca->tls_key_path);
+  if (!tls_key) return Fail("cannot read " + ca->tls_key_path);
+  http_opts.tls_key_pem = std::move(*tls_key);
+  http_opts.io_threads = cfg.io_threads;
+  http_opts.worker_threads = cfg.worker_threads;
+  wfe::HttpServer server(http_opts, [&front](wfe::HttpRequest& r) { return front.Handle(r); });
+
+  // Block the stop signals in every thread; the main thread waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto started = server.Start();
+  if (!started.ok()) return Fail("listen on " + cfg.listen + ": " + started.error().detail);
+  spdlog::info("flint serving ACME at {}/directory (data {}, root certificate {}/root.pem)",
+               wfe_opts.base_url, cfg.data_dir, cfg.data_dir);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("signal {}: finishing in-flight requests", sig);
+  server.Stop();
+  // Destruction in reverse order: the RA joins its validation workers before the store closes.
+  spdlog::info("flint stopped cleanly");
+  return 0;
+}
+
+}  // namespace
+}  // namespace flint
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::cout << flint::kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "serve") {
+    args.erase(args.begin());
+    auto cfg = flint::config::ParseServeArgs(args);
+    if (!cfg.ok()) {
+      std::cerr << "flint serve: " << cfg.error().detail << "\n";
+      return 2;
+    }
+    if (!cfg->has_value()) return 0;  // --help
+    return flint::Serve(**cfg);
+  }
+  std::cerr << "flint: unknown command '" << args[0] << "'\n" << flint::kUsage;
+  return 2;
+}

@@ -1,0 +1,142 @@
+// RFC 8555 §7.4 finalize: CSR checks, the ready -> processing compare-and-set, signing, and
+// durable storage of the certificate before the order turns valid.
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "ca/csr.h"
+#include "policy/key_policy.h"
+#include "ra/ra.h"
+
+namespace flint::ra {
+
+using core::Err;
+using core::ErrorType;
+
+namespace {
+
+std::string Join(const std::set<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// A small backdate so that clients with slightly slow clocks accept the certificate at once.
+constexpr auto kBackdate = std::chrono::minutes(1);
+constexpr int kSerialAttempts = 3;
+
+}  // namespace
+
+Result<void> RegistrationAuthority::CheckCsrAgainstOrder(const core::Account& account,
+                                                         const core::Order& order,
+                                                         std::string_view csr_der,
+                                                         EVP_PKEY** key_out,
+                                                         std::shared_ptr<EVP_PKEY>* holder) {
+  FLINT_ASSIGN_OR_RETURN(ca::ParsedCsr csr, ca::ParseCsr(csr_der));
+  FLINT_TRY(policy::CheckCertificateKey(csr.public_key.get()));
+  auto account_key = jose::ParseJwkJson(account.jwk_json);
+  if (account_key.ok() && EVP_PKEY_eq(account_key->pkey(), csr.public_key.get()) == 1)
+    return Err(ErrorType::kBadCsr, "the CSR's key must not be the account key");
+
+  std::set<std::string> want, got;
+  for (const core::Identifier& id : order.identifiers) want.insert(id.value);
+  for (const std::string& n : csr.dns_names) got.insert(n);
+  for (const std::string& ip : csr.ip_addresses) got.insert(ip);
+  if (!csr.common_name.empty()) {
+    std::string cn = csr.common_name;
+    std::transform(cn.begin(), cn.end(), cn.begin(), ::tolower);
+    if (!want.count(cn))
+      return Err(ErrorType::kBadCsr, "CSR common name \"" + csr.common_name.substr(0, 64) +
+                                         "\" is not one of the order's identifiers");
+    got.insert(cn);
+  }
+  if (got != want) {
+    return Err(ErrorType::kBadCsr, "CSR names [" + Join(got) +
+                                       "] differ from the order's identifiers [" + Join(want) +
+                                       "]");
+  }
+  *key_out = csr.public_key.get();
+  *holder = csr.public_key;
+  return core::Ok();
+}
+
+Result<void> RegistrationAuthority::RecheckCaa(const core::Account& account,
+                                               const core::Order& order) {
+  if (va_ == nullptr || options_.skip_validation) return core::Ok();
+  const core::TimePoint now = clock_.Now();
+  for (core::AuthzId id : order.authz_ids) {
+    FLINT_ASSIGN_OR_RETURN(core::Authorization authz, store_.GetAuthorization(id));
+    for (const core::Challenge& ch : authz.challenges) {
+      if (ch.status != core::ChallengeStatus::kValid || !ch.validated_at) continue;
+      if (now - *ch.validated_at <= options_.caa_recheck_age) continue;
+      FLINT_TRY(va_->CheckCaa(authz.identifier, authz.wildcard,
+                              options_.account_url_prefix + std::to_string(account.id.value),
+                              ch.type));
+    }
+  }
+  return core::Ok();
+}
+
+Result<core::Certificate> RegistrationAuthority::Issue(const core::Account& account,
+                                                       const core::Order& order, EVP_PKEY* key) {
+  const core::TimePoint now = clock_.Now();
+  ca::IssueRequest req;
+  req.identifiers = order.identifiers;
+  req.public_key = key;
+  req.not_before = order.not_before.value_or(now - kBackdate);
+  req.not_after = order.not_after.value_or(req.not_before + options_.cert_validity);
+  req.aia_issuer_url = options_.issuer_url;
+  for (int attempt = 1;; ++attempt) {
+    FLINT_ASSIGN_OR_RETURN(ca::IssuedCertificate issued, issuer_.Issue(req));
+    core::Certificate cert;
+    cert.account_id = account.id;
+    cert.order_id = order.id;
+    cert.serial_hex = issued.serial_hex;
+    cert.der = std::move(issued.der);
+    cert.chain_pem = std::move(issued.chain_pem);
+    cert.not_before = issued.not_before;
+    cert.not_after = issued.not_after;
+    auto stored = store_.FinalizeOrder(order.id, std::move(cert));
+    if (stored.ok() || stored.error().type != ErrorType::kConflict || attempt >= kSerialAttempts)
+      return stored;
+    spdlog::warn("serial collision for order {}, re-signing", order.id.value);
+  }
+}
+
+Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account,
+                                                    core::OrderId id, std::string_view csr_der) {
+  FLINT_ASSIGN_OR_RETURN(core::Order order, store_.GetOrder(id));
+  if (order.account_id != account.id) return Err(ErrorType::kNotFound, "no such order");
+  if (order.status != core::OrderStatus::kReady) {
+    return Err(ErrorType::kOrderNotReady,
+               "order is " + std::string(core::ToString(order.status)) + ", not ready");
+  }
+  // Step 1: everything that can be refused without changing the order.
+  EVP_PKEY* key = nullptr;
+  std::shared_ptr<EVP_PKEY> key_holder;
+  FLINT_TRY(CheckCsrAgainstOrder(account, order, csr_der, &key, &key_holder));
+  FLINT_TRY(RecheckCaa(account, order));
+
+  // Step 2: ready -> processing, once; a concurrent finalize loses here.
+  auto moved = store_.SetOrderProcessing(id);
+  if (!moved.ok()) {
+    if (moved.error().type == ErrorType::kConflict)
+      return Err(ErrorType::kOrderNotReady, "order is already being finalized");
+    return std::move(moved).error();
+  }
+
+  // Step 3: sign and store; any failure from here leaves the order invalid.
+  auto cert = Issue(account, order, key);
+  if (!cert.ok()) {
+    core::Error recorded = cert.error();
+    spdlog::error("issuance for order {} failed: {}", id.value, recorded.detail);
+    if (recorded.type == ErrorType::kInternal) recorded = Err(ErrorType::kServerInternal, "issuance failed");
+    auto marked = store_.SetOrderInvalid(id, recorded);
+    if (!marked.ok()) spdlog::error("marking order {} invalid: {}", id.value, marked.error().detail);
+  }
+  return store_.GetOrder(id);
+}
+
+}  // namespace flint::ra

@@ -1,0 +1,165 @@
+// RFC 8555 §7.4-7.5: orders, authorizations, challenges and their validation.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "jose/base64url.h"
+#include "ra/ra.h"
+
+namespace flint::ra {
+
+using core::Err;
+using core::ErrorType;
+
+namespace {
+
+// Largest clock skew tolerated for a client's notBefore in the past.
+constexpr auto kMaxBackdate = std::chrono::hours(24);
+
+std::string RandomToken(core::Random& random) { return jose::Base64UrlEncode(random.Bytes(32)); }
+
+}  // namespace
+
+Result<core::Authorization> RegistrationAuthority::NewAuthorization(const core::Account& account,
+                                                                    const core::Identifier& id,
+                                                                    bool wildcard,
+                                                                    core::TimePoint now) {
+  core::Authorization authz;
+  authz.account_id = account.id;
+  authz.identifier = id;
+  authz.wildcard = wildcard;
+  authz.status = core::AuthzStatus::kPending;
+  authz.expires = now + options_.authz_lifetime;
+  for (core::ChallengeType type : policy::ChallengesFor(id, wildcard)) {
+    core::Challenge ch;
+    ch.type = type;
+    ch.status = core::ChallengeStatus::kPending;
+    ch.token = RandomToken(random_);
+    authz.challenges.push_back(std::move(ch));
+  }
+  if (authz.challenges.empty())
+    return Err(ErrorType::kUnsupportedIdentifier, "no challenge can validate " + id.value);
+  return authz;
+}
+
+Result<core::Order> RegistrationAuthority::NewOrder(const core::Account& account,
+                                                    const NewOrderRequest& req) {
+  FLINT_ASSIGN_OR_RETURN(std::vector<core::Identifier> ids, policy_.CheckOrder(req.identifiers));
+  const core::TimePoint now = clock_.Now();
+  if (req.not_before && *req.not_before < now - kMaxBackdate)
+    return Err(ErrorType::kMalformed, "notBefore is too far in the past");
+  if (req.not_before && *req.not_before > now + options_.order_lifetime)
+    return Err(ErrorType::kMalformed, "notBefore is beyond the order's lifetime");
+  if (req.not_after) {
+    core::TimePoint start = req.not_before.value_or(now);
+    if (*req.not_after <= start) return Err(ErrorType::kMalformed, "notAfter is before notBefore");
+    if (*req.not_after - start > options_.cert_validity)
+      return Err(ErrorType::kMalformed,
+                 "notAfter is beyond the allowed validity of " +
+                     std::to_string(options_.cert_validity.count() / 86400) + " days");
+  }
+
+  core::Order order;
+  order.account_id = account.id;
+  order.status = core::OrderStatus::kPending;
+  order.expires = now + options_.order_lifetime;
+  order.identifiers = ids;
+  order.not_before = req.not_before;
+  order.not_after = req.not_after;
+  order.created_at = now;
+  std::vector<core::Authorization> fresh;
+  for (const core::Identifier& id : ids) {
+    // RFC 8555 §7.1.4: a wildcard's authorization is for the base name, marked wildcard.
+    const bool wildcard = policy::IsWildcard(id);
+    const core::Identifier base = policy::AuthorizationIdentifier(id);
+    FLINT_ASSIGN_OR_RETURN(std::optional<core::Authorization> reuse,
+                           store_.FindReusableAuthorization(account.id, base, wildcard, now));
+    if (reuse) {
+      order.authz_ids.push_back(reuse->id);
+      continue;
+    }
+    FLINT_ASSIGN_OR_RETURN(core::Authorization authz,
+                           NewAuthorization(account, base, wildcard, now));
+    fresh.push_back(std::move(authz));
+  }
+  // The order never outlives its authorizations' usefulness by much; keep it simple: the
+  // order's own lifetime applies.
+  return store_.CreateOrder(std::move(order), std::move(fresh));
+}
+
+Result<core::Challenge> RegistrationAuthority::RespondToChallenge(const core::Account& account,
+                                                                  core::ChallengeId id) {
+  FLINT_ASSIGN_OR_RETURN(core::Challenge ch, store_.GetChallenge(id));
+  FLINT_ASSIGN_OR_RETURN(core::Authorization authz, store_.GetAuthorization(ch.authz_id));
+  if (authz.account_id != account.id) return Err(ErrorType::kNotFound, "no such challenge");
+  if (ch.status != core::ChallengeStatus::kPending) return ch;
+  if (authz.status != core::AuthzStatus::kPending) {
+    return Err(ErrorType::kMalformed, "the authorization is " +
+                                          std::string(core::ToString(authz.status)) +
+                                          "; its challenges can no longer be answered");
+  }
+  auto started = store_.SetChallengeProcessing(id);
+  if (!started.ok()) {
+    if (started.error().type != ErrorType::kConflict) return std::move(started).error();
+    return store_.GetChallenge(id);  // a concurrent request started it first
+  }
+  QueueValidation(*started);
+  return started;
+}
+
+void RegistrationAuthority::QueueValidation(core::Challenge challenge) {
+  boost::asio::post(validation_pool_,
+                    [this, ch = std::move(challenge)]() { RunValidation(ch); });
+}
+
+void RegistrationAuthority::ResumeValidations() {
+  auto pending = store_.ListProcessingChallenges();
+  if (!pending.ok()) {
+    spdlog::error("could not list validations to resume: {}", pending.error().detail);
+    return;
+  }
+  if (!pending->empty()) spdlog::info("resuming {} validations", pending->size());
+  for (core::Challenge& ch : *pending) QueueValidation(std::move(ch));
+}
+
+void RegistrationAuthority::RunValidation(const core::Challenge& ch) {
+  auto authz = store_.GetAuthorization(ch.authz_id);
+  if (!authz.ok()) {
+    spdlog::error("validation of challenge {}: {}", ch.id.value, authz.error().detail);
+    return;
+  }
+  auto account = store_.GetAccount(authz->account_id);
+  core::Result<void> outcome = core::Ok();
+  if (!account.ok()) {
+    outcome = Err(ErrorType::kServerInternal, "account lookup failed");
+  } else if (options_.skip_validation || va_ == nullptr) {
+    spdlog::warn("SKIP-VALIDATION: challenge {} ({} {}) marked valid without any check",
+                 ch.id.value, core::ToString(ch.type), authz->identifier.value);
+  } else {
+    const std::string key_authz = ch.token + "." + account->jwk_thumbprint;
+    outcome = va_->Validate(authz->identifier, ch.type, ch.token, key_authz);
+    if (outcome.ok()) {
+      outcome = va_->CheckCaa(authz->identifier, authz->wildcard,
+                              options_.account_url_prefix + std::to_string(account->id.value),
+                              ch.type);
+    }
+  }
+  std::optional<core::Error> error;
+  if (!outcome.ok()) error = outcome.error();
+  auto done = store_.FinishValidation(ch.id, outcome.ok(), error, clock_.Now());
+  if (!done.ok()) {
+    spdlog::error("recording validation of challenge {}: {}", ch.id.value, done.error().detail);
+  }
+}
+
+Result<core::Authorization> RegistrationAuthority::DeactivateAuthorization(
+    const core::Account& account, core::AuthzId id) {
+  FLINT_ASSIGN_OR_RETURN(core::Authorization authz, store_.GetAuthorization(id));
+  if (authz.account_id != account.id) return Err(ErrorType::kNotFound, "no such authorization");
+  auto r = store_.DeactivateAuthorization(id);
+  if (!r.ok() && r.error().type == ErrorType::kConflict)
+    return Err(ErrorType::kMalformed, "only pending or valid authorizations can be deactivated");
+  return r;
+}
+
+}  // namespace flint::ra

@@ -1,0 +1,155 @@
+#include "ra/ra.h"
+
+#include <algorithm>
+
+namespace flint::ra {
+
+using core::Err;
+using core::ErrorType;
+
+namespace {
+
+bool IsDomainChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '-' || c == '.';
+}
+
+bool IsAtext(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-/=^_`{|}~.").find(c) != std::string_view::npos;
+}
+
+}  // namespace
+
+Result<void> CheckContact(const std::string& contact) {
+  constexpr std::string_view kMailto = "mailto:";
+  if (contact.size() > 320)
+    return Err(ErrorType::kInvalidContact, "contact is too long");
+  if (contact.compare(0, kMailto.size(), kMailto) != 0) {
+    auto colon = contact.find(':');
+    std::string scheme = colon == std::string::npos ? contact : contact.substr(0, colon);
+    if (scheme.size() > 32) scheme = scheme.substr(0, 32);
+    return Err(ErrorType::kUnsupportedContact,
+               "contact scheme \"" + scheme + "\" is not supported; only mailto: is");
+  }
+  std::string addr = contact.substr(kMailto.size());
+  if (addr.find('?') != std::string::npos)
+    return Err(ErrorType::kInvalidContact, "contact email has hfields, which are not allowed");
+  if (addr.find(',') != std::string::npos || addr.find('%') != std::string::npos)
+    return Err(ErrorType::kInvalidContact, "a contact must hold exactly one email address");
+  auto at = addr.find('@');
+  if (at == std::string::npos || at == 0 || addr.find('@', at + 1) != std::string::npos)
+    return Err(ErrorType::kInvalidContact, "contact \"" + contact + "\" is not an email address");
+  std::string local = addr.substr(0, at), domain = addr.substr(at + 1);
+  bool local_ok = local.size() <= 64 && std::all_of(local.begin(), local.end(), IsAtext) &&
+                  local.front() != '.' && local.back() != '.';
+  bool domain_ok = !domain.empty() && domain.size() <= 253 &&
+                   std::all_of(domain.begin(), domain.end(), IsDomainChar) &&
+                   domain.find('.') != std::string::npos && domain.front() != '.' &&
+                   domain.back() != '.' && domain.find("..") == std::string::npos;
+  if (!local_ok || !domain_ok)
+    return Err(ErrorType::kInvalidContact, "contact \"" + contact + "\" is not a valid email address");
+  return core::Ok();
+}
+
+RegistrationAuthority::RegistrationAuthority(RaOptions options, sa::Store& store,
+                                             const core::Clock& clock, core::Random& random,
+                                             const policy::IdentifierPolicy& policy,
+                                             const va::ValidationAuthority* va,
+                                             const ca::Issuer& issuer)
+    : options_(std::move(options)),
+      store_(store),
+      clock_(clock),
+      random_(random),
+      policy_(policy),
+      va_(va),
+      issuer_(issuer),
+      validation_pool_(static_cast<size_t>(std::max(1, options_.validation_workers))) {}
+
+RegistrationAuthority::~RegistrationAuthority() {
+  validation_pool_.stop();
+  validation_pool_.join();
+}
+
+Result<void> RegistrationAuthority::CheckContacts(const std::vector<std::string>& contacts) const {
+  if (static_cast<int>(contacts.size()) > options_.max_contacts)
+    return Err(ErrorType::kInvalidContact,
+               "too many contacts: at most " + std::to_string(options_.max_contacts));
+  for (const std::string& c : contacts) FLINT_TRY(CheckContact(c));
+  return core::Ok();
+}
+
+Result<NewAccountResult> RegistrationAuthority::NewAccount(const jose::PublicKey& key,
+                                                           const NewAccountRequest& req) {
+  // RFC 8555 §7.3.1: a known key answers with the existing account.
+  auto existing = store_.GetAccountByThumbprint(key.thumbprint());
+  if (existing.ok()) {
+    if (existing->status != core::AccountStatus::kValid)
+      return Err(ErrorType::kUnauthorized, "the account for this key is deactivated");
+    return NewAccountResult{std::move(existing).value(), false};
+  }
+  if (existing.error().type != ErrorType::kNotFound) return std::move(existing).error();
+  if (req.only_return_existing)
+    return Err(ErrorType::kAccountDoesNotExist, "no account exists with the provided key");
+  if (!options_.terms_of_service.empty() && !req.terms_of_service_agreed)
+    return Err(ErrorType::kMalformed, "you must agree to the terms of service (" +
+                                          options_.terms_of_service + ")");
+  FLINT_TRY(CheckContacts(req.contacts));
+
+  core::Account acct;
+  acct.contacts = req.contacts;
+  acct.jwk_json = key.canonical_json();
+  acct.jwk_thumbprint = key.thumbprint();
+  acct.terms_of_service_agreed = req.terms_of_service_agreed;
+  acct.created_at = clock_.Now();
+  auto created = store_.CreateAccount(std::move(acct));
+  if (created.ok()) return NewAccountResult{std::move(created).value(), true};
+  if (created.error().type != ErrorType::kConflict) return std::move(created).error();
+  // Lost a race with a concurrent newAccount for the same key: answer with the winner.
+  FLINT_ASSIGN_OR_RETURN(core::Account winner, store_.GetAccountByThumbprint(key.thumbprint()));
+  return NewAccountResult{std::move(winner), false};
+}
+
+Result<core::Account> RegistrationAuthority::UpdateContacts(core::AccountId id,
+                                                            std::vector<std::string> contacts) {
+  FLINT_TRY(CheckContacts(contacts));
+  auto r = store_.UpdateAccountContacts(id, std::move(contacts));
+  if (!r.ok() && r.error().type == ErrorType::kConflict)
+    return Err(ErrorType::kUnauthorized, "account is not valid");
+  return r;
+}
+
+Result<core::Account> RegistrationAuthority::DeactivateAccount(core::AccountId id) {
+  auto r = store_.DeactivateAccount(id);
+  if (!r.ok() && r.error().type == ErrorType::kConflict)
+    return Err(ErrorType::kUnauthorized, "account is not valid");
+  return r;
+}
+
+Result<core::Account> RegistrationAuthority::ChangeKey(const KeyChangeRequest& req) {
+  FLINT_ASSIGN_OR_RETURN(core::Account acct, store_.GetAccount(req.account));
+  if (acct.status != core::AccountStatus::kValid)
+    return Err(ErrorType::kUnauthorized, "account is not valid");
+  if (req.old_key.thumbprint() != acct.jwk_thumbprint)
+    return Err(ErrorType::kMalformed, "keyChange: oldKey is not the account's current key");
+  if (req.new_key.thumbprint() == acct.jwk_thumbprint)
+    return Err(ErrorType::kMalformed, "keyChange: the new key is the account's current key");
+  auto other = store_.GetAccountByThumbprint(req.new_key.thumbprint());
+  if (other.ok()) {
+    core::Error e = Err(ErrorType::kConflict, "keyChange: the new key is already in use");
+    e.location = std::to_string(other->id.value);
+    return e;
+  }
+  auto changed = store_.ChangeAccountKey(req.account, acct.jwk_thumbprint,
+                                         req.new_key.canonical_json(), req.new_key.thumbprint());
+  if (!changed.ok() && changed.error().type == ErrorType::kConflict) {
+    // A concurrent request took the key (or changed ours) between the check and the write.
+    auto winner = store_.GetAccountByThumbprint(req.new_key.thumbprint());
+    core::Error e = Err(ErrorType::kConflict, "keyChange: the new key is already in use");
+    if (winner.ok()) e.location = std::to_string(winner->id.value);
+    return e;
+  }
+  return changed;
+}
+
+}  // namespace flint::ra

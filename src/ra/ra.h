@@ -1,0 +1,150 @@
+#pragma once
+// The registration authority: every ACME decision (RFC 8555 §7.3-7.6) is made here. The web
+// front end authenticates requests and decodes payloads into the typed requests below; the RA
+// applies policy, talks to storage (sa), validation (va) and signing (ca), and returns values or
+// a core::Error with the exact RFC 8555 §6.7 type.
+//
+// Thread-safe; every method may block on storage, so callers run it on worker threads.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+
+#include "ca/issuer.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/result.h"
+#include "core/types.h"
+#include "jose/jwk.h"
+#include "policy/identifier_policy.h"
+#include "sa/store.h"
+#include "va/validator.h"
+
+namespace flint::ra {
+
+using core::Result;
+
+struct RaOptions {
+  std::string terms_of_service;  // non-empty: newAccount requires termsOfServiceAgreed
+  int max_contacts = 10;
+  bool external_account_required = false;
+  std::chrono::seconds order_lifetime = std::chrono::hours(168);
+  std::chrono::seconds authz_lifetime = std::chrono::hours(720);
+  std::chrono::seconds cert_validity = std::chrono::hours(24 * 90);
+  // CAA is rechecked at finalize when the validation is older than this (RFC 8659 §3 allows
+  // reuse of a CAA check for up to 8 hours).
+  std::chrono::seconds caa_recheck_age = std::chrono::hours(8);
+  // DANGEROUS, development and benchmarks only: challenges become valid with no network check.
+  bool skip_validation = false;
+  int validation_workers = 16;
+  std::string account_url_prefix;  // "<base>/acme/acct/", for CAA accounturi (RFC 8657)
+  std::string issuer_url;          // AIA caIssuers URL written into certificates
+};
+
+struct NewOrderRequest {
+  std::vector<core::Identifier> identifiers;
+  std::optional<core::TimePoint> not_before;
+  std::optional<core::TimePoint> not_after;
+};
+
+struct NewAccountRequest {
+  std::vector<std::string> contacts;
+  bool terms_of_service_agreed = false;
+  bool only_return_existing = false;
+};
+
+struct NewAccountResult {
+  core::Account account;
+  bool created = false;  // false: an account with this key already existed (RFC 8555 §7.3.1)
+};
+
+// RFC 8555 §7.3.5: the checked content of a keyChange request.
+struct KeyChangeRequest {
+  core::AccountId account;
+  jose::PublicKey new_key;   // from the inner JWS's jwk, which verified the inner signature
+  jose::PublicKey old_key;   // the inner payload's oldKey
+};
+
+class RegistrationAuthority {
+ public:
+  // `va` may be null only with skip_validation. All references must outlive the RA.
+  RegistrationAuthority(RaOptions options, sa::Store& store, const core::Clock& clock,
+                        core::Random& random, const policy::IdentifierPolicy& policy,
+                        const va::ValidationAuthority* va, const ca::Issuer& issuer);
+  // Stops the validation workers; validations still queued stay `processing` in storage and
+  // resume at the next start (ResumeValidations).
+  ~RegistrationAuthority();
+
+  // RFC 8555 §7.3, §7.3.1. Errors: kAccountDoesNotExist (onlyReturnExisting, unknown key),
+  // kUnauthorized (the key's account is deactivated), kMalformed (terms not agreed),
+  // kInvalidContact / kUnsupportedContact.
+  Result<NewAccountResult> NewAccount(const jose::PublicKey& key, const NewAccountRequest& req);
+
+  // RFC 8555 §7.3.2: replaces the contacts. kInvalidContact / kUnsupportedContact.
+  Result<core::Account> UpdateContacts(core::AccountId id, std::vector<std::string> contacts);
+
+  // RFC 8555 §7.3.6.
+  Result<core::Account> DeactivateAccount(core::AccountId id);
+
+  // RFC 8555 §7.3.5: the caller has verified both signatures and the url/account match.
+  // kMalformed when oldKey is not the account's key; kConflict with `location` set to the
+  // other account's id (as decimal text) when the new key belongs to another account.
+  Result<core::Account> ChangeKey(const KeyChangeRequest& req);
+
+  // RFC 8555 §7.4: checks identifiers (policy), reuses valid authorizations of the account,
+  // creates the rest with their challenges, and stores the order. Errors: those of
+  // policy::IdentifierPolicy::CheckOrder; kMalformed for notBefore/notAfter outside the limits.
+  Result<core::Order> NewOrder(const core::Account& account, const NewOrderRequest& req);
+
+  // RFC 8555 §7.5.1: starts validation of a pending challenge off the request path and returns it
+  // as `processing`. A challenge that is not pending is returned as it is. kNotFound when it is
+  // not the account's.
+  Result<core::Challenge> RespondToChallenge(const core::Account& account, core::ChallengeId id);
+
+  // RFC 8555 §7.5.2. kNotFound when not the account's; kMalformed when not pending or valid.
+  Result<core::Authorization> DeactivateAuthorization(const core::Account& account,
+                                                      core::AuthzId id);
+
+  // RFC 8555 §7.4 finalize: kOrderNotReady unless the order is ready; kBadCsr for any CSR
+  // problem (names, key, signature); kCaa when a CAA recheck forbids issuance. Once the order
+  // is `processing`, a failure leaves it `invalid` with the error recorded.
+  Result<core::Order> Finalize(const core::Account& account, core::OrderId id,
+                               std::string_view csr_der);
+
+  // Re-queues validations left `processing` by a previous run.
+  void ResumeValidations();
+
+ private:
+  Result<core::Authorization> NewAuthorization(const core::Account& account,
+                                               const core::Identifier& id, bool wildcard,
+                                               core::TimePoint now);
+  void QueueValidation(core::Challenge challenge);
+  void RunValidation(const core::Challenge& challenge);
+  Result<void> CheckCsrAgainstOrder(const core::Account& account, const core::Order& order,
+                                    std::string_view csr_der, EVP_PKEY** key_out,
+                                    std::shared_ptr<EVP_PKEY>* holder);
+  Result<void> RecheckCaa(const core::Account& account, const core::Order& order);
+  Result<core::Certificate> Issue(const core::Account& account, const core::Order& order,
+                                  EVP_PKEY* key);
+
+  Result<void> CheckContacts(const std::vector<std::string>& contacts) const;
+
+  RaOptions options_;
+  sa::Store& store_;
+  const core::Clock& clock_;
+  core::Random& random_;
+  const policy::IdentifierPolicy& policy_;
+  const va::ValidationAuthority* va_;
+  const ca::Issuer& issuer_;
+  boost::asio::thread_pool validation_pool_;  // last: joined first on destruction
+};
+
+// RFC 8555 §7.3: mailto: URIs only (else kUnsupportedContact), one address each, no hfields,
+// a plausible addr-spec (else kInvalidContact). Exposed for tests.
+Result<void> CheckContact(const std::string& contact);
+
+}  // namespace flint::ra

@@ -1,0 +1,12 @@
+# The ACME layer of wfe: router, JWS authentication, one handler per resource.
+set(_wfe ${PROJECT_SOURCE_DIR}/src/wfe)
+flint_library(wfe
+  SOURCES ${_wfe}/wfe.cc ${_wfe}/auth.cc ${_wfe}/context.cc ${_wfe}/problem.cc ${_wfe}/render.cc
+          ${_wfe}/handlers/directory.cc ${_wfe}/handlers/new_account.cc
+          ${_wfe}/handlers/account.cc ${_wfe}/handlers/key_change.cc
+          ${_wfe}/handlers/new_order.cc ${_wfe}/handlers/order.cc
+          ${_wfe}/handlers/authorization.cc ${_wfe}/handlers/certificate.cc
+  DEPS flint_core flint_jose flint_ra flint_sa flint_wfe_http spdlog::spdlog Boost::json)
+flint_test(wfe_test
+  SOURCES ${_wfe}/wfe_test.cc
+  DEPS flint_wfe)

@@ -1,0 +1,31 @@
+// RFC 8555 §7.4.2 certificate download (POST-as-GET), and the issuer certificate it links to.
+#include "wfe/handlers/handlers.h"
+
+namespace flint::wfe::handlers {
+
+using core::Err;
+using core::ErrorType;
+
+core::Result<Reply> Certificate(Services& s, const AuthedPost& post, int64_t id) {
+  if (!post.post_as_get())
+    return Err(ErrorType::kMalformed, "a certificate is read with POST-as-GET");
+  auto cert = s.store.GetCertificate(core::CertificateId(id));
+  if (!cert.ok() || cert->account_id != post.account->id)
+    return Err(ErrorType::kNotFound, "no such certificate");
+  Reply reply;
+  reply.status = 200;
+  reply.content_type = "application/pem-certificate-chain";
+  reply.body = cert->chain_pem;
+  reply.links.push_back("<" + s.urls.Issuer() + ">;rel=\"up\"");
+  return reply;
+}
+
+core::Result<Reply> Issuer(Services& s) {
+  Reply reply;
+  reply.status = 200;
+  reply.content_type = "application/pem-certificate-chain";
+  reply.body = s.options.issuer_pem;
+  return reply;
+}
+
+}  // namespace flint::wfe::handlers

@@ -1,0 +1,26 @@
+// RFC 8555 §7.1.1: the directory object, with `meta` from configuration.
+#include <boost/json.hpp>
+
+#include "wfe/handlers/handlers.h"
+
+namespace flint::wfe::handlers {
+
+core::Result<Reply> Directory(Services& s) {
+  boost::json::object d;
+  d["newNonce"] = s.urls.NewNonce();
+  d["newAccount"] = s.urls.NewAccount();
+  d["newOrder"] = s.urls.NewOrder();
+  d["revokeCert"] = s.urls.RevokeCert();
+  d["keyChange"] = s.urls.KeyChange();
+  boost::json::object meta;
+  if (!s.options.terms_of_service.empty()) meta["termsOfService"] = s.options.terms_of_service;
+  if (!s.options.website.empty()) meta["website"] = s.options.website;
+  boost::json::array caa;
+  for (const std::string& c : s.options.caa_identities) caa.emplace_back(c);
+  meta["caaIdentities"] = std::move(caa);
+  meta["externalAccountRequired"] = s.options.external_account_required;
+  d["meta"] = std::move(meta);
+  return JsonReply(200, d);
+}
+
+}  // namespace flint::wfe::handlers

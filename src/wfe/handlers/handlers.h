@@ -1,0 +1,27 @@
+#pragma once
+// One handler per ACME resource (RFC 8555 §7). Each decodes its payload into a typed request,
+// calls the RA (writes) or the store reader (reads), and returns a Reply or a core::Error.
+
+#include "wfe/acme_context.h"
+
+namespace flint::wfe::handlers {
+
+core::Result<Reply> Directory(Services& s);                                      // §7.1.1
+core::Result<Reply> NewAccount(Services& s, const AuthedPost& post);             // §7.3
+core::Result<Reply> Account(Services& s, const AuthedPost& post, int64_t id);    // §7.3.2, 7.3.6
+core::Result<Reply> AccountOrders(Services& s, const AuthedPost& post, int64_t id);  // §7.1.2.1
+core::Result<Reply> KeyChange(Services& s, const AuthedPost& post);              // §7.3.5
+
+}  // namespace flint::wfe::handlers
+
+namespace flint::wfe::handlers {
+
+core::Result<Reply> NewOrder(Services& s, const AuthedPost& post);                 // §7.4
+core::Result<Reply> Order(Services& s, const AuthedPost& post, int64_t id);        // §7.1.3
+core::Result<Reply> Finalize(Services& s, const AuthedPost& post, int64_t id);     // §7.4
+core::Result<Reply> Authorization(Services& s, const AuthedPost& post, int64_t id);  // §7.5
+core::Result<Reply> Challenge(Services& s, const AuthedPost& post, int64_t id);    // §7.5.1
+core::Result<Reply> Certificate(Services& s, const AuthedPost& post, int64_t id);  // §7.4.2
+core::Result<Reply> Issuer(Services& s);  // the issuing CA certificate (Link rel="up")
+
+}  // namespace flint::wfe::handlers

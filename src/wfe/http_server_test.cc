@@ -1,0 +1,792 @@
+// HttpServer against a real blocking OpenSSL (or plain TCP) client on 127.0.0.1, with a
+// self-signed certificate made here. No timing thresholds: ordering is forced with promises, and
+// the client's 30 s socket timeout only turns a hang into a failure.
+
+#include "wfe/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace flint::wfe {
+namespace {
+
+using namespace std::chrono_literals;
+
+// ---------------------------------------------------------------------------------------------
+// Test certificate.
+
+struct TestCert {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+std::string BioToString(BIO* bio) {
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+// A P-256 self-signed certificate for DNS:localhost, valid for a day.
+TestCert MakeSelfSigned() {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  GENERAL_NAMES* sans = sk_GENERAL_NAME_new_null();
+  GENERAL_NAME* dns = GENERAL_NAME_new();
+  ASN1_IA5STRING* value = ASN1_IA5STRING_new();
+  ASN1_STRING_set(value, "localhost", -1);
+  GENERAL_NAME_set0_value(dns, GEN_DNS, value);
+  sk_GENERAL_NAME_push(sans, dns);
+  X509_add1_ext_i2d(cert.get(), NID_subject_alt_name, sans, 0, X509V3_ADD_DEFAULT);
+  GENERAL_NAMES_free(sans);
+  X509_sign(cert.get(), key.get(), EVP_sha256());
+
+  TestCert out;
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_X509(cert_bio.get(), cert.get());
+  out.cert_pem = BioToString(cert_bio.get());
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  out.key_pem = BioToString(key_bio.get());
+  return out;
+}
+
+const TestCert& Cert() {
+  static const TestCert* cert = new TestCert(MakeSelfSigned());
+  return *cert;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test client: blocking sockets, OpenSSL verifying the test certificate.
+
+struct Response {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lowercased
+  std::string body;
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+class Client {
+ public:
+  explicit Client(bool tls = true) : tls_(tls) {}
+  ~Client() { Close(); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // TCP connect, then the TLS handshake. Versions: 0 = OpenSSL's default.
+  bool Connect(uint16_t port, int min_version = 0, int max_version = 0) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    SetReadTimeout(30s);
+    timeval send_timeout{30, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return false;
+    if (!tls_) return true;
+    return Handshake(min_version, max_version);
+  }
+
+  bool Write(std::string_view data) {
+    while (!data.empty()) {
+      const int n = tls_ ? SSL_write(ssl_, data.data(), static_cast<int>(data.size()))
+                         : static_cast<int>(send(fd_, data.data(), data.size(), MSG_NOSIGNAL));
+      if (n <= 0) {
+        ERR_clear_error();
+        return false;
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // One response (an interim 100 included). nullopt if the connection ended first.
+  std::optional<Response> ReadResponse(bool head = false) {
+    size_t end;
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return std::nullopt;
+    }
+    Response res;
+    std::istringstream lines(buf_.substr(0, end));
+    std::string line;
+    std::getline(lines, line);
+    if (line.size() < 12 || line.compare(0, 5, "HTTP/") != 0) return std::nullopt;
+    res.status = std::stoi(line.substr(9, 3));
+    while (std::getline(lines, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const size_t colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      const size_t value = line.find_first_not_of(' ', colon + 1);
+      res.headers[Lower(line.substr(0, colon))] =
+          value == std::string::npos ? "" : line.substr(value);
+    }
+    buf_.erase(0, end + 4);
+    const bool bodyless = head || res.status < 200 || res.status == 204 || res.status == 304;
+    const std::string length = res.Header("content-length");
+    const size_t len = bodyless || length.empty() ? 0 : std::stoul(length);
+    while (buf_.size() < len) {
+      if (!Fill()) return std::nullopt;
+    }
+    res.body = buf_.substr(0, len);
+    buf_.erase(0, len);
+    return res;
+  }
+
+  // True once the server has closed the connection (EOF or reset), false on a read timeout.
+  bool WaitForClose() {
+    for (;;) {
+      buf_.clear();
+      if (!Fill()) return !timed_out_;
+    }
+  }
+
+  // One read attempt of at most `timeout`: true if the server closed the connection.
+  bool ClosedWithin(std::chrono::milliseconds timeout) {
+    SetReadTimeout(timeout);
+    const bool closed = !Fill() && !timed_out_;
+    SetReadTimeout(30s);
+    return closed;
+  }
+
+  std::string Alpn() const {
+    const unsigned char* data = nullptr;
+    unsigned int len = 0;
+    SSL_get0_alpn_selected(ssl_, &data, &len);
+    return std::string(reinterpret_cast<const char*>(data), len);
+  }
+  unsigned long handshake_error() const { return handshake_error_; }
+
+  void Close() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+    if (fd_ >= 0) close(fd_);
+    ssl_ = nullptr;
+    ctx_ = nullptr;
+    fd_ = -1;
+  }
+
+ private:
+  bool Handshake(int min_version, int max_version) {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (min_version != 0) SSL_CTX_set_min_proto_version(ctx_, min_version);
+    if (max_version != 0) SSL_CTX_set_max_proto_version(ctx_, max_version);
+    // Old protocol versions need SHA-1 era suites: allow them so the server, not us, refuses.
+    if (max_version != 0 && max_version < TLS1_2_VERSION) {
+      SSL_CTX_set_cipher_list(ctx_, "DEFAULT:@SECLEVEL=0");
+    }
+    BIO* bio = BIO_new_mem_buf(Cert().cert_pem.data(), static_cast<int>(Cert().cert_pem.size()));
+    X509* trusted = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx_), trusted);
+    X509_free(trusted);
+    BIO_free(bio);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    static constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    SSL_CTX_set_alpn_protos(ctx_, kAlpn, sizeof(kAlpn));
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, fd_);
+    SSL_set_tlsext_host_name(ssl_, "localhost");
+    SSL_set1_host(ssl_, "localhost");
+    if (SSL_connect(ssl_) != 1) {
+      handshake_error_ = ERR_peek_last_error();
+      ERR_clear_error();
+      return false;
+    }
+    return true;
+  }
+
+  void SetReadTimeout(std::chrono::milliseconds timeout) {
+    timeval tv{static_cast<time_t>(timeout.count() / 1000),
+               static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+
+  bool Fill() {
+    char tmp[16384];
+    timed_out_ = false;
+    if (!tls_) {
+      const ssize_t n = recv(fd_, tmp, sizeof(tmp), 0);
+      if (n > 0) buf_.append(tmp, static_cast<size_t>(n));
+      timed_out_ = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+      return n > 0;
+    }
+    const int n = SSL_read(ssl_, tmp, sizeof(tmp));
+    if (n > 0) {
+      buf_.append(tmp, static_cast<size_t>(n));
+      return true;
+    }
+    timed_out_ = SSL_get_error(ssl_, n) == SSL_ERROR_WANT_READ;
+    ERR_clear_error();
+    return false;
+  }
+
+  bool tls_;
+  int fd_ = -1;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+  std::string buf_;
+  bool timed_out_ = false;
+  unsigned long handshake_error_ = 0;
+};
+
+// True if nothing listens on the port any more.
+bool ConnectionRefused(uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  const bool refused =
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 && errno == ECONNREFUSED;
+  close(fd);
+  return refused;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixture.
+
+HttpServerOptions TestOptions(bool tls = true) {
+  HttpServerOptions options;
+  options.listen_host = "127.0.0.1";
+  options.listen_port = 0;
+  options.tls = tls;
+  options.tls_cert_chain_pem = Cert().cert_pem;
+  options.tls_key_pem = Cert().key_pem;
+  options.io_threads = 2;
+  options.worker_threads = 4;
+  return options;
+}
+
+// Echoes what it saw: "<method> <path> q=<query> host=<host> body=<body>".
+HttpResponse Echo(HttpRequest& req) {
+  HttpResponse res;
+  const std::string* host = req.Header("host");
+  res.body = req.method + " " + req.path + " q=" + req.query + " host=" + (host ? *host : "-") +
+             " body=" + req.body;
+  res.headers.emplace_back("Content-Type", "text/plain");
+  res.headers.emplace_back("X-Path", req.path);
+  if (req.path == "/handler-close") res.headers.emplace_back("Connection", "close");
+  return res;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void StartServer(HttpServerOptions options, Handler handler = Echo) {
+    server_ = std::make_unique<HttpServer>(std::move(options), std::move(handler));
+    const core::Result<void> started = server_->Start();
+    ASSERT_TRUE(started.ok()) << started.error().detail;
+    ASSERT_NE(server_->port(), 0);
+  }
+  uint16_t port() const { return server_->port(); }
+
+  std::unique_ptr<HttpServer> server_;
+};
+
+std::string Get(const std::string& path, const std::string& extra = "") {
+  return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" + extra + "\r\n";
+}
+
+std::string Post(const std::string& path, const std::string& body) {
+  return "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose+json\r\n" +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Basic behaviour.
+
+TEST_F(HttpServerTest, ServesGetAndPostOnOneKeepAliveConnection) {
+  StartServer(TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  EXPECT_EQ(client.Alpn(), "http/1.1");
+
+  ASSERT_TRUE(client.Write(Get("/dir?x=1&y=2")));
+  std::optional<Response> get = client.ReadResponse();
+  ASSERT_TRUE(get.has_value());
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(get->body, "GET /dir q=x=1&y=2 host=localhost body=");
+  EXPECT_EQ(get->Header("content-length"), std::to_string(get->body.size()));
+  EXPECT_EQ(get->Header("content-type"), "text/plain");
+  EXPECT_FALSE(get->Header("date").empty());
+
+  ASSERT_TRUE(client.Write(Post("/acme/new-acct", R"({"a":1})")));
+  std::optional<Response> post = client.ReadResponse();
+  ASSERT_TRUE(post.has_value());
+  EXPECT_EQ(post->status, 200);
+  EXPECT_EQ(post->body, R"(POST /acme/new-acct q= host=localhost body={"a":1})");
+}
+
+TEST_F(HttpServerTest, HandlerSeesLowercasedHeaderNamesAndRemoteAddress) {
+  std::promise<HttpRequest> seen;
+  StartServer(TestOptions(), [&seen](HttpRequest& req) {
+    seen.set_value(req);
+    return HttpResponse{};
+  });
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(Get("/", "X-Custom-Thing: Value 1\r\n")));
+  ASSERT_TRUE(client.ReadResponse().has_value());
+  HttpRequest req = seen.get_future().get();
+  ASSERT_NE(req.Header("x-custom-thing"), nullptr);
+  EXPECT_EQ(*req.Header("x-custom-thing"), "Value 1");
+  EXPECT_EQ(req.Header("X-Custom-Thing"), nullptr);
+  EXPECT_EQ(req.remote_addr, "127.0.0.1");
+  EXPECT_EQ(req.target, "/");
+}
+
+TEST_F(HttpServerTest, HandlerRunsOffTheIoThreads) {
+  // One I/O thread: if the blocked handler ran on it, the second connection could never be served.
+  HttpServerOptions options = TestOptions();
+  options.io_threads = 1;
+  options.worker_threads = 2;
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  StartServer(options, [&](HttpRequest& req) {
+    if (req.path == "/block") {
+      entered.set_value();
+      released.wait();
+    }
+    return Echo(req);
+  });
+  Client blocked;
+  ASSERT_TRUE(blocked.Connect(port()));
+  ASSERT_TRUE(blocked.Write(Get("/block")));
+  entered.get_future().wait();
+
+  Client other;
+  ASSERT_TRUE(other.Connect(port()));
+  ASSERT_TRUE(other.Write(Get("/fast")));
+  std::optional<Response> fast = other.ReadResponse();
+  ASSERT_TRUE(fast.has_value());
+  EXPECT_EQ(fast->Header("x-path"), "/fast");
+
+  release.set_value();
+  std::optional<Response> slow = blocked.ReadResponse();
+  ASSERT_TRUE(slow.has_value());
+  EXPECT_EQ(slow->Header("x-path"), "/block");
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAnsweredInOrder) {
+  for (bool tls : {true, false}) {
+    SCOPED_TRACE(tls ? "tls" : "plain");
+    StartServer(TestOptions(tls));
+    Client client(tls);
+    ASSERT_TRUE(client.Connect(port()));
+    ASSERT_TRUE(client.Write(Get("/1") + Post("/2", "two") + Get("/3")));
+    for (const char* path : {"/1", "/2", "/3"}) {
+      std::optional<Response> res = client.ReadResponse();
+      ASSERT_TRUE(res.has_value());
+      EXPECT_EQ(res->Header("x-path"), path);
+    }
+    server_->Stop();
+  }
+}
+
+TEST_F(HttpServerTest, HeadResponseKeepsHeadersWithoutBody) {
+  StartServer(TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write("HEAD /h HTTP/1.1\r\nHost: localhost\r\n\r\n" + Get("/after")));
+  std::optional<Response> head = client.ReadResponse(/*head=*/true);
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->Header("content-length"),
+            std::to_string(std::string("HEAD /h q= host=localhost body=").size()));
+  EXPECT_EQ(head->body, "");
+  // No body bytes were sent: the next response parses cleanly.
+  std::optional<Response> after = client.ReadResponse();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->Header("x-path"), "/after");
+}
+
+TEST_F(HttpServerTest, ChunkedBodyIsDechunked) {
+  StartServer(TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(
+      "POST /c HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  std::optional<Response> res = client.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->body, "POST /c q= host=localhost body=abcde");
+}
+
+TEST_F(HttpServerTest, ExpectContinueGetsInterimResponse) {
+  StartServer(TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(
+      "POST /e HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"));
+  std::optional<Response> interim = client.ReadResponse();
+  ASSERT_TRUE(interim.has_value());
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(client.Write("hi"));
+  std::optional<Response> res = client.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->body, "POST /e q= host=localhost body=hi");
+}
+
+TEST_F(HttpServerTest, ConnectionCloseAndHttp10CloseAfterResponse) {
+  StartServer(TestOptions());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"http11-connection-close", Get("/", "Connection: close\r\n")},
+      {"http10-default", "GET / HTTP/1.0\r\n\r\n"},
+      {"handler-close", Get("/handler-close")},
+  };
+  for (const auto& [name, request] : cases) {
+    SCOPED_TRACE(name);
+    Client client;
+    ASSERT_TRUE(client.Connect(port()));
+    ASSERT_TRUE(client.Write(request));
+    std::optional<Response> res = client.ReadResponse();
+    ASSERT_TRUE(res.has_value());
+    EXPECT_EQ(res->status, 200);
+    EXPECT_TRUE(client.WaitForClose());
+  }
+}
+
+TEST_F(HttpServerTest, Http10KeepAliveStaysOpen) {
+  StartServer(TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(client.Write("GET /k HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    std::optional<Response> res = client.ReadResponse();
+    ASSERT_TRUE(res.has_value());
+    EXPECT_EQ(Lower(res->Header("connection")), "keep-alive");
+  }
+}
+
+TEST_F(HttpServerTest, HandlerExceptionBecomes500) {
+  StartServer(TestOptions(), [](HttpRequest&) -> HttpResponse { throw std::runtime_error("db"); });
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(Get("/")));
+  std::optional<Response> res = client.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->status, 500);
+  EXPECT_EQ(res->body,
+            R"({"type":"urn:ietf:params:acme:error:serverInternal","detail":"internal error","status":500})");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests the transport refuses itself: answered with a problem document, then closed.
+
+struct RefusalCase {
+  std::string name;
+  std::string request;
+  int status;
+};
+
+TEST_F(HttpServerTest, RefusesBadRequestsAndCloses) {
+  std::atomic<int> handled{0};
+  StartServer(TestOptions(), [&handled](HttpRequest& req) {
+    ++handled;
+    return Echo(req);
+  });
+  const std::string big_header = "X-Big: " + std::string(10000, 'a') + "\r\n";
+  const std::string big_chunk = "11170\r\n" + std::string(70000, 'b') + "\r\n0\r\n\r\n";
+  const std::vector<RefusalCase> cases = {
+      {"fail/missing-host", "GET / HTTP/1.1\r\n\r\n", 400},
+      {"fail/two-hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+      {"fail/garbage-request-line", "HELLO THERE\r\n\r\n", 400},
+      {"fail/binary-garbage", std::string("\x16\x03\x01\x00\xff\r\n\r\n", 9), 400},
+      {"fail/bad-version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 400},
+      {"fail/cl-then-te",
+       "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "3\r\nabc\r\n0\r\n\r\n",
+       400},
+      {"fail/te-then-cl",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+       "3\r\nabc\r\n0\r\n\r\n",
+       400},
+      {"fail/duplicate-content-length",
+       "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400},
+      {"fail/conflicting-content-length",
+       "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400},
+      {"fail/content-length-list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\nabc",
+       400},
+      {"fail/te-not-chunked",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc",
+       400},
+      {"fail/oversized-header", "GET / HTTP/1.1\r\nHost: a\r\n" + big_header + "\r\n", 431},
+      {"fail/oversized-body-content-length",
+       "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", 413},
+      {"fail/oversized-body-chunked",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + big_chunk, 413},
+  };
+  for (const RefusalCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    Client client;
+    ASSERT_TRUE(client.Connect(port()));
+    ASSERT_TRUE(client.Write(c.request));
+    std::optional<Response> res = client.ReadResponse();
+    ASSERT_TRUE(res.has_value());
+    EXPECT_EQ(res->status, c.status) << res->body;
+    EXPECT_EQ(res->Header("content-type"), "application/problem+json");
+    EXPECT_NE(res->body.find(R"("type":"urn:ietf:params:acme:error:malformed")"), std::string::npos)
+        << res->body;
+    EXPECT_EQ(Lower(res->Header("connection")), "close");
+    EXPECT_TRUE(client.WaitForClose());
+  }
+  EXPECT_EQ(handled.load(), 0);
+}
+
+TEST_F(HttpServerTest, OversizedBodyGetsExactProblemDocument) {
+  StartServer(TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write("POST /acme/new-order HTTP/1.1\r\nHost: a\r\nContent-Length: 65537\r\n\r\n"));
+  std::optional<Response> res = client.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->status, 413);
+  EXPECT_EQ(res->body,
+            R"({"type":"urn:ietf:params:acme:error:malformed","detail":"request body too large","status":413})");
+  EXPECT_TRUE(client.WaitForClose());
+}
+
+TEST_F(HttpServerTest, BodyAtTheLimitIsAccepted) {
+  StartServer(TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(Post("/max", std::string(64 * 1024, 'x'))));
+  std::optional<Response> res = client.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(HttpServerTest, PlainTransportRefusesMissingHost) {
+  StartServer(TestOptions(/*tls=*/false));
+  Client client(/*tls=*/false);
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write("GET / HTTP/1.1\r\n\r\n"));
+  std::optional<Response> res = client.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->status, 400);
+  EXPECT_TRUE(client.WaitForClose());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeouts and limits.
+
+TEST_F(HttpServerTest, SlowClientCutOffAtRequestDeadlineWhileOthersAreServed) {
+  HttpServerOptions options = TestOptions();
+  options.request_deadline = 1s;
+  StartServer(options);
+  Client slow;
+  ASSERT_TRUE(slow.Connect(port()));
+  ASSERT_TRUE(slow.Write("GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: "));
+
+  Client normal;
+  ASSERT_TRUE(normal.Connect(port()));
+  ASSERT_TRUE(normal.Write(Get("/normal")));
+  std::optional<Response> res = normal.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->status, 200);
+
+  // One header byte per read timeout, never finishing the header: the server must hang up.
+  bool closed = false;
+  for (int i = 0; i < 600 && !closed; ++i) {
+    closed = !slow.Write("a") || slow.ClosedWithin(100ms);
+  }
+  EXPECT_TRUE(closed);
+  // The normal client's connection is unaffected.
+  ASSERT_TRUE(normal.Write(Get("/again")));
+  std::optional<Response> again = normal.ReadResponse();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->Header("x-path"), "/again");
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
+  HttpServerOptions options = TestOptions();
+  options.idle_timeout = 1s;
+  StartServer(options);
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(Get("/")));
+  ASSERT_TRUE(client.ReadResponse().has_value());
+  EXPECT_TRUE(client.WaitForClose());
+}
+
+TEST_F(HttpServerTest, Tls11OnlyClientIsRejectedByTheServer) {
+  StartServer(TestOptions());
+  Client old;
+  EXPECT_FALSE(old.Connect(port(), TLS1_1_VERSION, TLS1_1_VERSION));
+  // The server's protocol_version alert, not a local refusal to offer TLS 1.1.
+  EXPECT_EQ(ERR_GET_REASON(old.handshake_error()), SSL_R_TLSV1_ALERT_PROTOCOL_VERSION)
+      << ERR_reason_error_string(old.handshake_error());
+
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    Client modern;
+    ASSERT_TRUE(modern.Connect(port(), version, version)) << version;
+    ASSERT_TRUE(modern.Write(Get("/")));
+    ASSERT_TRUE(modern.ReadResponse().has_value());
+  }
+}
+
+TEST_F(HttpServerTest, ServesTwoHundredConcurrentConnections) {
+  StartServer(TestOptions());
+  constexpr int kClients = 200;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<Client>());
+    ASSERT_TRUE(clients.back()->Connect(port())) << i;
+  }
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_TRUE(clients[i]->Write(Get("/c" + std::to_string(i))));
+  }
+  for (int i = 0; i < kClients; ++i) {
+    std::optional<Response> res = clients[i]->ReadResponse();
+    ASSERT_TRUE(res.has_value()) << i;
+    EXPECT_EQ(res->Header("x-path"), "/c" + std::to_string(i));
+  }
+}
+
+TEST_F(HttpServerTest, ConnectionsOverTheLimitAreClosed) {
+  HttpServerOptions options = TestOptions();
+  options.max_connections = 2;
+  StartServer(options);
+  Client first, second, third;
+  ASSERT_TRUE(first.Connect(port()));
+  ASSERT_TRUE(second.Connect(port()));
+  EXPECT_FALSE(third.Connect(port()));
+  // The admitted ones still work.
+  ASSERT_TRUE(second.Write(Get("/ok")));
+  ASSERT_TRUE(second.ReadResponse().has_value());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shutdown, logging, start-up errors.
+
+TEST_F(HttpServerTest, StopLetsInFlightHandlerFinish) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> finished{false};
+  StartServer(TestOptions(), [&](HttpRequest& req) {
+    entered.set_value();
+    released.wait();
+    finished = true;
+    return Echo(req);
+  });
+  const uint16_t server_port = port();
+  Client idle;
+  ASSERT_TRUE(idle.Connect(server_port));
+  Client client;
+  ASSERT_TRUE(client.Connect(server_port));
+  ASSERT_TRUE(client.Write(Get("/slow")));
+  entered.get_future().wait();
+
+  std::thread stopper([this] { server_->Stop(); });
+  while (!ConnectionRefused(server_port)) std::this_thread::sleep_for(10ms);
+  // Stop() has begun (the listener is gone) and the handler is still running.
+  EXPECT_TRUE(idle.WaitForClose());
+  release.set_value();
+  std::optional<Response> res = client.ReadResponse();
+  stopper.join();
+  EXPECT_TRUE(finished);
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(Lower(res->Header("connection")), "close");
+}
+
+TEST_F(HttpServerTest, LogsOneLinePerRequestWithoutBody) {
+  auto out = std::make_shared<std::ostringstream>();
+  auto previous = spdlog::default_logger();
+  auto capture = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(*out));
+  capture->set_pattern("%v");
+  spdlog::set_default_logger(capture);
+  StartServer(TestOptions(), [](HttpRequest& req) {
+    HttpResponse res;
+    res.status = 201;
+    res.log_account = "12";
+    res.log_problem = req.path == "/bad" ? "badNonce" : "";
+    return res;
+  });
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(Post("/acme/new-acct?q=secret", "SECRET-BODY") + Get("/bad")));
+  ASSERT_TRUE(client.ReadResponse().has_value());
+  ASSERT_TRUE(client.ReadResponse().has_value());
+  server_->Stop();  // joins the threads that log
+  spdlog::set_default_logger(previous);
+
+  const std::string log = out->str();
+  EXPECT_NE(log.find("request method=POST path=/acme/new-acct status=201 account=12 problem= "
+                     "dur_ms="),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("request method=GET path=/bad status=201 account=12 problem=badNonce dur_ms="),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("remote=127.0.0.1"), std::string::npos) << log;
+  EXPECT_EQ(log.find("SECRET-BODY"), std::string::npos);
+  EXPECT_EQ(log.find("secret"), std::string::npos) << "query not logged";
+}
+
+TEST_F(HttpServerTest, StartFailsOnBadKeyOrBusyPortOrSecondStart) {
+  HttpServerOptions bad_key = TestOptions();
+  bad_key.tls_key_pem = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+  HttpServer broken(bad_key, Echo);
+  core::Result<void> result = broken.Start();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().type, core::ErrorType::kInternal);
+
+  StartServer(TestOptions());
+  core::Result<void> again = server_->Start();
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().type, core::ErrorType::kInternal);
+
+  HttpServerOptions busy = TestOptions();
+  busy.listen_port = port();
+  HttpServer second(busy, Echo);
+  core::Result<void> bind = second.Start();
+  ASSERT_FALSE(bind.ok());
+  EXPECT_EQ(bind.error().type, core::ErrorType::kInternal);
+}
+
+}  // namespace
+}  // namespace flint::wfe

@@ -1,0 +1,60 @@
+#include "wfe/problem.h"
+
+#include <boost/json.hpp>
+
+namespace flint::wfe {
+
+using core::ErrorType;
+
+int HttpStatusFor(ErrorType type) {
+  switch (type) {
+    case ErrorType::kUnauthorized: return 401;
+    case ErrorType::kExternalAccountRequired:
+    case ErrorType::kOrderNotReady:
+    case ErrorType::kCaa:
+    case ErrorType::kUserActionRequired: return 403;
+    case ErrorType::kNotFound: return 404;
+    case ErrorType::kMethodNotAllowed: return 405;
+    case ErrorType::kConflict:
+    case ErrorType::kAlreadyReplaced: return 409;
+    case ErrorType::kPayloadTooLarge: return 413;
+    case ErrorType::kUnsupportedMediaType: return 415;
+    case ErrorType::kRateLimited: return 429;
+    case ErrorType::kInternal:
+    case ErrorType::kServerInternal: return 500;
+    default: return 400;
+  }
+}
+
+boost::json::value ProblemValue(const core::Error& error, int status) {
+  boost::json::object o;
+  o["type"] = "urn:ietf:params:acme:error:" + std::string(core::ErrorTypeName(error.type));
+  bool internal = error.type == ErrorType::kInternal || error.type == ErrorType::kServerInternal;
+  o["detail"] = internal ? std::string("internal server error") : error.detail;
+  if (status != 0) o["status"] = status;
+  if (!error.subproblems.empty()) {
+    boost::json::array subs;
+    for (const core::Subproblem& sp : error.subproblems) {
+      boost::json::object s;
+      s["type"] = "urn:ietf:params:acme:error:" + std::string(core::ErrorTypeName(sp.type));
+      s["detail"] = sp.detail;
+      if (!sp.identifier_value.empty()) {
+        s["identifier"] = {{"type", sp.identifier_type}, {"value", sp.identifier_value}};
+      }
+      subs.push_back(std::move(s));
+    }
+    o["subproblems"] = std::move(subs);
+  }
+  if (!error.algorithms.empty()) {
+    boost::json::array algs;
+    for (const std::string& a : error.algorithms) algs.push_back(boost::json::string(a));
+    o["algorithms"] = std::move(algs);
+  }
+  return o;
+}
+
+std::string ProblemJson(const core::Error& error, int status) {
+  return boost::json::serialize(ProblemValue(error, status));
+}
+
+}  // namespace flint::wfe

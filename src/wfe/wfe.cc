@@ -1,0 +1,157 @@
+#include "wfe/wfe.h"
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "wfe/auth.h"
+#include "wfe/handlers/handlers.h"
+#include "wfe/problem.h"
+
+namespace flint::wfe {
+
+using core::Err;
+using core::ErrorType;
+
+namespace {
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    parts.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return parts;
+}
+
+// A POST route: how its JWS is authenticated and which handler serves it.
+using PostHandler = core::Result<Reply> (*)(Services&, const AuthedPost&, int64_t);
+
+struct PostRoute {
+  KeyMode mode = KeyMode::kKid;
+  PostHandler handler = nullptr;
+  int64_t id = 0;
+};
+
+core::Result<Reply> NewAccountRoute(Services& s, const AuthedPost& p, int64_t) {
+  return handlers::NewAccount(s, p);
+}
+core::Result<Reply> KeyChangeRoute(Services& s, const AuthedPost& p, int64_t) {
+  return handlers::KeyChange(s, p);
+}
+core::Result<Reply> NewOrderRoute(Services& s, const AuthedPost& p, int64_t) {
+  return handlers::NewOrder(s, p);
+}
+
+// Matches the POST resources; std::nullopt for an unknown path (404).
+std::optional<PostRoute> MatchPost(std::string_view path) {
+  std::vector<std::string_view> parts = SplitPath(path);
+  if (parts.size() < 2 || parts[0] != "acme") return std::nullopt;
+  if (parts.size() == 2) {
+    if (parts[1] == "new-acct") return PostRoute{KeyMode::kJwk, &NewAccountRoute};
+    if (parts[1] == "key-change") return PostRoute{KeyMode::kKid, &KeyChangeRoute};
+    if (parts[1] == "new-order") return PostRoute{KeyMode::kKid, &NewOrderRoute};
+    return std::nullopt;
+  }
+  std::optional<int64_t> id = ParseId(parts[2]);
+  if (!id) return std::nullopt;
+  if (parts[1] == "acct" && parts.size() == 3) return PostRoute{KeyMode::kKid, &handlers::Account, *id};
+  if (parts[1] == "acct" && parts.size() == 4 && parts[3] == "orders")
+    return PostRoute{KeyMode::kKid, &handlers::AccountOrders, *id};
+  if (parts.size() == 3) {
+    if (parts[1] == "order") return PostRoute{KeyMode::kKid, &handlers::Order, *id};
+    if (parts[1] == "authz") return PostRoute{KeyMode::kKid, &handlers::Authorization, *id};
+    if (parts[1] == "chall") return PostRoute{KeyMode::kKid, &handlers::Challenge, *id};
+    if (parts[1] == "cert") return PostRoute{KeyMode::kKid, &handlers::Certificate, *id};
+  }
+  if (parts[1] == "order" && parts.size() == 4 && parts[3] == "finalize")
+    return PostRoute{KeyMode::kKid, &handlers::Finalize, *id};
+  return std::nullopt;
+}
+
+bool IsKnownGetOnly(std::string_view path) {
+  return path == "/directory" || path == "/acme/new-nonce" || path == "/acme/issuer";
+}
+
+void AddHeader(HttpResponse& r, std::string name, std::string value) {
+  r.headers.emplace_back(std::move(name), std::move(value));
+}
+
+}  // namespace
+
+WebFrontEnd::WebFrontEnd(WfeOptions options, ra::RegistrationAuthority& ra,
+                         sa::StoreReader& store, sa::NonceService& nonces,
+                         const core::Clock& clock)
+    : services_{options, Urls{options.base_url}, ra, store, nonces, clock, {}} {}
+
+core::Result<Reply> WebFrontEnd::Dispatch(const HttpRequest& req, std::string* log_account) {
+  const std::string& path = req.path;
+  if (req.method == "GET" || req.method == "HEAD") {
+    if (path == "/directory") return handlers::Directory(services_);
+    if (path == "/acme/issuer") return handlers::Issuer(services_);
+    if (path == "/acme/new-nonce") {
+      Reply r;
+      r.status = req.method == "HEAD" ? 200 : 204;  // RFC 8555 §7.2
+      r.content_type.clear();
+      return r;
+    }
+    if (MatchPost(path)) {
+      return Err(ErrorType::kMethodNotAllowed,
+                 "this resource is read with POST-as-GET (RFC 8555 §6.3)");
+    }
+    return Err(ErrorType::kNotFound, "no such resource");
+  }
+  if (req.method == "POST") {
+    std::optional<PostRoute> route = MatchPost(path);
+    if (!route) {
+      if (IsKnownGetOnly(path)) return Err(ErrorType::kMethodNotAllowed, "use GET");
+      return Err(ErrorType::kNotFound, "no such resource");
+    }
+    FLINT_ASSIGN_OR_RETURN(AuthedPost post, Authenticate(services_, req, route->mode));
+    if (post.account) *log_account = std::to_string(post.account->id.value);
+    return route->handler(services_, post, route->id);
+  }
+  return Err(ErrorType::kMethodNotAllowed, "method not allowed");
+}
+
+HttpResponse WebFrontEnd::Handle(HttpRequest& req) {
+  HttpResponse resp;
+  core::Result<Reply> result = Dispatch(req, &resp.log_account);
+  bool is_nonce_path = req.path == "/acme/new-nonce";
+  if (result.ok()) {
+    Reply& r = *result;
+    resp.status = r.status;
+    if (!r.content_type.empty()) AddHeader(resp, "Content-Type", r.content_type);
+    resp.body = std::move(r.body);
+    if (!r.location.empty()) AddHeader(resp, "Location", r.location);
+    for (std::string& l : r.links) AddHeader(resp, "Link", std::move(l));
+    if (r.retry_after_seconds) AddHeader(resp, "Retry-After", std::to_string(*r.retry_after_seconds));
+  } else {
+    const core::Error& e = result.error();
+    resp.status = HttpStatusFor(e.type);
+    if (e.type == ErrorType::kInternal || e.type == ErrorType::kServerInternal)
+      spdlog::error("internal error on {} {}: {}", req.method, req.path, e.detail);
+    AddHeader(resp, "Content-Type", std::string(kProblemContentType));
+    resp.body = ProblemJson(e, resp.status);
+    resp.log_problem = std::string(core::ErrorTypeName(e.type));
+    if (e.type == ErrorType::kConflict && !e.location.empty()) AddHeader(resp, "Location", e.location);
+    if (e.type == ErrorType::kMethodNotAllowed)
+      AddHeader(resp, "Allow", IsKnownGetOnly(req.path) ? "GET, HEAD" : "POST");
+    if (e.retry_after) AddHeader(resp, "Retry-After", std::to_string(e.retry_after->count()));
+  }
+  // RFC 8555 §6.5: a fresh nonce on every POST response, every error and newNonce.
+  if (req.method == "POST" || !result.ok() || is_nonce_path)
+    AddHeader(resp, "Replay-Nonce", services_.nonces.Issue());
+  if (is_nonce_path) AddHeader(resp, "Cache-Control", "no-store");
+  if (req.path != "/directory")
+    AddHeader(resp, "Link", "<" + services_.urls.Directory() + ">;rel=\"index\"");
+  return resp;
+}
+
+}  // namespace flint::wfe

@@ -1,0 +1,27 @@
+#pragma once
+// The ACME web front end (RFC 8555 §6-7): routes HTTP requests to one handler per resource,
+// authenticates POSTs (JWS, §6.2-6.5), and renders results and problem documents (§6.7).
+// It never writes to storage itself: writes go through the RA.
+
+#include <memory>
+
+#include "wfe/acme_context.h"
+#include "wfe/http_types.h"
+
+namespace flint::wfe {
+
+class WebFrontEnd {
+ public:
+  WebFrontEnd(WfeOptions options, ra::RegistrationAuthority& ra, sa::StoreReader& store,
+              sa::NonceService& nonces, const core::Clock& clock);
+
+  // Thread-safe and blocking (storage); run it on worker threads (the HttpServer does).
+  HttpResponse Handle(HttpRequest& request);
+
+ private:
+  core::Result<Reply> Dispatch(const HttpRequest& request, std::string* log_account);
+
+  Services services_;
+};
+
+}  // namespace flint::wfe

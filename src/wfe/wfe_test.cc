@@ -1,0 +1,514 @@
+// Handler tests: the whole ACME pipeline in-process (router, JWS authentication, nonces, RA,
+// SQLite store on a temp file), asserting the exact problem type of every refusal.
+#include "wfe/wfe.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <thread>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ca/ca_files.h"
+#include "core/json.h"
+#include "policy/identifier_policy.h"
+#include "jose/base64url.h"
+#include "jose/signer.h"
+#include "sa/nonce_service.h"
+#include "sa/sqlite_store.h"
+
+namespace flint::wfe {
+namespace {
+
+namespace json = boost::json;
+constexpr const char* kBase = "https://acme.test";
+
+class WfeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/flint-wfe-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto st = sa::SqliteStore::Open(dir_ + "/flint.db", clock_);
+    ASSERT_TRUE(st.ok()) << st.error().detail;
+    store_ = std::move(st).value();
+    nonces_ = std::make_unique<sa::SqlNonceService>(*store_, random_, clock_,
+                                                    std::chrono::seconds(3600));
+    auto ca = ca::LoadOrCreateCa(dir_ + "/ca", {}, clock_, random_);
+    ASSERT_TRUE(ca.ok()) << ca.error().detail;
+    issuer_ = ca::NewIntermediateIssuer(*ca, random_);
+    policy_ = std::make_unique<policy::IdentifierPolicy>(policy::IdentifierPolicyOptions{});
+    ra::RaOptions ro;
+    ro.skip_validation = true;
+    ro.validation_workers = 2;
+    ra_ = std::make_unique<ra::RegistrationAuthority>(ro, *store_, clock_, random_, *policy_,
+                                                      nullptr, *issuer_);
+    WfeOptions wo;
+    wo.base_url = kBase;
+    wo.caa_identities = {"flint.test"};
+    wfe_ = std::make_unique<WebFrontEnd>(wo, *ra_, *store_, *nonces_, clock_);
+  }
+  void TearDown() override {
+    wfe_.reset();
+    ra_.reset();
+    nonces_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  HttpResponse Send(const std::string& method, const std::string& path, std::string body = "",
+                    std::string content_type = "application/jose+json") {
+    HttpRequest r;
+    r.method = method;
+    r.target = path;
+    auto q = path.find('?');
+    r.path = path.substr(0, q);
+    if (q != std::string::npos) r.query = path.substr(q + 1);
+    r.headers.emplace_back("host", "acme.test");
+    if (!content_type.empty()) r.headers.emplace_back("content-type", content_type);
+    r.body = std::move(body);
+    return wfe_->Handle(r);
+  }
+
+  std::string Nonce() {
+    HttpResponse r = Send("HEAD", "/acme/new-nonce", "", "");
+    return Header(r, "Replay-Nonce");
+  }
+
+  static std::string Header(const HttpResponse& r, std::string_view name) {
+    for (auto& [k, v] : r.headers)
+      if (k == name) return v;
+    return "";
+  }
+
+  // Signs `payload` for `path` with `key`, using jwk (kid empty) or kid.
+  std::string Sign(const jose::KeyPair& key, const std::string& path, const std::string& payload,
+                   const std::string& kid = "", std::string nonce = "") {
+    json::object h;
+    h["alg"] = std::string(jose::AlgorithmName(key.algorithm()));
+    h["nonce"] = nonce.empty() ? Nonce() : nonce;
+    h["url"] = std::string(kBase) + path;
+    if (kid.empty()) {
+      h["jwk"] = *core::ParseStrictJson(key.public_key().canonical_json());
+    } else {
+      h["kid"] = kid;
+    }
+    return key.SignFlattened(json::serialize(h), payload);
+  }
+
+  HttpResponse Post(const jose::KeyPair& key, const std::string& path, const std::string& payload,
+                    const std::string& kid = "") {
+    return Send("POST", path, Sign(key, path, payload, kid));
+  }
+
+  static std::string ProblemType(const HttpResponse& r) {
+    auto v = core::ParseStrictJson(r.body);
+    if (!v.ok() || !v->is_object() || !v->as_object().contains("type")) return "";
+    std::string t(v->at("type").as_string());
+    return t.substr(t.rfind(':') + 1);
+  }
+
+  // Creates an account; returns its URL.
+  std::string NewAccount(const jose::KeyPair& key) {
+    HttpResponse r = Post(key, "/acme/new-acct", R"({"termsOfServiceAgreed":true})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Header(r, "Location");
+  }
+
+  static std::string PathOf(const std::string& url) { return url.substr(std::strlen(kBase)); }
+
+  core::FakeClock clock_;
+  core::SecureRandom random_;
+  std::string dir_;
+  std::unique_ptr<sa::SqliteStore> store_;
+  std::unique_ptr<sa::SqlNonceService> nonces_;
+  std::unique_ptr<ca::Issuer> issuer_;
+  std::unique_ptr<policy::IdentifierPolicy> policy_;
+  std::unique_ptr<ra::RegistrationAuthority> ra_;
+  std::unique_ptr<WebFrontEnd> wfe_;
+};
+
+TEST_F(WfeTest, DirectoryListsResourcesAndMeta) {
+  HttpResponse r = Send("GET", "/directory", "", "");
+  ASSERT_EQ(r.status, 200);
+  auto d = core::ParseStrictJson(r.body);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->at("newAccount").as_string(), "https://acme.test/acme/new-acct");
+  EXPECT_EQ(d->at("meta").at("caaIdentities").as_array().size(), 1u);
+  EXPECT_FALSE(d->at("meta").at("externalAccountRequired").as_bool());
+}
+
+TEST_F(WfeTest, NewNonceHeadAndGet) {
+  HttpResponse head = Send("HEAD", "/acme/new-nonce", "", "");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_FALSE(Header(head, "Replay-Nonce").empty());
+  EXPECT_EQ(Header(head, "Cache-Control"), "no-store");
+  HttpResponse get = Send("GET", "/acme/new-nonce", "", "");
+  EXPECT_EQ(get.status, 204);
+  EXPECT_NE(Header(get, "Replay-Nonce"), Header(head, "Replay-Nonce"));
+}
+
+TEST_F(WfeTest, NewAccountCreatesThenReturnsExisting) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  HttpResponse r = Post(key, "/acme/new-acct", R"({"contact":["mailto:a@example.com"]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string loc = Header(r, "Location");
+  EXPECT_EQ(loc.rfind("https://acme.test/acme/acct/", 0), 0u);
+  EXPECT_FALSE(Header(r, "Replay-Nonce").empty());
+  HttpResponse again = Post(key, "/acme/new-acct", R"({})");
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(Header(again, "Location"), loc);
+}
+
+TEST_F(WfeTest, OnlyReturnExistingUnknownKey) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  HttpResponse r = Post(key, "/acme/new-acct", R"({"onlyReturnExisting":true})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ProblemType(r), "accountDoesNotExist");
+}
+
+struct ContactCase {
+  const char* name;
+  const char* payload;
+  const char* problem;
+};
+
+class WfeContactTest : public WfeTest, public ::testing::WithParamInterface<ContactCase> {};
+
+TEST_P(WfeContactTest, RefusesWithExactType) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  HttpResponse r = Post(key, "/acme/new-acct", GetParam().payload);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ProblemType(r), GetParam().problem) << r.body;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Contacts, WfeContactTest,
+    ::testing::Values(
+        ContactCase{"tel", R"({"contact":["tel:+1555"]})", "unsupportedContact"},
+        ContactCase{"hfields", R"({"contact":["mailto:a@example.com?subject=x"]})",
+                    "invalidContact"},
+        ContactCase{"two_addresses", R"({"contact":["mailto:a@example.com,b@example.com"]})",
+                    "invalidContact"},
+        ContactCase{"no_at", R"({"contact":["mailto:example.com"]})", "invalidContact"},
+        ContactCase{"too_many",
+                    R"({"contact":["mailto:a@x.com","mailto:b@x.com","mailto:c@x.com",
+                    "mailto:d@x.com","mailto:e@x.com","mailto:f@x.com","mailto:g@x.com",
+                    "mailto:h@x.com","mailto:i@x.com","mailto:j@x.com","mailto:k@x.com"]})",
+                    "invalidContact"},
+        ContactCase{"not_array", R"({"contact":"mailto:a@example.com"})", "malformed"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(WfeTest, AccountPostAsGetUpdateAndDeactivate) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string acct = NewAccount(key);
+  HttpResponse get = Post(key, PathOf(acct), "", acct);
+  ASSERT_EQ(get.status, 200) << get.body;
+  HttpResponse upd = Post(key, PathOf(acct), R"({"contact":["mailto:new@example.com"]})", acct);
+  ASSERT_EQ(upd.status, 200) << upd.body;
+  EXPECT_NE(upd.body.find("mailto:new@example.com"), std::string::npos);
+  HttpResponse deact = Post(key, PathOf(acct), R"({"status":"deactivated"})", acct);
+  ASSERT_EQ(deact.status, 200) << deact.body;
+  EXPECT_NE(deact.body.find("\"deactivated\""), std::string::npos);
+  HttpResponse after = Post(key, PathOf(acct), "", acct);
+  EXPECT_EQ(after.status, 401);
+  EXPECT_EQ(ProblemType(after), "unauthorized");
+}
+
+TEST_F(WfeTest, OtherAccountsResourceIs404) {
+  auto a = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  auto b = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string acct_a = NewAccount(a);
+  std::string acct_b = NewAccount(b);
+  HttpResponse r = Post(b, PathOf(acct_a), "", acct_b);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(ProblemType(r), "malformed");
+}
+
+TEST_F(WfeTest, OrdersListEmpty) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string acct = NewAccount(key);
+  HttpResponse r = Post(key, PathOf(acct) + "/orders", "", acct);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"orders":[]})");
+}
+
+TEST_F(WfeTest, NonceIsSingleUse) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string nonce = Nonce();
+  HttpResponse first = Send("POST", "/acme/new-acct", Sign(key, "/acme/new-acct", "{}", "", nonce));
+  EXPECT_EQ(first.status, 201);
+  HttpResponse second =
+      Send("POST", "/acme/new-acct", Sign(key, "/acme/new-acct", "{}", "", nonce));
+  EXPECT_EQ(second.status, 400);
+  EXPECT_EQ(ProblemType(second), "badNonce");
+  EXPECT_FALSE(Header(second, "Replay-Nonce").empty());
+}
+
+TEST_F(WfeTest, UrlMismatchIsUnauthorized) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  HttpResponse r = Send("POST", "/acme/new-acct", Sign(key, "/acme/new-order", "{}"));
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(ProblemType(r), "unauthorized");
+}
+
+TEST_F(WfeTest, WrongContentTypeIs415) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  HttpResponse r = Send("POST", "/acme/new-acct", Sign(key, "/acme/new-acct", "{}"),
+                        "application/json");
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(ProblemType(r), "malformed");
+}
+
+TEST_F(WfeTest, GetOnPostAsGetResourceIs405) {
+  HttpResponse r = Send("GET", "/acme/acct/1", "", "");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(Header(r, "Allow"), "POST");
+}
+
+TEST_F(WfeTest, KidOnNewAccountIsMalformed) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string acct = NewAccount(key);
+  HttpResponse r = Post(key, "/acme/new-acct", "{}", acct);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ProblemType(r), "malformed");
+}
+
+TEST_F(WfeTest, UnknownKidIsAccountDoesNotExist) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  HttpResponse r = Post(key, "/acme/acct/999", "", std::string(kBase) + "/acme/acct/999");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ProblemType(r), "accountDoesNotExist");
+}
+
+TEST_F(WfeTest, BadSignatureIsMalformed) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string body = Sign(key, "/acme/new-acct", "{}");
+  auto v = core::ParseStrictJson(body);
+  std::string payload = jose::Base64UrlEncode(R"({"contact":[]})");
+  v->as_object()["payload"] = payload;
+  HttpResponse r = Send("POST", "/acme/new-acct", json::serialize(*v));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ProblemType(r), "malformed");
+}
+
+// keyChange (RFC 8555 §7.3.5): the inner JWS signed by the new key.
+std::string InnerKeyChange(const jose::KeyPair& new_key, const jose::KeyPair& old_key,
+                           const std::string& acct, const std::string& url) {
+  json::object h;
+  h["alg"] = std::string(jose::AlgorithmName(new_key.algorithm()));
+  h["jwk"] = *core::ParseStrictJson(new_key.public_key().canonical_json());
+  h["url"] = url;
+  json::object p;
+  p["account"] = acct;
+  p["oldKey"] = *core::ParseStrictJson(old_key.public_key().canonical_json());
+  return new_key.SignFlattened(json::serialize(h), json::serialize(p));
+}
+
+TEST_F(WfeTest, KeyChangeRollsTheKey) {
+  auto old_key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  auto new_key = jose::KeyPair::Generate(jose::Algorithm::kEdDSA);
+  std::string acct = NewAccount(old_key);
+  std::string inner = InnerKeyChange(new_key, old_key, acct, std::string(kBase) + "/acme/key-change");
+  HttpResponse r = Post(old_key, "/acme/key-change", inner, acct);
+  ASSERT_EQ(r.status, 200) << r.body;
+  // The new key now signs for the account; the old one no longer finds it.
+  EXPECT_EQ(Post(new_key, PathOf(acct), "", acct).status, 200);
+  EXPECT_EQ(ProblemType(Post(old_key, "/acme/new-acct", R"({"onlyReturnExisting":true})")),
+            "accountDoesNotExist");
+}
+
+TEST_F(WfeTest, KeyChangeToKeyInUseIs409WithLocation) {
+  auto a = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  auto b = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string acct_a = NewAccount(a);
+  std::string acct_b = NewAccount(b);
+  std::string inner = InnerKeyChange(b, a, acct_a, std::string(kBase) + "/acme/key-change");
+  HttpResponse r = Post(a, "/acme/key-change", inner, acct_a);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(Header(r, "Location"), acct_b);
+}
+
+TEST_F(WfeTest, KeyChangeInnerUrlMismatchAndWrongOldKey) {
+  auto old_key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  auto new_key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  auto other = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string acct = NewAccount(old_key);
+  std::string bad_url = InnerKeyChange(new_key, old_key, acct, std::string(kBase) + "/acme/x");
+  EXPECT_EQ(ProblemType(Post(old_key, "/acme/key-change", bad_url, acct)), "malformed");
+  std::string bad_old = InnerKeyChange(new_key, other, acct, std::string(kBase) + "/acme/key-change");
+  EXPECT_EQ(ProblemType(Post(old_key, "/acme/key-change", bad_old, acct)), "malformed");
+}
+
+TEST_F(WfeTest, InternalErrorsRevealNothing) {
+  HttpResponse r = Send("GET", "/nope", "", "");
+  EXPECT_EQ(r.status, 404);
+}
+
+
+// A DER CSR for `names` (DNS SANs) with a fresh P-256 key (or `key` when given).
+std::string MakeCsr(const std::vector<std::string>& names, EVP_PKEY* key = nullptr) {
+  EVP_PKEY* pkey = key ? key : EVP_EC_gen("P-256");
+  X509_REQ* req = X509_REQ_new();
+  X509_REQ_set_version(req, 0);
+  X509_REQ_set_pubkey(req, pkey);
+  GENERAL_NAMES* gens = sk_GENERAL_NAME_new_null();
+  for (const std::string& n : names) {
+    GENERAL_NAME* gn = GENERAL_NAME_new();
+    ASN1_IA5STRING* ia5 = ASN1_IA5STRING_new();
+    ASN1_STRING_set(ia5, n.data(), static_cast<int>(n.size()));
+    GENERAL_NAME_set0_value(gn, GEN_DNS, ia5);
+    sk_GENERAL_NAME_push(gens, gn);
+  }
+  STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
+  sk_X509_EXTENSION_push(exts, X509V3_EXT_i2d(NID_subject_alt_name, 0, gens));
+  X509_REQ_add_extensions(req, exts);
+  X509_REQ_sign(req, pkey, EVP_sha256());
+  unsigned char* der = nullptr;
+  int len = i2d_X509_REQ(req, &der);
+  std::string out(reinterpret_cast<char*>(der), len);
+  OPENSSL_free(der);
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  GENERAL_NAMES_free(gens);
+  X509_REQ_free(req);
+  if (!key) EVP_PKEY_free(pkey);
+  return out;
+}
+
+class WfeOrderTest : public WfeTest {
+ protected:
+  void SetUp() override {
+    WfeTest::SetUp();
+    key_ = std::make_unique<jose::KeyPair>(jose::KeyPair::Generate(jose::Algorithm::kES256));
+    acct_ = NewAccount(*key_);
+  }
+  HttpResponse PostAcct(const std::string& url_or_path, const std::string& payload) {
+    std::string path = url_or_path.rfind(kBase, 0) == 0 ? PathOf(url_or_path) : url_or_path;
+    return Post(*key_, path, payload, acct_);
+  }
+  json::value JsonOf(const HttpResponse& r) { return *core::ParseStrictJson(r.body); }
+
+  // Runs newOrder -> authorizations -> challenges; returns the order URL once it is ready.
+  std::string ReadyOrder(const std::string& identifiers) {
+    HttpResponse order = PostAcct("/acme/new-order", R"({"identifiers":)" + identifiers + "}");
+    EXPECT_EQ(order.status, 201) << order.body;
+    json::value order_json = JsonOf(order);
+    for (const json::value& a : order_json.at("authorizations").as_array()) {
+      HttpResponse authz = PostAcct(std::string(a.as_string()), "");
+      EXPECT_EQ(authz.status, 200) << authz.body;
+      json::value authz_json = JsonOf(authz);
+      json::value ch = authz_json.at("challenges").as_array().at(0);
+      HttpResponse resp = PostAcct(std::string(ch.at("url").as_string()), "{}");
+      EXPECT_EQ(resp.status, 200) << resp.body;
+    }
+    std::string url = Header(order, "Location");
+    for (int i = 0; i < 500; ++i) {
+      json::value o = JsonOf(PostAcct(url, ""));
+      if (o.at("status").as_string() != "pending") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return url;
+  }
+
+  std::unique_ptr<jose::KeyPair> key_;
+  std::string acct_;
+};
+
+TEST_F(WfeOrderTest, IssuesACertificateEndToEnd) {
+  std::string url = ReadyOrder(R"([{"type":"dns","value":"a.example.com"},
+                                   {"type":"dns","value":"b.example.com"}])");
+  json::value o = JsonOf(PostAcct(url, ""));
+  ASSERT_EQ(o.at("status").as_string(), "ready");
+  std::string csr = jose::Base64UrlEncode(MakeCsr({"b.example.com", "a.example.com"}));
+  HttpResponse fin = PostAcct(std::string(o.at("finalize").as_string()),
+                              R"({"csr":")" + csr + "\"}");
+  ASSERT_EQ(fin.status, 200) << fin.body;
+  json::value done = JsonOf(fin);
+  ASSERT_EQ(done.at("status").as_string(), "valid") << fin.body;
+  HttpResponse cert = PostAcct(std::string(done.at("certificate").as_string()), "");
+  ASSERT_EQ(cert.status, 200);
+  EXPECT_EQ(Header(cert, "Content-Type"), "application/pem-certificate-chain");
+  bool has_up = false;
+  for (auto& [k, v] : cert.headers)
+    if (k == "Link" && v.find("/acme/issuer>;rel=\"up\"") != std::string::npos) has_up = true;
+  EXPECT_TRUE(has_up);
+  size_t certs = 0;
+  for (size_t p = 0; (p = cert.body.find("BEGIN CERTIFICATE", p)) != std::string::npos; ++p) ++certs;
+  EXPECT_EQ(certs, 2u);
+  // The order list now holds it.
+  HttpResponse list = PostAcct(acct_ + "/orders", "");
+  EXPECT_NE(list.body.find(url), std::string::npos);
+}
+
+TEST_F(WfeOrderTest, FinalizeRefusals) {
+  std::string url = ReadyOrder(R"([{"type":"dns","value":"c.example.com"}])");
+  std::string fin = std::string(JsonOf(PostAcct(url, "")).at("finalize").as_string());
+  auto problem = [&](const std::string& payload) { return ProblemType(PostAcct(fin, payload)); };
+  EXPECT_EQ(problem(R"({"csr":"!!"})"), "badCSR");
+  EXPECT_EQ(problem(R"({"csr":")" + jose::Base64UrlEncode("garbage") + "\"}"), "badCSR");
+  EXPECT_EQ(problem(R"({"csr":")" + jose::Base64UrlEncode(MakeCsr({"other.example.com"})) + "\"}"),
+            "badCSR");
+  EXPECT_EQ(problem(R"({"csr":")" +
+                    jose::Base64UrlEncode(MakeCsr({"c.example.com"}, key_->pkey())) + "\"}"),
+            "badCSR");
+  // Still ready after refusals; one good finalize, then orderNotReady.
+  std::string good = R"({"csr":")" + jose::Base64UrlEncode(MakeCsr({"c.example.com"})) + "\"}";
+  EXPECT_EQ(JsonOf(PostAcct(fin, good)).at("status").as_string(), "valid");
+  HttpResponse again = PostAcct(fin, good);
+  EXPECT_EQ(again.status, 403);
+  EXPECT_EQ(ProblemType(again), "orderNotReady");
+}
+
+TEST_F(WfeOrderTest, FinalizeBeforeReadyIsOrderNotReady) {
+  HttpResponse order = PostAcct("/acme/new-order", R"({"identifiers":[{"type":"dns","value":"d.example.com"}]})");
+  std::string fin = std::string(JsonOf(order).at("finalize").as_string());
+  std::string good = R"({"csr":")" + jose::Base64UrlEncode(MakeCsr({"d.example.com"})) + "\"}";
+  HttpResponse r = PostAcct(fin, good);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(ProblemType(r), "orderNotReady");
+}
+
+TEST_F(WfeOrderTest, NewOrderRefusesBadIdentifiers) {
+  HttpResponse r = PostAcct("/acme/new-order", R"({"identifiers":[{"type":"dns","value":"UPPER.example.com"},{"type":"dns","value":"ok.example.com"}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ProblemType(r), "rejectedIdentifier");
+  EXPECT_EQ(JsonOf(r).at("subproblems").as_array().size(), 1u);
+  HttpResponse t = PostAcct("/acme/new-order", R"({"identifiers":[{"type":"email","value":"a@b.c"}]})");
+  EXPECT_EQ(ProblemType(t), "unsupportedIdentifier");
+  HttpResponse e = PostAcct("/acme/new-order", R"({"identifiers":[]})");
+  EXPECT_EQ(ProblemType(e), "malformed");
+}
+
+TEST_F(WfeOrderTest, WildcardAuthzOffersOnlyDns01) {
+  HttpResponse order = PostAcct("/acme/new-order", R"({"identifiers":[{"type":"dns","value":"*.w.example.com"}]})");
+  ASSERT_EQ(order.status, 201) << order.body;
+  std::string authz = std::string(JsonOf(order).at("authorizations").as_array().at(0).as_string());
+  json::value a = JsonOf(PostAcct(authz, ""));
+  EXPECT_TRUE(a.at("wildcard").as_bool());
+  EXPECT_EQ(a.at("identifier").at("value").as_string(), "w.example.com");
+  ASSERT_EQ(a.at("challenges").as_array().size(), 1u);
+  EXPECT_EQ(a.at("challenges").as_array().at(0).at("type").as_string(), "dns-01");
+}
+
+TEST_F(WfeOrderTest, OtherAccountSeesNothing) {
+  HttpResponse order = PostAcct("/acme/new-order", R"({"identifiers":[{"type":"dns","value":"e.example.com"}]})");
+  auto other = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string other_acct = NewAccount(other);
+  HttpResponse r = Post(other, PathOf(Header(order, "Location")), "", other_acct);
+  EXPECT_EQ(r.status, 404);
+}
+
+TEST_F(WfeOrderTest, AuthorizationDeactivation) {
+  HttpResponse order = PostAcct("/acme/new-order", R"({"identifiers":[{"type":"dns","value":"f.example.com"}]})");
+  std::string authz = std::string(JsonOf(order).at("authorizations").as_array().at(0).as_string());
+  HttpResponse d = PostAcct(authz, R"({"status":"deactivated"})");
+  ASSERT_EQ(d.status, 200) << d.body;
+  EXPECT_EQ(JsonOf(d).at("status").as_string(), "deactivated");
+  EXPECT_EQ(JsonOf(PostAcct(Header(order, "Location"), "")).at("status").as_string(), "invalid");
+}
+
+}  // namespace
+}  // namespace flint::wfe

@@ -1,0 +1,173 @@
+"""Issue 2 end to end against a real build/flint process over real TLS: CA generation, directory,
+nonces, accounts, key change, durability across kill -9, clean shutdown, corrupt data dir."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import stat
+import subprocess
+import sys
+import time
+import unittest
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from acmelib import FLINT, Client, Flint, b64u  # noqa: E402
+
+
+class AccountFlowTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.flint = Flint().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.flint.stop()
+        shutil.rmtree(cls.flint.data_dir, ignore_errors=True)
+        assert code == 0, f"flint exit code {code}"
+
+    def test_ca_files_and_modes(self):
+        d = self.flint.data_dir
+        for name in ("root.pem", "intermediate.pem", "tls.pem"):
+            self.assertTrue(os.path.exists(os.path.join(d, name)), name)
+        for name in ("root.key", "intermediate.key", "tls.key"):
+            mode = stat.S_IMODE(os.stat(os.path.join(d, name)).st_mode)
+            self.assertEqual(mode, 0o600, name)
+
+    def test_tls_verifies_against_root_and_is_tls12_plus(self):
+        ctx = self.flint.context()
+        with socket.create_connection(("127.0.0.1", self.flint.port)) as s:
+            with ctx.wrap_socket(s, server_hostname="localhost") as t:
+                self.assertIn(t.version(), ("TLSv1.2", "TLSv1.3"))
+        old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        old.check_hostname = False
+        old.verify_mode = ssl.CERT_NONE
+        old.minimum_version = ssl.TLSVersion.TLSv1
+        old.maximum_version = ssl.TLSVersion.TLSv1_1
+        with socket.create_connection(("127.0.0.1", self.flint.port)) as s:
+            with self.assertRaises(ssl.SSLError):
+                old.wrap_socket(s, server_hostname="localhost").do_handshake()
+
+    def test_directory_and_nonces(self):
+        c = Client(self.flint)
+        for k in ("newNonce", "newAccount", "newOrder", "revokeCert", "keyChange"):
+            self.assertTrue(c.directory[k].startswith(self.flint.base), k)
+        self.assertIn("caaIdentities", c.directory["meta"])
+        head = c.request("HEAD", c.directory["newNonce"])
+        self.assertEqual(head.status, 200)
+        self.assertEqual(head.headers["Cache-Control"], "no-store")
+        get = c.request("GET", c.directory["newNonce"])
+        self.assertEqual(get.status, 204)
+
+    def test_account_lifecycle(self):
+        c = Client(self.flint)
+        r = c.new_account({"termsOfServiceAgreed": True, "contact": ["mailto:it@example.com"]})
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.headers["Content-Type"], "application/json")
+        again = c.new_account({})
+        self.assertEqual(again.status, 200)
+        self.assertEqual(again.headers["Location"], c.kid)
+        got = c.post(c.kid, None)
+        self.assertEqual(got.status, 200)
+        self.assertEqual(got.json()["contact"], ["mailto:it@example.com"])
+        orders = c.post(got.json()["orders"], None)
+        self.assertEqual(orders.json(), {"orders": []})
+        bad = c.post(c.kid, {"contact": ["tel:123"]})
+        self.assertEqual(bad.status, 400)
+        self.assertEqual(bad.problem_type(), "unsupportedContact")
+        self.assertEqual(bad.headers["Content-Type"], "application/problem+json")
+        self.assertEqual(bad.json()["status"], 400)
+        deact = c.post(c.kid, {"status": "deactivated"})
+        self.assertEqual(deact.json()["status"], "deactivated")
+        after = c.post(c.kid, None)
+        self.assertEqual(after.status, 401)
+        self.assertEqual(after.problem_type(), "unauthorized")
+
+    def test_key_change(self):
+        c = Client(self.flint)
+        c.new_account()
+        new_key = ec.generate_private_key(ec.SECP256R1())
+        url = c.directory["keyChange"]
+        inner = c.sign(url, {"account": c.kid, "oldKey": c.jwk()}, use_jwk=True, key=new_key,
+                       nonce=False)
+        r = c.post(url, inner)
+        self.assertEqual(r.status, 200, r.body)
+        c.key = new_key
+        self.assertEqual(c.post(c.kid, None).status, 200)
+
+    def test_malformed_inputs(self):
+        c = Client(self.flint)
+        c.new_account()
+        url = c.directory["newAccount"]
+        cases = {
+            b"not json": "malformed",
+            b'{"protected":"a","protected":"b","payload":"","signature":""}': "malformed",
+            b"eyJhbGciOiJub25lIn0.e30.": "malformed",
+        }
+        for body, want in cases.items():
+            r = c.post(url, None, raw=body)
+            self.assertEqual(r.status, 400, body)
+            self.assertEqual(r.problem_type(), want, body)
+            self.assertIn("Replay-Nonce", r.headers)
+        protected = {"alg": "none", "nonce": c.new_nonce(), "url": url, "jwk": c.jwk()}
+        none = {"protected": b64u(json.dumps(protected).encode()), "payload": b64u(b"{}"),
+                "signature": ""}
+        r = c.post(url, None, raw=json.dumps(none).encode())
+        self.assertEqual(r.problem_type(), "badSignatureAlgorithm")
+        self.assertIn("ES256", r.json()["algorithms"])
+        r = c.request("POST", url, b"{}", {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 415)
+        r = c.request("POST", url, b"x" * (1 << 20), {"Content-Type": "application/jose+json"})
+        self.assertEqual(r.status, 413)
+        r = c.get(c.kid)
+        self.assertEqual(r.status, 405)
+
+
+class DurabilityTest(unittest.TestCase):
+    def test_account_survives_kill9_and_ca_is_reused(self):
+        f = Flint().start()
+        try:
+            root_before = open(os.path.join(f.data_dir, "root.pem")).read()
+            c = Client(f)
+            r = c.new_account()
+            self.assertEqual(r.status, 201)
+            f.proc.send_signal(signal.SIGKILL)  # right after the client has its answer
+            f.proc.wait()
+            f.start()
+            self.assertEqual(open(os.path.join(f.data_dir, "root.pem")).read(), root_before)
+            c2 = Client(f, key=c.key)
+            again = c2.new_account({"onlyReturnExisting": True})
+            self.assertEqual(again.status, 200, again.body)
+            self.assertEqual(again.headers["Location"], c.kid)
+            self.assertEqual(f.stop(), 0)
+        finally:
+            if f.proc.poll() is None:
+                f.proc.kill()
+            shutil.rmtree(f.data_dir, ignore_errors=True)
+
+    def test_half_written_data_dir_is_refused(self):
+        f = Flint().start()
+        f.stop()
+        os.remove(os.path.join(f.data_dir, "intermediate.key"))
+        root_before = open(os.path.join(f.data_dir, "root.pem")).read()
+        f.start(wait=False)
+        code = f.proc.wait(timeout=30)
+        self.assertNotEqual(code, 0)
+        self.assertIn("intermediate.key", f.logs())
+        self.assertEqual(open(os.path.join(f.data_dir, "root.pem")).read(), root_before)
+        shutil.rmtree(f.data_dir, ignore_errors=True)
+
+    def test_help_lists_flags(self):
+        out = subprocess.run([FLINT, "serve", "--help"], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0)
+        for flag in ("--data", "--listen", "--base-url", "--tls-name", "--http01-port",
+                     "--tlsalpn01-port", "--dns-resolver", "--allow-private-targets"):
+            self.assertIn(flag, out.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
