@@ -42,7 +42,7 @@ from cryptography.x509.oid import NameOID
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from acmelib import Client, Flint, b64u, free_port  # noqa: E402
+from acmelib import FLINT, Client, Flint, b64u, free_port  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 HOOK = os.path.join(HERE, "challtest_hook.py")
@@ -51,6 +51,11 @@ POLL_TIMEOUT = 60     # seconds, raw-client polling of an authorization or order
 CAA_IDENTITY = "flint.test"
 KEEP = bool(os.environ.get("FLINT_IT_KEEP"))
 SERVER_KIND = os.environ.get("FLINT_IT_SERVER", "flint")
+
+
+# Every process this harness starts gets SIGKILL when the test process dies (a ctest timeout,
+# ^C), so no server or client outlives its test. setpriv sets that and execs the command.
+DIE_WITH_PARENT = (["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else [])
 
 
 def require_binaries(*names):
@@ -126,7 +131,7 @@ class ChallTestSrv:
     def start(self):
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                ["pebble-challtestsrv", "-dns01", self.resolver,
+                [*DIE_WITH_PARENT, "pebble-challtestsrv", "-dns01", self.resolver,
                  "-management", f"127.0.0.1:{self.mgmt_port}", "-http01", "", "-https01", "",
                  "-tlsalpn01", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -163,6 +168,20 @@ class ChallTestSrv:
         stop_process(self.proc)
 
 
+class _Flint(Flint):
+    """acmelib.Flint, started so that it dies with the test process."""
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [*DIE_WITH_PARENT, FLINT, "serve", "--data", self.data_dir,
+             "--listen", f"127.0.0.1:{self.port}"] + self.extra_args,
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        if wait:
+            self.wait_ready()
+        return self
+
+
 class FlintServer:
     """flint serve, wired to the test DNS server and the test challenge ports."""
 
@@ -170,7 +189,7 @@ class FlintServer:
         args = ["--dns-resolver", resolver, "--allow-private-targets",
                 "--http01-port", str(http01_port), "--tlsalpn01-port", str(tlsalpn01_port),
                 "--caa-identity", CAA_IDENTITY]
-        self.flint = Flint(data_dir=os.path.join(workdir, "flint-data"), extra_args=args)
+        self.flint = _Flint(data_dir=os.path.join(workdir, "flint-data"), extra_args=args)
         self.flint.log_path = os.path.join(workdir, "flint.log")
 
     def start(self):
@@ -203,8 +222,16 @@ class FlintServer:
         return self.flint.logs()
 
     def stop(self):
-        code = self.flint.stop()
-        return code
+        """flint's exit code after SIGTERM (0 for a clean shutdown)."""
+        try:
+            return self.flint.stop()
+        except subprocess.TimeoutExpired:
+            self.flint.proc.kill()
+            self.flint.proc.wait()
+            return "no exit within 30 s of SIGTERM (killed)"
+        finally:
+            if getattr(self.flint, "log", None):
+                self.flint.log.close()
 
 
 class PebbleServer:
@@ -267,7 +294,7 @@ class PebbleServer:
                    PEBBLE_AUTHZREUSE="0")
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                ["pebble", "-config", config_path, "-dnsserver", self.resolver],
+                [*DIE_WITH_PARENT, "pebble", "-config", config_path, "-dnsserver", self.resolver],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         wait_port(self.port, self.proc, "pebble")
         wait_port(self.mgmt_port, self.proc, "pebble")
@@ -330,10 +357,13 @@ class Environment:
         return self
 
     def stop(self):
+        """Stops both servers; returns the ACME server's exit code."""
         code = 0
-        if self.server is not None:
-            code = self.server.stop()
-        self.dns.stop()
+        try:
+            if self.server is not None:
+                code = self.server.stop()
+        finally:
+            self.dns.stop()
         if KEEP:
             print(f"kept {self.workdir}", file=sys.stderr)
         else:
@@ -378,7 +408,7 @@ class Environment:
         with open(log_path, "wb") as log, open(stdout or os.devnull, "wb") as out:
             log.write((" ".join(argv) + "\n").encode())
             log.flush()
-            proc = subprocess.Popen(argv, stdout=out if stdout else log,
+            proc = subprocess.Popen([*DIE_WITH_PARENT, *argv], stdout=out if stdout else log,
                                     stderr=log if stdout else subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, env=full_env,
                                     cwd=cwd or self.workdir, start_new_session=True)
@@ -501,15 +531,15 @@ def check_chain(test, env, fullchain, names, key, private_key_pem=None):
         f.write("".join(certs[1:]))
     out = subprocess.run(
         ["openssl", "verify", "-CAfile", server.issuer_root, "-untrusted", untrusted_path,
-         "-purpose", "sslserver", leaf_path],
+         "-purpose", "sslserver", "-x509_strict", leaf_path],
         capture_output=True, text=True, timeout=30)
     test.assertEqual(out.returncode, 0, f"openssl verify: {out.stdout}{out.stderr}")
     test.assertEqual(out.stdout.strip(), f"{leaf_path}: OK")
 
     leaf = x509.load_pem_x509_certificate(certs[0].encode())
     san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    got = sorted(san.get_values_for_type(x509.DNSName)) + sorted(
-        str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+    got = sorted(san.get_values_for_type(x509.DNSName) +
+                 [str(ip) for ip in san.get_values_for_type(x509.IPAddress)])
     test.assertEqual(got, sorted(names))
     test.assertEqual(key_description(leaf.public_key()), key)
     bc = leaf.extensions.get_extension_for_class(x509.BasicConstraints).value

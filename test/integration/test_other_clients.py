@@ -1,6 +1,7 @@
-"""uacme, dehydrated and acme-tiny (Debian 12) against a real flint process, all over http-01:
-each writes the key authorization into a webroot that a python http.server on flint's http-01
-port serves. Each issued chain is checked with `openssl verify` against flint's root."""
+"""uacme (DNS names, and an IP address per RFC 8738), dehydrated and acme-tiny (Debian 12)
+against a real flint process, all over http-01: each writes the key authorization into a webroot
+that a python http.server on flint's http-01 port serves. Each issued chain is checked with
+`openssl verify` against flint's root."""
 
 import os
 import subprocess
@@ -38,7 +39,8 @@ class OtherClientsTest(unittest.TestCase):
         code = cls.env.stop()
         assert code == 0, f"flint exit code {code}"
 
-    def test_uacme_http01_hook(self):
+    def uacme(self, names, key_type, key):
+        """Registers an account and issues for `names` with uacme's http-01 hook."""
         require_binaries("uacme", "unshare")
         prefix = private_bundle_prefix(self.env.server.tls_ca)
         if prefix is None:
@@ -48,14 +50,20 @@ class OtherClientsTest(unittest.TestCase):
         conf = self.env.new_dir("uacme")
         webroot = self.env.new_dir("uacme-webroot")
         base = [*prefix, "uacme", "-v", "-c", conf, "-a", self.env.directory_url]
-        names = ["uacme.example.test", "www.uacme.example.test"]
         with Http01Responder(self.env.http01_port, webroot):
             self.env.run([*base, "-y", "-t", "EC", "new", "it@example.test"])
-            self.env.run([*base, "-o", "-t", "EC", "-h", self.env.hook_wrapper("uacme"),
+            self.env.run([*base, "-o", "-t", key_type, "-h", self.env.hook_wrapper("uacme"),
                           "issue", *names], env=self.env.hook_env(webroot))
         chain = read(os.path.join(conf, names[0], "cert.pem"))
-        key = read(os.path.join(conf, "private", names[0], "key.pem"))
-        check_chain(self, self.env, chain, names, ("ec", "secp256r1"), key)
+        private_key = read(os.path.join(conf, "private", names[0], "key.pem"))
+        check_chain(self, self.env, chain, names, key, private_key)
+
+    def test_uacme_http01_hook(self):
+        self.uacme(["uacme.example.test", "www.uacme.example.test"], "EC", ("ec", "secp256r1"))
+
+    def test_uacme_ip_identifier_http01(self):
+        # RFC 8738: uacme sends an "ip" identifier; http-01 goes to the address itself.
+        self.uacme(["127.0.0.1"], "RSA", ("rsa", 2048))
 
     def test_dehydrated_http01_webroot(self):
         require_binaries("dehydrated", "curl")
