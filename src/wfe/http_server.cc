@@ -464,7 +464,8 @@ class Session final : public SessionBase {
 
   // Serves the connection until it closes. The caller keeps the session alive meanwhile.
   asio::awaitable<void> Run() {
-    // g++ 12 miscompiles co_await inside if/while conditions here: await into locals first.
+    // g++ 12 miscompiles `if (!co_await f())` / `while (co_await f())` here (the coroutine
+    // crashes on resume): await into locals first.
     const bool secured = co_await Handshake();
     if (!secured) co_return;
     for (;;) {
