@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "ca/ca_files.h"
+#include "cmd/admin.h"
+#include "cmd/status_listener.h"
 #include "policy/identifier_policy.h"
 #include "va/resolver.h"
 #include "va/validator.h"
@@ -29,7 +32,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: flint <command> [flags]\n"
     "commands:\n"
-    "  serve    run the ACME CA (flint serve --help for its flags)\n";
+    "  serve    run the ACME CA (flint serve --help for its flags)\n"
+    "  admin    operator commands on a data directory (flint admin --help)\n";
 
 std::string DefaultBaseUrl(const config::HostPort& hp) {
   std::string host = hp.host;
@@ -46,6 +50,26 @@ std::optional<std::string> ReadFile(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// draft-aaron-acme-profiles: the configured profiles as the RA applies them.
+std::vector<ra::Profile> RaProfiles(const config::Config& cfg) {
+  std::vector<ra::Profile> out;
+  for (const config::ProfileConfig& pc : cfg.profiles) {
+    ra::Profile p;
+    p.name = pc.name;
+    p.description = pc.description;
+    p.validity = std::chrono::hours(24 * pc.validity_days);
+    p.include_cn = pc.include_cn;
+    p.client_auth = std::count(pc.ekus.begin(), pc.ekus.end(), "clientAuth") > 0;
+    for (const std::string& c : pc.challenges) {
+      if (c == "http-01") p.challenges.push_back(core::ChallengeType::kHttp01);
+      if (c == "dns-01") p.challenges.push_back(core::ChallengeType::kDns01);
+      if (c == "tls-alpn-01") p.challenges.push_back(core::ChallengeType::kTlsAlpn01);
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 int Fail(const std::string& what) {
@@ -97,6 +121,17 @@ int Serve(const config::Config& cfg) {
   }
   std::unique_ptr<ca::Issuer> issuer = ca::NewIntermediateIssuer(*ca, random);
 
+  // The plain-HTTP listener for CRL, OCSP and the issuer certificate, when configured; it
+  // decides the URLs written into certificates.
+  std::unique_ptr<cmd::StatusListener> status;
+  cmd::CertificateUrls cert_urls = cmd::UrlsWithoutListener(cfg, base_url);
+  if (!cfg.http_listen.empty()) {
+    auto s = cmd::StatusListener::Start(cfg, *ca, **store, clock);
+    if (!s.ok()) return Fail("--http-listen " + cfg.http_listen + ": " + s.error().detail);
+    status = std::move(s).value();
+    cert_urls = status->urls();
+  }
+
   ra::RaOptions ra_opts;
   ra_opts.terms_of_service = cfg.terms_of_service;
   ra_opts.max_contacts = cfg.max_contacts;
@@ -107,9 +142,16 @@ int Serve(const config::Config& cfg) {
   ra_opts.skip_validation = cfg.skip_validation;
   ra_opts.validation_workers = cfg.validation_workers;
   ra_opts.account_url_prefix = base_url + "/acme/acct/";
-  ra_opts.issuer_url = base_url + "/acme/issuer";
+  ra_opts.issuer_url = cert_urls.issuer;
+  ra_opts.crl_url = cert_urls.crl;
+  ra_opts.ocsp_url = cert_urls.ocsp;
+  ra_opts.profiles = RaProfiles(cfg);
+  ra_opts.default_profile = cfg.default_profile;
   ra::RegistrationAuthority ra(ra_opts, **store, clock, random, policy, va.get(), *issuer);
   ra.ResumeValidations();
+  if (status) {
+    ra.SetRevocationListener([&status](const core::Certificate&) { status->CrlChanged(); });
+  }
 
   wfe::WfeOptions wfe_opts;
   wfe_opts.base_url = base_url;
@@ -148,6 +190,7 @@ int Serve(const config::Config& cfg) {
   sigwait(&stop_signals, &sig);
   spdlog::info("signal {}: finishing in-flight requests", sig);
   server.Stop();
+  if (status) status->Stop();
   // Destruction in reverse order: the RA joins its validation workers before the store closes.
   spdlog::info("flint stopped cleanly");
   return 0;
@@ -171,6 +214,10 @@ int main(int argc, char** argv) {
     }
     if (!cfg->has_value()) return 0;  // --help
     return flint::Serve(**cfg);
+  }
+  if (args[0] == "admin") {
+    args.erase(args.begin());
+    return flint::cmd::RunAdmin(args, std::cout, std::cerr);
   }
   std::cerr << "flint: unknown command '" << args[0] << "'\n" << flint::kUsage;
   return 2;

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "config/profiles.h"
+
 namespace flint::config {
 namespace {
 
@@ -24,6 +26,14 @@ void AddOptions(CLI::App& app, Config& c) {
                  "extra DNS name or IP for the HTTPS certificate (repeatable)");
   app.add_option("--http-listen", c.http_listen,
                  "plain-HTTP listen address for CRL, OCSP, issuer certificate (default: off)");
+  app.add_option("--http-base-url", c.http_base_url,
+                 "URL of the plain-HTTP listener written into certificates "
+                 "(default: http://<http-listen>)");
+  app.add_flag("--ocsp,!--no-ocsp", c.ocsp,
+               "OCSP responder on the plain-HTTP listener and its URL in certificates")
+      ->capture_default_str();
+  app.add_option("--ocsp-url", c.ocsp_url,
+                 "OCSP URL written into certificates (default: <http-base-url>/ocsp)");
   app.add_option("--tos-url", c.terms_of_service,
                  "terms of service URL; when set, newAccount requires termsOfServiceAgreed");
   app.add_option("--website", c.website, "website URL for the directory's meta");
@@ -62,6 +72,9 @@ void AddOptions(CLI::App& app, Config& c) {
   app.add_option("--cert-validity-days", c.cert_validity_days, "certificate validity")
       ->capture_default_str()
       ->check(CLI::Range(1, 3650));
+  app.add_option("--default-profile", c.default_profile,
+                 "profile for orders that name none (profiles: [profiles.NAME] TOML tables)")
+      ->capture_default_str();
   app.add_option("--nonce-lifetime-seconds", c.nonce_lifetime_seconds, "nonce lifetime")
       ->capture_default_str()
       ->check(CLI::Range(10, 86400));
@@ -104,7 +117,8 @@ core::Result<void> AppendTomlValue(const std::string& key, const toml::node& nod
 }
 
 core::Result<std::vector<std::string>> TomlToArgs(const std::string& path, CLI::App& app,
-                                                  const std::set<std::string>& given) {
+                                                  const std::set<std::string>& given,
+                                                  std::vector<ProfileConfig>& profiles) {
   toml::table table;
   try {
     table = toml::parse_file(path);
@@ -117,6 +131,10 @@ core::Result<std::vector<std::string>> TomlToArgs(const std::string& path, CLI::
   std::vector<std::string> out;
   for (auto&& [k, node] : table) {
     std::string key(k.str());
+    if (key == "profiles") {  // tables, not a flag
+      FLINT_ASSIGN_OR_RETURN(profiles, ParseProfiles(path, node));
+      continue;
+    }
     CLI::Option* opt = nullptr;
     try {
       opt = app.get_option("--" + key);
@@ -148,7 +166,10 @@ core::Result<std::optional<Config>> ParseServeArgs(const std::vector<std::string
     return Err(ErrorType::kMalformed, e.what());
   }
   std::string config_path = app1.get_option("--config")->as<std::string>();
-  if (config_path.empty()) return std::optional<Config>(first);
+  if (config_path.empty()) {
+    FLINT_TRY(FinishProfiles(first));
+    return std::optional<Config>(first);
+  }
 
   std::set<std::string> given;
   for (const CLI::Option* o : app1.get_options()) {
@@ -158,7 +179,9 @@ core::Result<std::optional<Config>> ParseServeArgs(const std::vector<std::string
   Config c;
   CLI::App app2{"flint serve", "flint serve"};
   AddOptions(app2, c);
-  FLINT_ASSIGN_OR_RETURN(std::vector<std::string> all, TomlToArgs(config_path, app2, given));
+  std::vector<ProfileConfig> profiles;
+  FLINT_ASSIGN_OR_RETURN(std::vector<std::string> all,
+                         TomlToArgs(config_path, app2, given, profiles));
   all.insert(all.end(), args.begin(), args.end());
   std::vector<std::string> rev2(all.rbegin(), all.rend());
   try {
@@ -166,6 +189,8 @@ core::Result<std::optional<Config>> ParseServeArgs(const std::vector<std::string
   } catch (const CLI::ParseError& e) {
     return Err(ErrorType::kMalformed, std::string("config file ") + config_path + ": " + e.what());
   }
+  c.profiles = std::move(profiles);
+  FLINT_TRY(FinishProfiles(c));
   return std::optional<Config>(c);
 }
 

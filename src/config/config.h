@@ -12,6 +12,17 @@
 
 namespace flint::config {
 
+// An issuance profile (draft-aaron-acme-profiles), from a `[profiles.NAME]` table of the TOML
+// file (profiles have no command-line flags).
+struct ProfileConfig {
+  std::string name;
+  std::string description;
+  int validity_days = 90;
+  bool include_cn = true;
+  std::vector<std::string> ekus = {"serverAuth"};  // serverAuth, optionally clientAuth
+  std::vector<std::string> challenges;  // http-01, dns-01, tls-alpn-01; empty: all
+};
+
 struct Config {
   // Storage and CA material.
   std::string data_dir = "./flint-data";
@@ -21,6 +32,12 @@ struct Config {
   std::vector<std::string> tls_names;
   // Plain-HTTP listener for CRLs, OCSP and the issuer certificate (empty: off).
   std::string http_listen;
+  // URL prefix of that listener as written into certificates (CRL distribution point, AIA
+  // caIssuers and OCSP); empty: http://<http_listen>.
+  std::string http_base_url;
+  // OCSP responder at <http_base_url>/ocsp and its AIA URL in certificates (RFC 6960).
+  bool ocsp = true;
+  std::string ocsp_url;  // AIA OCSP URL override (e.g. behind a proxy); empty: <http_base_url>/ocsp
   // Directory meta (RFC 8555 §7.1.1).
   std::string terms_of_service;
   std::string website;
@@ -39,6 +56,11 @@ struct Config {
   int order_lifetime_hours = 168;
   int authz_lifetime_hours = 720;
   int cert_validity_days = 90;
+  // Profiles: never empty after parsing. Without [profiles.*] tables, the built-ins "default"
+  // (cert_validity_days, CN, serverAuth), "shortlived" (6 days, no CN) and "tlsclient"
+  // (cert_validity_days, serverAuth + clientAuth).
+  std::vector<ProfileConfig> profiles;
+  std::string default_profile = "default";  // must name one of `profiles`
   int nonce_lifetime_seconds = 3600;
   // Process.
   int io_threads = 0;      // 0: one per core

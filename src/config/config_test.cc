@@ -67,6 +67,106 @@ TEST(ParseServeArgs, BadFlagValue) {
   EXPECT_EQ(r.error().type, core::ErrorType::kMalformed);
 }
 
+TEST(ParseServeArgs, StatusListenerFlags) {
+  auto d = ParseServeArgs({});
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE((*d)->ocsp);
+  EXPECT_TRUE((*d)->http_listen.empty());
+  EXPECT_TRUE((*d)->http_base_url.empty());
+  EXPECT_TRUE((*d)->ocsp_url.empty());
+  auto f = ParseServeArgs({"--http-listen", "127.0.0.1:8080", "--http-base-url",
+                           "http://pki.example.net", "--no-ocsp", "--ocsp-url",
+                           "http://ocsp.example.net"});
+  ASSERT_TRUE(f.ok()) << f.error().detail;
+  EXPECT_EQ((*f)->http_listen, "127.0.0.1:8080");
+  EXPECT_EQ((*f)->http_base_url, "http://pki.example.net");
+  EXPECT_FALSE((*f)->ocsp);
+  EXPECT_EQ((*f)->ocsp_url, "http://ocsp.example.net");
+
+  std::string path = WriteTemp("ocsp = false\nhttp-listen = \"[::1]:80\"\n");
+  auto file = ParseServeArgs({"--config", path});
+  ASSERT_TRUE(file.ok()) << file.error().detail;
+  EXPECT_FALSE((*file)->ocsp);
+  EXPECT_EQ((*file)->http_listen, "[::1]:80");
+  auto flag_wins = ParseServeArgs({"--config", path, "--ocsp"});
+  ASSERT_TRUE(flag_wins.ok()) << flag_wins.error().detail;
+  EXPECT_TRUE((*flag_wins)->ocsp);
+  std::remove(path.c_str());
+}
+
+TEST(Profiles, BuiltInsWhenNoneConfigured) {
+  auto r = ParseServeArgs({"--cert-validity-days", "30"});
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  const Config& c = **r;
+  EXPECT_EQ(c.default_profile, "default");
+  ASSERT_EQ(c.profiles.size(), 3u);
+  EXPECT_EQ(c.profiles[0].name, "default");
+  EXPECT_EQ(c.profiles[0].validity_days, 30);
+  EXPECT_TRUE(c.profiles[0].include_cn);
+  EXPECT_EQ(c.profiles[1].name, "shortlived");
+  EXPECT_EQ(c.profiles[1].validity_days, 6);
+  EXPECT_FALSE(c.profiles[1].include_cn);
+  EXPECT_EQ(c.profiles[2].name, "tlsclient");
+  EXPECT_EQ(c.profiles[2].ekus, (std::vector<std::string>{"serverAuth", "clientAuth"}));
+}
+
+TEST(Profiles, TablesReplaceTheBuiltIns) {
+  std::string path = WriteTemp(
+      "default-profile = \"web\"\n"
+      "[profiles.web]\ndescription = \"Web servers\"\nvalidity_days = 47\n"
+      "challenges = [\"dns-01\"]\n"
+      "[profiles.mtls]\nekus = [\"serverAuth\", \"clientAuth\"]\ninclude_cn = false\n");
+  auto r = ParseServeArgs({"--config", path});
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  const Config& c = **r;
+  EXPECT_EQ(c.default_profile, "web");
+  ASSERT_EQ(c.profiles.size(), 2u);  // in name order
+  EXPECT_EQ(c.profiles[0].name, "mtls");
+  EXPECT_FALSE(c.profiles[0].include_cn);
+  EXPECT_EQ(c.profiles[0].validity_days, 90);
+  EXPECT_EQ(c.profiles[1].name, "web");
+  EXPECT_EQ(c.profiles[1].description, "Web servers");
+  EXPECT_EQ(c.profiles[1].validity_days, 47);
+  EXPECT_EQ(c.profiles[1].challenges, std::vector<std::string>{"dns-01"});
+  std::remove(path.c_str());
+}
+
+struct BadProfileCase {
+  const char* name;
+  const char* toml;
+};
+
+class BadProfileTest : public ::testing::TestWithParam<BadProfileCase> {};
+
+TEST_P(BadProfileTest, IsMalformed) {
+  std::string path = WriteTemp(GetParam().toml);
+  auto r = ParseServeArgs({"--config", path});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().type, core::ErrorType::kMalformed);
+  std::remove(path.c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Config, BadProfileTest,
+    ::testing::Values(
+        BadProfileCase{"unknown_key", "[profiles.a]\ncolour = \"red\"\n"},
+        BadProfileCase{"validity_zero", "[profiles.default]\nvalidity_days = 0\n"},
+        BadProfileCase{"validity_text", "[profiles.default]\nvalidity_days = \"6\"\n"},
+        BadProfileCase{"client_only", "[profiles.default]\nekus = [\"clientAuth\"]\n"},
+        BadProfileCase{"unknown_eku", "[profiles.default]\nekus = [\"codeSigning\"]\n"},
+        BadProfileCase{"unknown_challenge", "[profiles.default]\nchallenges = [\"dns-02\"]\n"},
+        BadProfileCase{"empty_challenges", "[profiles.default]\nchallenges = []\n"},
+        BadProfileCase{"not_a_table", "profiles = 3\n"},
+        BadProfileCase{"default_missing", "[profiles.other]\n"},
+        BadProfileCase{"bad_name", "[profiles.\"a b\"]\n"}),
+    [](const ::testing::TestParamInfo<BadProfileCase>& info) { return info.param.name; });
+
+TEST(Profiles, DefaultProfileMustExistWithoutFile) {
+  auto r = ParseServeArgs({"--default-profile", "nope"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().type, core::ErrorType::kMalformed);
+}
+
 TEST(SplitHostPort, Shapes) {
   EXPECT_EQ(SplitHostPort("127.0.0.1:14000")->port, 14000);
   EXPECT_EQ(SplitHostPort("[::1]:443")->host, "::1");

@@ -36,6 +36,7 @@ Result<void> RegistrationAuthority::CheckCsrAgainstOrder(const core::Account& ac
                                                          std::shared_ptr<EVP_PKEY>* holder) {
   FLINT_ASSIGN_OR_RETURN(ca::ParsedCsr csr, ca::ParseCsr(csr_der));
   FLINT_TRY(policy::CheckCertificateKey(csr.public_key.get()));
+  FLINT_TRY(CheckKeyNotBlocked(store_, csr.public_key.get(), ErrorType::kBadCsr));  // §7.6
   auto account_key = jose::ParseJwkJson(account.jwk_json);
   if (account_key.ok() && EVP_PKEY_eq(account_key->pkey(), csr.public_key.get()) == 1)
     return Err(ErrorType::kBadCsr, "the CSR's key must not be the account key");
@@ -80,14 +81,19 @@ Result<void> RegistrationAuthority::RecheckCaa(const core::Account& account,
 }
 
 Result<core::Certificate> RegistrationAuthority::Issue(const core::Account& account,
-                                                       const core::Order& order, EVP_PKEY* key) {
+                                                       const core::Order& order, EVP_PKEY* key,
+                                                       const Profile& profile) {
   const core::TimePoint now = clock_.Now();
   ca::IssueRequest req;
   req.identifiers = order.identifiers;
   req.public_key = key;
   req.not_before = order.not_before.value_or(now - kBackdate);
-  req.not_after = order.not_after.value_or(req.not_before + options_.cert_validity);
+  req.not_after = order.not_after.value_or(req.not_before + profile.validity);
+  req.include_cn = profile.include_cn;
+  req.include_client_auth = profile.client_auth;
   req.aia_issuer_url = options_.issuer_url;
+  req.crl_url = options_.crl_url;
+  req.ocsp_url = options_.ocsp_url;
   for (int attempt = 1;; ++attempt) {
     FLINT_ASSIGN_OR_RETURN(ca::IssuedCertificate issued, issuer_.Issue(req));
     core::Certificate cert;
@@ -113,7 +119,9 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
     return Err(ErrorType::kOrderNotReady,
                "order is " + std::string(core::ToString(order.status)) + ", not ready");
   }
-  // Step 1: everything that can be refused without changing the order.
+  // Step 1: everything that can be refused without changing the order (including a profile
+  // removed from the configuration since the order was created).
+  FLINT_ASSIGN_OR_RETURN(Profile profile, FindProfile(order.profile));
   EVP_PKEY* key = nullptr;
   std::shared_ptr<EVP_PKEY> key_holder;
   FLINT_TRY(CheckCsrAgainstOrder(account, order, csr_der, &key, &key_holder));
@@ -128,7 +136,7 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
   }
 
   // Step 3: sign and store; any failure from here leaves the order invalid.
-  auto cert = Issue(account, order, key);
+  auto cert = Issue(account, order, key, profile);
   if (!cert.ok()) {
     core::Error recorded = cert.error();
     spdlog::error("issuance for order {} failed: {}", id.value, recorded.detail);

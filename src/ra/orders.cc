@@ -23,28 +23,60 @@ std::string RandomToken(core::Random& random) { return jose::Base64UrlEncode(ran
 Result<core::Authorization> RegistrationAuthority::NewAuthorization(const core::Account& account,
                                                                     const core::Identifier& id,
                                                                     bool wildcard,
-                                                                    core::TimePoint now) {
+                                                                    core::TimePoint now,
+                                                                    const Profile& profile) {
   core::Authorization authz;
   authz.account_id = account.id;
   authz.identifier = id;
   authz.wildcard = wildcard;
   authz.status = core::AuthzStatus::kPending;
   authz.expires = now + options_.authz_lifetime;
-  for (core::ChallengeType type : policy::ChallengesFor(id, wildcard)) {
+  const std::vector<core::ChallengeType> types = policy::ChallengesFor(id, wildcard);
+  if (types.empty())
+    return Err(ErrorType::kUnsupportedIdentifier, "no challenge can validate " + id.value);
+  for (core::ChallengeType type : types) {
+    if (!AllowsChallenge(profile, type)) continue;  // draft-aaron-acme-profiles
     core::Challenge ch;
     ch.type = type;
     ch.status = core::ChallengeStatus::kPending;
     ch.token = RandomToken(random_);
     authz.challenges.push_back(std::move(ch));
   }
-  if (authz.challenges.empty())
-    return Err(ErrorType::kUnsupportedIdentifier, "no challenge can validate " + id.value);
+  if (authz.challenges.empty()) {
+    return Err(ErrorType::kRejectedIdentifier, "no challenge type of profile \"" + profile.name +
+                                                   "\" can validate " + id.value);
+  }
   return authz;
 }
 
+Result<Profile> RegistrationAuthority::FindProfile(const std::string& name) const {
+  const std::string& want = name.empty() ? options_.default_profile : name;
+  for (const Profile& p : options_.profiles)
+    if (p.name == want) return p;
+  return Err(ErrorType::kInvalidProfile,
+             "profile \"" + want.substr(0, 64) + "\" is not offered by this server");
+}
+
+namespace {
+
+// A reused authorization must have been validated by a challenge type the profile allows.
+bool ReusableUnder(const Profile& profile, const core::Authorization& authz) {
+  for (const core::Challenge& ch : authz.challenges)
+    if (ch.status == core::ChallengeStatus::kValid && AllowsChallenge(profile, ch.type))
+      return true;
+  return false;
+}
+
+}  // namespace
+
 Result<core::Order> RegistrationAuthority::NewOrder(const core::Account& account,
                                                     const NewOrderRequest& req) {
+  FLINT_ASSIGN_OR_RETURN(Profile profile, FindProfile(req.profile));
   FLINT_ASSIGN_OR_RETURN(std::vector<core::Identifier> ids, policy_.CheckOrder(req.identifiers));
+  std::string replaces;
+  if (!req.replaces.empty()) {
+    FLINT_ASSIGN_OR_RETURN(replaces, CheckReplaces(account, ids, req.replaces));
+  }
   const core::TimePoint now = clock_.Now();
   if (req.not_before && *req.not_before < now - kMaxBackdate)
     return Err(ErrorType::kMalformed, "notBefore is too far in the past");
@@ -53,10 +85,10 @@ Result<core::Order> RegistrationAuthority::NewOrder(const core::Account& account
   if (req.not_after) {
     core::TimePoint start = req.not_before.value_or(now);
     if (*req.not_after <= start) return Err(ErrorType::kMalformed, "notAfter is before notBefore");
-    if (*req.not_after - start > options_.cert_validity)
+    if (*req.not_after - start > profile.validity)
       return Err(ErrorType::kMalformed,
                  "notAfter is beyond the allowed validity of " +
-                     std::to_string(options_.cert_validity.count() / 86400) + " days");
+                     std::to_string(profile.validity.count() / 86400) + " days");
   }
 
   core::Order order;
@@ -67,6 +99,8 @@ Result<core::Order> RegistrationAuthority::NewOrder(const core::Account& account
   order.not_before = req.not_before;
   order.not_after = req.not_after;
   order.created_at = now;
+  order.profile = profile.name;
+  order.replaces = replaces;
   std::vector<core::Authorization> fresh;
   for (const core::Identifier& id : ids) {
     // RFC 8555 §7.1.4: a wildcard's authorization is for the base name, marked wildcard.
@@ -74,17 +108,22 @@ Result<core::Order> RegistrationAuthority::NewOrder(const core::Account& account
     const core::Identifier base = policy::AuthorizationIdentifier(id);
     FLINT_ASSIGN_OR_RETURN(std::optional<core::Authorization> reuse,
                            store_.FindReusableAuthorization(account.id, base, wildcard, now));
-    if (reuse) {
+    if (reuse && ReusableUnder(profile, *reuse)) {
       order.authz_ids.push_back(reuse->id);
       continue;
     }
     FLINT_ASSIGN_OR_RETURN(core::Authorization authz,
-                           NewAuthorization(account, base, wildcard, now));
+                           NewAuthorization(account, base, wildcard, now, profile));
     fresh.push_back(std::move(authz));
   }
   // The order never outlives its authorizations' usefulness by much; keep it simple: the
   // order's own lifetime applies.
-  return store_.CreateOrder(std::move(order), std::move(fresh));
+  auto created = store_.CreateOrder(std::move(order), std::move(fresh));
+  if (!created.ok() && created.error().type == ErrorType::kConflict && !replaces.empty()) {
+    return Err(ErrorType::kAlreadyReplaced,
+               "another order already replaces this certificate (RFC 9773 §5)");
+  }
+  return created;
 }
 
 Result<core::Challenge> RegistrationAuthority::RespondToChallenge(const core::Account& account,

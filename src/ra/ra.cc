@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ra/eab.h"
+
 namespace flint::ra {
 
 using core::Err;
@@ -64,7 +66,15 @@ RegistrationAuthority::RegistrationAuthority(RaOptions options, sa::Store& store
       policy_(policy),
       va_(va),
       issuer_(issuer),
-      validation_pool_(static_cast<size_t>(std::max(1, options_.validation_workers))) {}
+      validation_pool_(static_cast<size_t>(std::max(1, options_.validation_workers))) {
+  if (options_.profiles.empty()) {
+    Profile p;
+    p.name = options_.default_profile;
+    p.description = "the default profile";
+    p.validity = options_.cert_validity;
+    options_.profiles.push_back(std::move(p));
+  }
+}
 
 RegistrationAuthority::~RegistrationAuthority() {
   validation_pool_.stop();
@@ -81,6 +91,8 @@ Result<void> RegistrationAuthority::CheckContacts(const std::vector<std::string>
 
 Result<NewAccountResult> RegistrationAuthority::NewAccount(const jose::PublicKey& key,
                                                            const NewAccountRequest& req) {
+  // RFC 8555 §7.6: a key revoked for keyCompromise is refused as an account key.
+  FLINT_TRY(CheckKeyNotBlocked(store_, key.pkey(), ErrorType::kBadPublicKey));
   // RFC 8555 §7.3.1: a known key answers with the existing account.
   auto existing = store_.GetAccountByThumbprint(key.thumbprint());
   if (existing.ok()) {
@@ -91,12 +103,20 @@ Result<NewAccountResult> RegistrationAuthority::NewAccount(const jose::PublicKey
   if (existing.error().type != ErrorType::kNotFound) return std::move(existing).error();
   if (req.only_return_existing)
     return Err(ErrorType::kAccountDoesNotExist, "no account exists with the provided key");
+  if (options_.external_account_required && !req.external_account_binding)
+    return Err(ErrorType::kExternalAccountRequired,
+               "this server requires an external account binding (RFC 8555 §7.3.4)");
   if (!options_.terms_of_service.empty() && !req.terms_of_service_agreed)
     return Err(ErrorType::kMalformed, "you must agree to the terms of service (" +
                                           options_.terms_of_service + ")");
   FLINT_TRY(CheckContacts(req.contacts));
+  std::string eab_key_id;
+  if (const auto& eab = req.external_account_binding) {
+    FLINT_ASSIGN_OR_RETURN(eab_key_id, VerifyExternalAccountBinding(store_, key, *eab));
+  }
 
   core::Account acct;
+  acct.eab_key_id = eab_key_id;
   acct.contacts = req.contacts;
   acct.jwk_json = key.canonical_json();
   acct.jwk_thumbprint = key.thumbprint();
@@ -105,9 +125,13 @@ Result<NewAccountResult> RegistrationAuthority::NewAccount(const jose::PublicKey
   auto created = store_.CreateAccount(std::move(acct));
   if (created.ok()) return NewAccountResult{std::move(created).value(), true};
   if (created.error().type != ErrorType::kConflict) return std::move(created).error();
-  // Lost a race with a concurrent newAccount for the same key: answer with the winner.
-  FLINT_ASSIGN_OR_RETURN(core::Account winner, store_.GetAccountByThumbprint(key.thumbprint()));
-  return NewAccountResult{std::move(winner), false};
+  // Lost a race with a concurrent newAccount for the same key: answer with the winner. Else
+  // the EAB key was bound (or revoked) by a concurrent request: §7.3.4 allows one account.
+  auto winner = store_.GetAccountByThumbprint(key.thumbprint());
+  if (winner.ok()) return NewAccountResult{std::move(winner).value(), false};
+  if (winner.error().type == ErrorType::kNotFound && !eab_key_id.empty())
+    return Err(ErrorType::kUnauthorized, "external account binding key is already used");
+  return std::move(winner).error();
 }
 
 Result<core::Account> RegistrationAuthority::UpdateContacts(core::AccountId id,
@@ -134,6 +158,7 @@ Result<core::Account> RegistrationAuthority::ChangeKey(const KeyChangeRequest& r
     return Err(ErrorType::kMalformed, "keyChange: oldKey is not the account's current key");
   if (req.new_key.thumbprint() == acct.jwk_thumbprint)
     return Err(ErrorType::kMalformed, "keyChange: the new key is the account's current key");
+  FLINT_TRY(CheckKeyNotBlocked(store_, req.new_key.pkey(), ErrorType::kBadPublicKey));
   auto other = store_.GetAccountByThumbprint(req.new_key.thumbprint());
   if (other.ok()) {
     core::Error e = Err(ErrorType::kConflict, "keyChange: the new key is already in use");

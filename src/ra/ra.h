@@ -6,6 +6,7 @@
 //
 // Thread-safe; every method may block on storage, so callers run it on worker threads.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,7 +21,11 @@
 #include "core/result.h"
 #include "core/types.h"
 #include "jose/jwk.h"
+#include "jose/jws.h"
 #include "policy/identifier_policy.h"
+#include "ra/ari.h"
+#include "ra/profiles.h"
+#include "ra/revocation.h"
 #include "sa/store.h"
 #include "va/validator.h"
 
@@ -43,18 +48,31 @@ struct RaOptions {
   int validation_workers = 16;
   std::string account_url_prefix;  // "<base>/acme/acct/", for CAA accounturi (RFC 8657)
   std::string issuer_url;          // AIA caIssuers URL written into certificates
+  std::string crl_url;   // cRLDistributionPoints URL written into certificates; empty: none
+  std::string ocsp_url;  // AIA id-ad-ocsp URL written into certificates; empty: none
+  // draft-aaron-acme-profiles. Empty: one profile named `default_profile` with cert_validity,
+  // a CN, serverAuth and every challenge type.
+  std::vector<Profile> profiles;
+  std::string default_profile = "default";  // used when newOrder names none; must be listed
+  // RFC 9773 §4.2: how long a client should wait before asking for renewal info again.
+  std::chrono::seconds renewal_info_retry_after = std::chrono::hours(6);
 };
 
 struct NewOrderRequest {
   std::vector<core::Identifier> identifiers;
   std::optional<core::TimePoint> not_before;
   std::optional<core::TimePoint> not_after;
+  std::string profile;   // draft-aaron-acme-profiles; empty: the default profile
+  std::string replaces;  // RFC 9773 §5 ARI CertID of the certificate replaced; empty: none
 };
 
 struct NewAccountRequest {
   std::vector<std::string> contacts;
   bool terms_of_service_agreed = false;
   bool only_return_existing = false;
+  // RFC 8555 §7.3.4: the parsed inner JWS (jose::ParseEabJws), its url already checked
+  // against the outer url by the caller.
+  std::optional<jose::Jws> external_account_binding;
 };
 
 struct NewAccountResult {
@@ -81,7 +99,10 @@ class RegistrationAuthority {
 
   // RFC 8555 §7.3, §7.3.1. Errors: kAccountDoesNotExist (onlyReturnExisting, unknown key),
   // kUnauthorized (the key's account is deactivated), kMalformed (terms not agreed),
-  // kInvalidContact / kUnsupportedContact.
+  // kInvalidContact / kUnsupportedContact. External account binding (§7.3.4):
+  // kExternalAccountRequired when required and absent; the errors of
+  // VerifyExternalAccountBinding (eab.h) for a binding that is present; kUnauthorized when a
+  // concurrent newAccount bound the key first.
   Result<NewAccountResult> NewAccount(const jose::PublicKey& key, const NewAccountRequest& req);
 
   // RFC 8555 §7.3.2: replaces the contacts. kInvalidContact / kUnsupportedContact.
@@ -98,6 +119,10 @@ class RegistrationAuthority {
   // RFC 8555 §7.4: checks identifiers (policy), reuses valid authorizations of the account,
   // creates the rest with their challenges, and stores the order. Errors: those of
   // policy::IdentifierPolicy::CheckOrder; kMalformed for notBefore/notAfter outside the limits.
+  // kInvalidProfile for a profile not configured. `replaces` (RFC 9773 §5): kMalformed for a
+  // CertID that does not parse, names no certificate of this CA, or shares no identifier with
+  // the order; kUnauthorized for another account's certificate; kAlreadyReplaced when another
+  // order (not invalid) already replaces it.
   Result<core::Order> NewOrder(const core::Account& account, const NewOrderRequest& req);
 
   // RFC 8555 §7.5.1: starts validation of a pending challenge off the request path and returns it
@@ -118,10 +143,32 @@ class RegistrationAuthority {
   // Re-queues validations left `processing` by a previous run.
   void ResumeValidations();
 
+  // RFC 8555 §7.6 revokeCert, and the operator's revocation (request.admin): see
+  // ra::RevokeCertificate in revocation.h for the rules and errors. After a successful
+  // revocation, calls the revocation listener (if any) with the revoked certificate.
+  Result<core::Certificate> RevokeCertificate(const RevocationRequest& request);
+  // Called on the revoking thread after each successful revocation, e.g. to regenerate the CRL
+  // at once. Set it before the RA serves requests; it must be thread-safe.
+  void SetRevocationListener(std::function<void(const core::Certificate&)> listener);
+
+  // RFC 9773 §4: the suggested renewal window of the certificate named by `cert_id` (the ARI
+  // CertID). kMalformed if `cert_id` does not parse; kNotFound if no certificate of this CA
+  // has it.
+  Result<RenewalInfo> GetRenewalInfo(std::string_view cert_id);
+
+  // The profiles in effect (never empty), as configured; for the directory's meta.profiles.
+  const std::vector<Profile>& profiles() const { return options_.profiles; }
+
  private:
   Result<core::Authorization> NewAuthorization(const core::Account& account,
                                                const core::Identifier& id, bool wildcard,
-                                               core::TimePoint now);
+                                               core::TimePoint now, const Profile& profile);
+  // The profile named `name` (empty: the default). kInvalidProfile if none is.
+  Result<Profile> FindProfile(const std::string& name) const;
+  // RFC 9773 §5 checks of newOrder's `replaces`; returns the CertID in canonical form.
+  Result<std::string> CheckReplaces(const core::Account& account,
+                                    const std::vector<core::Identifier>& identifiers,
+                                    const std::string& replaces);
   void QueueValidation(core::Challenge challenge);
   void RunValidation(const core::Challenge& challenge);
   Result<void> CheckCsrAgainstOrder(const core::Account& account, const core::Order& order,
@@ -129,7 +176,7 @@ class RegistrationAuthority {
                                     std::shared_ptr<EVP_PKEY>* holder);
   Result<void> RecheckCaa(const core::Account& account, const core::Order& order);
   Result<core::Certificate> Issue(const core::Account& account, const core::Order& order,
-                                  EVP_PKEY* key);
+                                  EVP_PKEY* key, const Profile& profile);
 
   Result<void> CheckContacts(const std::vector<std::string>& contacts) const;
 
@@ -140,6 +187,7 @@ class RegistrationAuthority {
   const policy::IdentifierPolicy& policy_;
   const va::ValidationAuthority* va_;
   const ca::Issuer& issuer_;
+  std::function<void(const core::Certificate&)> revocation_listener_;
   boost::asio::thread_pool validation_pool_;  // last: joined first on destruction
 };
 

@@ -101,6 +101,37 @@ CREATE TABLE redeemed_nonces (
 CREATE INDEX redeemed_nonces_by_expiry ON redeemed_nonces (expires);
 )sql";
 
+// Version 2: external account binding keys (RFC 8555 §7.3.4); lookups of the order replacing a
+// certificate (RFC 9773 §5) and of an account's certificates (flint admin).
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE eab_keys (
+  key_id TEXT PRIMARY KEY,
+  hmac_key BLOB NOT NULL,
+  note TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  account_id INTEGER UNIQUE REFERENCES accounts (id)
+) STRICT;
+CREATE INDEX orders_by_replaces ON orders (replaces) WHERE replaces != '';
+CREATE INDEX certificates_by_account ON certificates (account_id, id);
+)sql";
+
+// Version 3: revocation status. CRL numbers (RFC 5280 §5.2.3) come from a counter shared by
+// every instance; keys revoked for keyCompromise are refused afterwards (RFC 8555 §7.6); the
+// CRL lists revoked certificates until they expire.
+constexpr char kSchemaV3[] = R"sql(
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE blocked_keys (
+  spki_sha256 TEXT PRIMARY KEY,
+  blocked_at INTEGER NOT NULL,
+  source TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX certificates_revoked ON certificates (not_after) WHERE revoked = 1;
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -109,6 +140,8 @@ struct Migration {
 
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1, "PRAGMA user_version = 1"},
+    {2, kSchemaV2, "PRAGMA user_version = 2"},
+    {3, kSchemaV3, "PRAGMA user_version = 3"},
 };
 
 Result<int> ReadVersion(Connection& conn) {

@@ -29,6 +29,10 @@ constexpr char kSelectNonceSecret[] = "SELECT value FROM secrets WHERE name = 'n
 constexpr char kInsertAccount[] =
     "INSERT INTO accounts (status, contacts, jwk, thumbprint, tos_agreed, eab_key_id, "
     "created_at) VALUES ('valid', ?1, ?2, ?3, ?4, ?5, ?6)";
+// RFC 8555 §7.3.4: an EAB key binds one account, once, and only while it is not revoked.
+constexpr char kBindEabKey[] =
+    "UPDATE eab_keys SET account_id = ?2 "
+    "WHERE key_id = ?1 AND account_id IS NULL AND revoked_at IS NULL";
 constexpr char kUpdateContacts[] =
     "UPDATE accounts SET contacts = ?2 WHERE id = ?1 AND status = 'valid'";
 constexpr char kDeactivateAccount[] =
@@ -129,7 +133,17 @@ Result<core::Account> SqliteStore::CreateAccount(core::Account account) {
         .Bind(5, account.eab_key_id)
         .Bind(6, now);
     FLINT_TRY(s.Run());
-    return sqlite::LoadAccount(c, core::AccountId(c.LastInsertRowId()));
+    core::AccountId id(c.LastInsertRowId());
+    if (!account.eab_key_id.empty()) {
+      FLINT_ASSIGN_OR_RETURN(Statement bind, c.Prepare(kBindEabKey));
+      bind.Bind(1, account.eab_key_id).Bind(2, id.value);
+      FLINT_TRY(bind.Run());
+      if (c.Changes() == 0) {  // the transaction rolls back the account too
+        return core::Err(core::ErrorType::kConflict,
+                         "EAB key is unknown, revoked or already bound");
+      }
+    }
+    return sqlite::LoadAccount(c, id);
   });
 }
 

@@ -13,7 +13,11 @@
 // Open() applies pending schema migrations (sqlite_schema.h). `clock` decides derived statuses
 // (expiry, store.h) and created_at; it must outlive the store.
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 
@@ -50,6 +54,14 @@ class SqliteStore final : public Store, public NonceStore {
   Result<core::Challenge> GetChallenge(core::ChallengeId id) override;
   Result<core::Certificate> GetCertificate(core::CertificateId id) override;
   Result<core::Certificate> GetCertificateBySerial(const std::string& serial_hex) override;
+  Result<EabKey> GetEabKey(const std::string& key_id) override;
+  Result<std::vector<EabKey>> ListEabKeys() override;
+  Result<std::vector<core::Account>> ListAccounts(int limit) override;
+  Result<std::vector<core::Order>> ListOrders(std::optional<core::AccountId> account,
+                                              int limit) override;
+  Result<std::vector<core::Certificate>> ListCertificates(std::optional<core::AccountId> account,
+                                                          int limit) override;
+  Result<CertificateCounts> CountCertificates() override;
 
   // Store
   Result<core::Account> CreateAccount(core::Account account) override;
@@ -73,6 +85,18 @@ class SqliteStore final : public Store, public NonceStore {
   Result<void> SetOrderInvalid(core::OrderId id, const core::Error& error) override;
   Result<core::Certificate> FinalizeOrder(core::OrderId id, core::Certificate cert) override;
   Result<void> RevokeCertificate(core::CertificateId id, int reason, core::TimePoint at) override;
+  Result<EabKey> CreateEabKey(EabKey key) override;
+  Result<EabKey> RevokeEabKey(const std::string& key_id, core::TimePoint at) override;
+  // Revocation status (sqlite_store_revocation.cc).
+  Result<std::vector<RevokedCertificate>> ListRevokedCertificates(
+      core::TimePoint not_after_after) override;
+  Result<int64_t> NextCrlNumber(int64_t at_least) override;
+  Result<int64_t> LastCrlNumber() override;
+  Result<void> BlockKey(const BlockedKey& key) override;
+  Result<std::optional<BlockedKey>> GetBlockedKey(const std::string& spki_sha256) override;
+  Result<std::vector<core::Authorization>> ListValidAuthorizations(
+      core::AccountId account, const std::vector<core::Identifier>& identifiers,
+      core::TimePoint now) override;
 
   // NonceStore
   const std::string& NonceSecret() const override { return nonce_secret_; }
@@ -83,17 +107,34 @@ class SqliteStore final : public Store, public NonceStore {
   SqliteStore(const core::Clock& clock, std::unique_ptr<sqlite::Connection> writer,
               std::unique_ptr<sqlite::ConnectionPool> readers, std::string nonce_secret);
 
-  // Run `fn(sqlite::Connection&)` (returning a Result) inside one transaction: Write on the
-  // writer connection under write_mu_ with BEGIN IMMEDIATE, committing only if `fn` succeeded;
-  // Read on a pooled read-only connection. Defined in sqlite_store_internal.h.
+  // Run `fn(sqlite::Connection&)` (returning a Result) atomically. Write: group commit — the
+  // write joins a queue; one caller at a time (the leader) runs every queued write on the writer
+  // connection inside one BEGIN IMMEDIATE transaction, each in its own SAVEPOINT (rolled back
+  // alone if its `fn` fails), then COMMITs once (one fsync for the batch) and wakes the others.
+  // Every caller returns only after the commit that made its write durable. Read on a pooled
+  // read-only connection. Defined in sqlite_store_internal.h.
   template <typename Fn>
   auto Write(Fn&& fn);
+
+  // One queued write: runs its function inside a savepoint and records whether it succeeded.
+  struct PendingWrite {
+    std::function<bool(sqlite::Connection&)> run;  // sets the caller's result; true if ok
+    std::optional<core::Error> batch_error;        // the batch failed as a whole
+    bool done = false;
+  };
+  // Leads one batch: takes the queued writes, runs and commits them. Called with queue_mu_
+  // held by `lock`; returns with it held.
+  void LeadBatch(std::unique_lock<std::mutex>& lock);
   template <typename Fn>
   auto Read(Fn&& fn);
 
   const core::Clock& clock_;
   const std::string nonce_secret_;
   std::mutex write_mu_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<PendingWrite*> queue_;  // guarded by queue_mu_
+  bool leader_active_ = false;       // guarded by queue_mu_
   // The only connection that writes. Guarded by write_mu_ (it and every statement cached on it).
   std::unique_ptr<sqlite::Connection> writer_;
   std::unique_ptr<sqlite::ConnectionPool> readers_;  // internally synchronized

@@ -2,6 +2,7 @@
 // Private to SqliteStore's translation units: the transaction wrappers and the row loaders that
 // both the writer (inside a write transaction) and the readers use.
 
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -16,14 +17,23 @@ namespace flint::sa {
 template <typename Fn>
 auto SqliteStore::Write(Fn&& fn) {
   using R = std::invoke_result_t<Fn&, sqlite::Connection&>;
-  std::lock_guard lock(write_mu_);
-  auto txn = sqlite::Transaction::Begin(*writer_, sqlite::Transaction::Kind::kWrite);
-  if (!txn.ok()) return R(std::move(txn).error());
-  R result = fn(*writer_);
-  if (!result.ok()) return result;  // ~Transaction rolls back
-  Result<void> committed = txn->Commit();
-  if (!committed.ok()) return R(std::move(committed).error());
-  return result;
+  std::optional<R> result;
+  PendingWrite w;
+  w.run = [&](sqlite::Connection& c) {
+    result.emplace(fn(c));
+    return result->ok();
+  };
+  std::unique_lock lock(queue_mu_);
+  queue_.push_back(&w);
+  while (!w.done) {
+    if (!leader_active_) {
+      LeadBatch(lock);
+    } else {
+      queue_cv_.wait(lock);
+    }
+  }
+  if (w.batch_error) return R(*w.batch_error);
+  return std::move(*result);
 }
 
 template <typename Fn>

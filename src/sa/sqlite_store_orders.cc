@@ -2,6 +2,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "sa/codec.h"
 #include "sa/sqlite_store.h"
@@ -26,6 +27,7 @@ constexpr char kInsertChallenge[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr char kInsertOrderAuthz[] =
     "INSERT INTO order_authorizations (order_id, authz_id, position) VALUES (?1, ?2, ?3)";
+constexpr char kSelectReplacingOrders[] = "SELECT id FROM orders WHERE replaces = ?1";
 constexpr char kSelectAuthzAccount[] = "SELECT account_id FROM authorizations WHERE id = ?1";
 constexpr char kSelectReusableAuthz[] =
     "SELECT id FROM authorizations WHERE account_id = ?1 AND identifier_type = ?2 "
@@ -82,6 +84,30 @@ Result<void> CheckReusedAuthzs(Connection& c, const core::Order& order) {
     FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row || s.Int(0) != order.account_id.value) {
       return core::Err(core::ErrorType::kNotFound, "reused authorization not found");
+    }
+  }
+  return core::Ok();
+}
+
+// RFC 9773 §5: a certificate is replaced by at most one order that is not invalid (status as
+// derived, so an expired or failed order frees the certificate for another attempt).
+Result<void> CheckNotReplaced(Connection& c, const std::string& replaces, core::TimePoint now) {
+  if (replaces.empty()) return core::Ok();
+  std::vector<int64_t> ids;
+  {
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectReplacingOrders));
+    s.Bind(1, replaces);
+    while (true) {
+      FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      ids.push_back(s.Int(0));
+    }
+  }
+  for (int64_t id : ids) {
+    FLINT_ASSIGN_OR_RETURN(core::Order other, sqlite::LoadOrder(c, core::OrderId(id), now));
+    if (other.status != core::OrderStatus::kInvalid) {
+      return core::Err(core::ErrorType::kConflict,
+                       "order " + std::to_string(id) + " already replaces this certificate");
     }
   }
   return core::Ok();
@@ -192,6 +218,7 @@ Result<core::Order> SqliteStore::CreateOrder(core::Order order,
   core::TimePoint now = clock_.Now();
   return Write([&](Connection& c) -> Result<core::Order> {
     FLINT_TRY(CheckReusedAuthzs(c, order));
+    FLINT_TRY(CheckNotReplaced(c, order.replaces, now));
     std::vector<core::AuthzId> authz_ids = order.authz_ids;
     for (core::Authorization& a : new_authzs) {
       a.account_id = order.account_id;  // an order's authorizations belong to its account

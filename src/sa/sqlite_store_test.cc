@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <atomic>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "core/random.h"
 #include "sa/nonce_service.h"
@@ -171,6 +174,37 @@ TEST(SqliteStoreTest, PeriodicPruningDeletesExpiredRedemptions) {
   clock.Advance(1h + SqlNonceService::kPruneGrace + 1s);
   Must(svc.Redeem(svc.Issue()));  // the 5th redemption prunes the 4 expired rows
   EXPECT_EQ(Pragma(path, "SELECT count(*) FROM redeemed_nonces"), "1");
+}
+
+
+// Group commit: concurrent writes share commits, yet each keeps its own outcome — a refused
+// compare-and-set in a batch undoes only itself.
+TEST(SqliteStoreTest, GroupCommitKeepsEachWritesOutcome) {
+  TempDir dir;
+  core::FakeClock clock;
+  auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock));
+  core::AccountId shared = Must(store->CreateAccount(NewAccount("shared"))).id;
+  constexpr int kThreads = 16, kPerThread = 20;
+  std::atomic<int> created{0}, deactivated{0}, conflicts{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto a = store->CreateAccount(NewAccount("t" + std::to_string(t) + "-" + std::to_string(i)));
+        if (a.ok()) ++created;
+        auto d = store->DeactivateAccount(shared);
+        if (d.ok()) ++deactivated;
+        else if (d.error().type == ErrorType::kConflict) ++conflicts;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(created.load(), kThreads * kPerThread);
+  EXPECT_EQ(deactivated.load(), 1);
+  EXPECT_EQ(conflicts.load(), kThreads * kPerThread - 1);
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_TRUE(store->GetAccountByThumbprint("t" + std::to_string(t) + "-0").ok());
+  }
 }
 
 }  // namespace

@@ -19,6 +19,8 @@
 
 #include "core/result.h"
 #include "core/types.h"
+#include "sa/records.h"
+#include "sa/revocation_records.h"
 
 namespace flint::sa {
 
@@ -47,6 +49,20 @@ class StoreReader {
   virtual Result<core::Challenge> GetChallenge(core::ChallengeId id) = 0;
   virtual Result<core::Certificate> GetCertificate(core::CertificateId id) = 0;
   virtual Result<core::Certificate> GetCertificateBySerial(const std::string& serial_hex) = 0;
+
+  // --- External account binding keys and operator listings (RFC 8555 §7.3.4; flint admin) ---
+  // kNotFound if no key has this id.
+  virtual Result<EabKey> GetEabKey(const std::string& key_id) = 0;
+  // Every EAB key, oldest first.
+  virtual Result<std::vector<EabKey>> ListEabKeys() = 0;
+  // The listings are newest first, at most `limit` (<= 0: an empty list); with `account` set,
+  // only that account's orders or certificates.
+  virtual Result<std::vector<core::Account>> ListAccounts(int limit) = 0;
+  virtual Result<std::vector<core::Order>> ListOrders(std::optional<core::AccountId> account,
+                                                      int limit) = 0;
+  virtual Result<std::vector<core::Certificate>> ListCertificates(
+      std::optional<core::AccountId> account, int limit) = 0;
+  virtual Result<CertificateCounts> CountCertificates() = 0;
 };
 
 class Store : public StoreReader {
@@ -54,7 +70,9 @@ class Store : public StoreReader {
   // --- Accounts (RFC 8555 §7.3) ---
 
   // Inserts a new valid account; fills in id and created_at. kConflict (with no write) if an
-  // account with the same thumbprint exists.
+  // account with the same thumbprint exists. A non-empty `eab_key_id` binds that EAB key to the
+  // new account in the same transaction; kConflict (with no write) if the key is unknown,
+  // revoked or already bound (RFC 8555 §7.3.4: one key, one account).
   virtual Result<core::Account> CreateAccount(core::Account account) = 0;
   // Replaces the contact list of a valid account. kConflict if the account is not valid.
   virtual Result<core::Account> UpdateAccountContacts(core::AccountId id,
@@ -75,6 +93,8 @@ class Store : public StoreReader {
   // (which may already hold reused authorizations). Returns the stored order. The order is
   // stored `pending`; new authorizations take order.account_id. kNotFound if the account does
   // not exist or a reused authorization does not exist or belongs to another account.
+  // A non-empty `order.replaces` (RFC 9773 §5) is kConflict (with no write) when another order
+  // that is not invalid (as derived) already replaces the same certificate.
   virtual Result<core::Order> CreateOrder(core::Order order,
                                           std::vector<core::Authorization> new_authzs) = 0;
   // A valid, unexpired authorization of `account` for exactly this identifier/wildcard, to reuse.
@@ -112,6 +132,34 @@ class Store : public StoreReader {
   // already revoked (the RA answers alreadyRevoked).
   virtual Result<void> RevokeCertificate(core::CertificateId id, int reason,
                                          core::TimePoint at) = 0;
+
+  // --- Revocation status: CRLs, OCSP, blocked keys (RFC 5280 §5, RFC 6960, RFC 8555 §7.6) ---
+  // Revoked certificates whose notAfter is after `not_after_after` (expired ones may leave the
+  // CRL, RFC 5280 §3.3), ordered by revocation time then id.
+  virtual Result<std::vector<RevokedCertificate>> ListRevokedCertificates(
+      core::TimePoint not_after_after) = 0;
+  // Atomically takes the next CRL number (RFC 5280 §5.2.3), shared by every instance on this
+  // database: max(last + 1, at_least). Passing the current Unix time as `at_least` keeps the
+  // numbers increasing even if the database is ever replaced by an older or empty one.
+  virtual Result<int64_t> NextCrlNumber(int64_t at_least) = 0;
+  // The last number NextCrlNumber returned; 0 if none yet.
+  virtual Result<int64_t> LastCrlNumber() = 0;
+  // Records `key` as blocked. Idempotent: a key already blocked keeps its first record.
+  virtual Result<void> BlockKey(const BlockedKey& key) = 0;
+  // The record for a blocked key, or std::nullopt when the key is not blocked.
+  virtual Result<std::optional<BlockedKey>> GetBlockedKey(const std::string& spki_sha256) = 0;
+  // The valid, unexpired authorizations of `account` for any of `identifiers` (matched on type
+  // and value; wildcard and non-wildcard alike), each at most once, ordered by id.
+  virtual Result<std::vector<core::Authorization>> ListValidAuthorizations(
+      core::AccountId account, const std::vector<core::Identifier>& identifiers,
+      core::TimePoint now) = 0;
+
+  // --- External account binding keys (RFC 8555 §7.3.4) ---
+  // Stores a new unbound, unrevoked key (created_at as given). kConflict if the id is taken.
+  virtual Result<EabKey> CreateEabKey(EabKey key) = 0;
+  // Marks the key revoked at `at`; a bound account stays bound. kNotFound for an unknown id,
+  // kConflict if it is already revoked.
+  virtual Result<EabKey> RevokeEabKey(const std::string& key_id, core::TimePoint at) = 0;
 };
 
 // Nonces (RFC 8555 §6.5), implemented by SqlNonceService (nonce_service.h): issued here, redeemable exactly once by any flint instance that shares

@@ -120,6 +120,11 @@ TEST_P(StoreConformanceTest, CreateAccountStoresAValidAccount) {
   in.jwk_thumbprint = "thumb-1";
   in.terms_of_service_agreed = true;
   in.eab_key_id = "kid-7";
+  EabKey eab;  // CreateAccount binds the account's EAB key, which must exist (store.h)
+  eab.key_id = "kid-7";
+  eab.hmac_key = "mac";
+  eab.created_at = Now();
+  Must(store().CreateEabKey(eab));
   core::Account out = Must(store().CreateAccount(in));
   EXPECT_GT(out.id.value, 0);
   EXPECT_EQ(out.status, core::AccountStatus::kValid);

@@ -6,7 +6,16 @@ flint_library(wfe
           ${_wfe}/handlers/account.cc ${_wfe}/handlers/key_change.cc
           ${_wfe}/handlers/new_order.cc ${_wfe}/handlers/order.cc
           ${_wfe}/handlers/authorization.cc ${_wfe}/handlers/certificate.cc
+          ${_wfe}/handlers/renewal_info.cc ${_wfe}/handlers/revoke_cert.cc
+          ${_wfe}/status_front_end.cc
   DEPS flint_core flint_jose flint_ra flint_sa flint_wfe_http spdlog::spdlog Boost::json)
 flint_test(wfe_test
   SOURCES ${_wfe}/wfe_test.cc
+  DEPS flint_wfe)
+# EAB, profiles and ARI through the whole pipeline (fixture: pipeline_test_util.h).
+flint_test(wfe_lifecycle_test
+  SOURCES ${_wfe}/eab_test.cc ${_wfe}/profiles_ari_test.cc
+  DEPS flint_wfe)
+flint_test(wfe_revocation_test
+  SOURCES ${_wfe}/revocation_http_test.cc
   DEPS flint_wfe)

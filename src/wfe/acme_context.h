@@ -39,6 +39,8 @@ struct Urls {
   std::string RevokeCert() const { return base + "/acme/revoke-cert"; }
   std::string KeyChange() const { return base + "/acme/key-change"; }
   std::string Issuer() const { return base + "/acme/issuer"; }
+  // RFC 9773 §3: renewalInfo; a certificate's resource is RenewalInfo() + "/" + CertID.
+  std::string RenewalInfo() const { return base + "/acme/renewal-info"; }
   std::string Account(core::AccountId id) const {
     return base + "/acme/acct/" + std::to_string(id.value);
   }

@@ -64,7 +64,7 @@ constexpr size_t kIdleReadBytes = 4096;
 // client's unread request bytes do not make the kernel reset the connection before it reads our
 // answer (RFC 9112 §9.6).
 constexpr std::chrono::seconds kLingerTime{2};
-constexpr size_t kMaxLingerBytes = 256 * 1024;
+constexpr size_t kMaxLingerBytes = 2 * 1024 * 1024;  // a refused upload up to 2 MiB still gets its answer
 constexpr std::chrono::milliseconds kAcceptBackoff{50};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // Mozilla "intermediate" TLS 1.2 suites: forward secrecy and AEAD only. TLS 1.3 uses OpenSSL's.

@@ -41,6 +41,8 @@ boost::json::value RenderOrder(const Services& s, const core::Order& o) {
   j["identifiers"] = std::move(ids);
   if (o.not_before) j["notBefore"] = core::FormatRfc3339(*o.not_before);
   if (o.not_after) j["notAfter"] = core::FormatRfc3339(*o.not_after);
+  if (!o.profile.empty()) j["profile"] = o.profile;     // draft-aaron-acme-profiles
+  if (!o.replaces.empty()) j["replaces"] = o.replaces;  // RFC 9773 §5
   boost::json::array authzs;
   for (core::AuthzId a : o.authz_ids) authzs.emplace_back(s.urls.Authz(a));
   j["authorizations"] = std::move(authzs);

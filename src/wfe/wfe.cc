@@ -45,6 +45,9 @@ core::Result<Reply> NewAccountRoute(Services& s, const AuthedPost& p, int64_t) {
 core::Result<Reply> KeyChangeRoute(Services& s, const AuthedPost& p, int64_t) {
   return handlers::KeyChange(s, p);
 }
+core::Result<Reply> RevokeCertRoute(Services& s, const AuthedPost& p, int64_t) {
+  return handlers::RevokeCert(s, p);
+}
 core::Result<Reply> NewOrderRoute(Services& s, const AuthedPost& p, int64_t) {
   return handlers::NewOrder(s, p);
 }
@@ -57,6 +60,8 @@ std::optional<PostRoute> MatchPost(std::string_view path) {
     if (parts[1] == "new-acct") return PostRoute{KeyMode::kJwk, &NewAccountRoute};
     if (parts[1] == "key-change") return PostRoute{KeyMode::kKid, &KeyChangeRoute};
     if (parts[1] == "new-order") return PostRoute{KeyMode::kKid, &NewOrderRoute};
+    // RFC 8555 §7.6: kid (an account) or jwk (the certificate's key).
+    if (parts[1] == "revoke-cert") return PostRoute{KeyMode::kAny, &RevokeCertRoute};
     return std::nullopt;
   }
   std::optional<int64_t> id = ParseId(parts[2]);
@@ -75,8 +80,16 @@ std::optional<PostRoute> MatchPost(std::string_view path) {
   return std::nullopt;
 }
 
+// RFC 9773 §4: "/acme/renewal-info/<certID>"; the certID, or std::nullopt for other paths.
+constexpr std::string_view kRenewalInfoPrefix = "/acme/renewal-info/";
+std::optional<std::string_view> RenewalInfoCertId(std::string_view path) {
+  if (!path.starts_with(kRenewalInfoPrefix)) return std::nullopt;
+  return path.substr(kRenewalInfoPrefix.size());
+}
+
 bool IsKnownGetOnly(std::string_view path) {
-  return path == "/directory" || path == "/acme/new-nonce" || path == "/acme/issuer";
+  return path == "/directory" || path == "/acme/new-nonce" || path == "/acme/issuer" ||
+         RenewalInfoCertId(path).has_value();
 }
 
 void AddHeader(HttpResponse& r, std::string name, std::string value) {
@@ -95,6 +108,7 @@ core::Result<Reply> WebFrontEnd::Dispatch(const HttpRequest& req, std::string* l
   if (req.method == "GET" || req.method == "HEAD") {
     if (path == "/directory") return handlers::Directory(services_);
     if (path == "/acme/issuer") return handlers::Issuer(services_);
+    if (auto cert_id = RenewalInfoCertId(path)) return handlers::RenewalInfo(services_, *cert_id);
     if (path == "/acme/new-nonce") {
       Reply r;
       r.status = req.method == "HEAD" ? 200 : 204;  // RFC 8555 §7.2

@@ -12,6 +12,7 @@ core::Result<Reply> Directory(Services& s) {
   d["newOrder"] = s.urls.NewOrder();
   d["revokeCert"] = s.urls.RevokeCert();
   d["keyChange"] = s.urls.KeyChange();
+  d["renewalInfo"] = s.urls.RenewalInfo();  // RFC 9773 §3
   boost::json::object meta;
   if (!s.options.terms_of_service.empty()) meta["termsOfService"] = s.options.terms_of_service;
   if (!s.options.website.empty()) meta["website"] = s.options.website;
@@ -19,6 +20,9 @@ core::Result<Reply> Directory(Services& s) {
   for (const std::string& c : s.options.caa_identities) caa.emplace_back(c);
   meta["caaIdentities"] = std::move(caa);
   meta["externalAccountRequired"] = s.options.external_account_required;
+  boost::json::object profiles;  // draft-aaron-acme-profiles: name -> description
+  for (const ra::Profile& p : s.ra.profiles()) profiles[p.name] = p.description;
+  meta["profiles"] = std::move(profiles);
   d["meta"] = std::move(meta);
   return JsonReply(200, d);
 }

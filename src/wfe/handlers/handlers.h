@@ -23,5 +23,7 @@ core::Result<Reply> Authorization(Services& s, const AuthedPost& post, int64_t i
 core::Result<Reply> Challenge(Services& s, const AuthedPost& post, int64_t id);    // §7.5.1
 core::Result<Reply> Certificate(Services& s, const AuthedPost& post, int64_t id);  // §7.4.2
 core::Result<Reply> Issuer(Services& s);  // the issuing CA certificate (Link rel="up")
+core::Result<Reply> RenewalInfo(Services& s, std::string_view cert_id);  // RFC 9773 §4
+core::Result<Reply> RevokeCert(Services& s, const AuthedPost& post);           // §7.6
 
 }  // namespace flint::wfe::handlers

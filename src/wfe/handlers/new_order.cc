@@ -59,6 +59,15 @@ core::Result<Reply> NewOrder(Services& s, const AuthedPost& post) {
   FLINT_ASSIGN_OR_RETURN(req.identifiers, ParseIdentifiers(post.payload));
   FLINT_ASSIGN_OR_RETURN(req.not_before, ParseTime(post.payload, "notBefore"));
   FLINT_ASSIGN_OR_RETURN(req.not_after, ParseTime(post.payload, "notAfter"));
+  // draft-aaron-acme-profiles and RFC 9773 §5.
+  FLINT_ASSIGN_OR_RETURN(std::optional<std::string> profile,
+                         OptionalString(post.payload, "profile"));
+  FLINT_ASSIGN_OR_RETURN(std::optional<std::string> replaces,
+                         OptionalString(post.payload, "replaces"));
+  if ((profile && profile->empty()) || (replaces && replaces->empty()))
+    return Err(ErrorType::kMalformed, "\"profile\" and \"replaces\" must not be empty");
+  req.profile = profile.value_or("");
+  req.replaces = replaces.value_or("");
   FLINT_ASSIGN_OR_RETURN(core::Order order, s.ra.NewOrder(*post.account, req));
   Reply reply = JsonReply(201, RenderOrder(s, order));
   reply.location = s.urls.Order(order.id);

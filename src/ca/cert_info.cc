@@ -1,0 +1,76 @@
+#include "ca/cert_info.h"
+
+#include <openssl/err.h>
+#include <openssl/sha.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+
+#include "ca/openssl_util.h"
+
+namespace flint::ca {
+namespace {
+
+core::Error Malformed(std::string detail) {
+  ERR_clear_error();
+  return core::Err(core::ErrorType::kMalformed, std::move(detail));
+}
+
+std::vector<core::Identifier> SanIdentifiers(X509* cert) {
+  std::vector<core::Identifier> out;
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+    int type = 0;
+    const auto* v = static_cast<const ASN1_STRING*>(
+        GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(names, i), &type));
+    if (v == nullptr) continue;
+    std::string bytes(reinterpret_cast<const char*>(ASN1_STRING_get0_data(v)),
+                      static_cast<size_t>(ASN1_STRING_length(v)));
+    if (type == GEN_DNS) {
+      std::transform(bytes.begin(), bytes.end(), bytes.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      out.push_back({core::IdentifierType::kDns, bytes});
+    } else if (type == GEN_IPADD) {
+      std::string text = IpBytesToText(bytes);
+      if (!text.empty()) out.push_back({core::IdentifierType::kIp, text});
+    }
+  }
+  GENERAL_NAMES_free(names);
+  ERR_clear_error();
+  return out;
+}
+
+}  // namespace
+
+core::Result<CertificateFacts> ParseCertificateDer(std::string_view der) {
+  if (der.empty()) return Malformed("the certificate is empty");
+  if (der.size() > kMaxCertificateBytes) return Malformed("the certificate is too large");
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  const auto* end = p + der.size();
+  UniqueX509 cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!cert) return Malformed("the certificate is not a DER X.509 certificate");
+  if (p != end) return Malformed("the certificate has trailing data");
+
+  CertificateFacts facts;
+  FLINT_ASSIGN_OR_RETURN(facts.serial_hex, SerialToHex(X509_get0_serialNumber(cert.get())));
+  facts.identifiers = SanIdentifiers(cert.get());
+  EVP_PKEY* key = X509_get0_pubkey(cert.get());
+  if (key == nullptr) return Malformed("the certificate's public key cannot be read");
+  EVP_PKEY_up_ref(key);
+  facts.public_key = std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
+  FLINT_ASSIGN_OR_RETURN(facts.spki_sha256, SpkiSha256Hex(key));
+  return facts;
+}
+
+core::Result<std::string> SpkiSha256Hex(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  int len = key == nullptr ? -1 : i2d_PUBKEY(key, &der);
+  if (len <= 0) return OpenSslError("encoding SubjectPublicKeyInfo");
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(der, static_cast<size_t>(len), md);
+  OPENSSL_free(der);
+  return HexEncode(std::string_view(reinterpret_cast<char*>(md), sizeof(md)));
+}
+
+}  // namespace flint::ca

@@ -1,0 +1,30 @@
+#pragma once
+// `flint admin`: operator commands on a data directory, safe to run while `flint serve` uses
+// it (SQLite WAL: one writer at a time across processes, readers never blocked).
+//
+//   flint admin [--data DIR] [--json] <command>
+//     eab create [--note TEXT]     new EAB key (RFC 8555 §7.3.4); prints key id and the
+//                                  base64url HMAC key, which is shown only this once
+//     eab list | eab revoke KEYID
+//     accounts list [--limit N] | accounts show ID
+//     orders list [--account ID] [--limit N] | orders show ID
+//     certs list [--account ID] [--limit N] | certs show SERIAL
+//     certs revoke SERIAL --reason N   any RFC 5280 reason (0-6, 9, 10), operator path
+//     keys block --spki-sha256 HEX     refuse that key in CSRs and as an account key
+//     ca status                        root and intermediate, certificate counts, CRL number
+//
+// Output: plain text (lists one record per line as key=value pairs; single records one
+// "key: value" per line), or one JSON document with --json.
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace flint::cmd {
+
+// Runs the command in `args` (the words after "admin"). Results go to `out`, diagnostics to
+// `err`. Returns the exit status: 0 success, 1 the operation failed (unknown id, already
+// revoked, storage error, ...), 2 bad usage.
+int RunAdmin(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace flint::cmd

@@ -1,0 +1,112 @@
+#pragma once
+// Test-only: a registration authority over a real SQLite store and a real CA in a temporary
+// directory, with helpers that issue certificates through NewOrder and Finalize (validations
+// are recorded straight in the store, so no validation thread is involved).
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ca/ca_files.h"
+#include "ca/ca_test_util.h"
+#include "ca/x509_ext.h"
+#include "jose/signer.h"
+#include "policy/identifier_policy.h"
+#include "ra/ra.h"
+#include "sa/sqlite_store.h"
+
+namespace flint::ra::testing {
+
+class RaFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/flint-ra-rev-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto st = sa::SqliteStore::Open(dir_ + "/flint.db", clock_);
+    ASSERT_TRUE(st.ok()) << st.error().detail;
+    store_ = std::move(st).value();
+    auto ca = ca::LoadOrCreateCa(dir_ + "/ca", {}, clock_, random_);
+    ASSERT_TRUE(ca.ok()) << ca.error().detail;
+    ca_ = std::make_unique<ca::CaMaterial>(std::move(ca).value());
+    issuer_ = ca::NewIntermediateIssuer(*ca_, random_);
+    policy_ = std::make_unique<policy::IdentifierPolicy>(policy::IdentifierPolicyOptions{});
+    RaOptions ro;
+    ro.skip_validation = true;
+    ro.validation_workers = 1;
+    ra_ = std::make_unique<RegistrationAuthority>(ro, *store_, clock_, random_, *policy_,
+                                                  nullptr, *issuer_);
+  }
+  void TearDown() override {
+    ra_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  static jose::KeyPair NewKey() { return jose::KeyPair::Generate(jose::Algorithm::kES256); }
+
+  core::Account NewAccount(const jose::KeyPair& key) {
+    NewAccountRequest req;
+    req.terms_of_service_agreed = true;
+    auto r = ra_->NewAccount(key.public_key(), req);
+    EXPECT_TRUE(r.ok()) << r.error().detail;
+    return r->account;
+  }
+
+  // A ready order of `account` for `names`: created by the RA, validated in the store.
+  core::Order ReadyOrder(const core::Account& account, const std::vector<std::string>& names) {
+    NewOrderRequest req;
+    for (const std::string& n : names) req.identifiers.push_back({core::IdentifierType::kDns, n});
+    auto order = ra_->NewOrder(account, req);
+    EXPECT_TRUE(order.ok()) << order.error().detail;
+    for (core::AuthzId id : order->authz_ids) {
+      core::Authorization a = store_->GetAuthorization(id).value();
+      if (a.status == core::AuthzStatus::kValid) continue;  // reused
+      core::ChallengeId ch = a.challenges.at(0).id;
+      EXPECT_TRUE(store_->SetChallengeProcessing(ch).ok());
+      EXPECT_TRUE(store_->FinishValidation(ch, true, std::nullopt, clock_.Now()).ok());
+    }
+    return store_->GetOrder(order->id).value();
+  }
+
+  static std::string CsrFor(const std::vector<std::string>& names, EVP_PKEY* key) {
+    ca::testing::CsrSpec spec;
+    for (const std::string& n : names) spec.san.push_back(ca::NewDnsName(n));
+    return ca::testing::MakeCsrDer(key, std::move(spec));
+  }
+
+  // Finalizes a new order of `account` for `names` with a CSR for `cert_key`.
+  core::Result<core::Order> FinalizeWith(const core::Account& account,
+                                         const std::vector<std::string>& names,
+                                         EVP_PKEY* cert_key) {
+    core::Order order = ReadyOrder(account, names);
+    return ra_->Finalize(account, order.id, CsrFor(names, cert_key));
+  }
+
+  // A certificate issued to `account` for `names`, with `cert_key`'s public key.
+  core::Certificate Issue(const core::Account& account, const std::vector<std::string>& names,
+                          const jose::KeyPair& cert_key) {
+    auto order = FinalizeWith(account, names, cert_key.pkey());
+    EXPECT_TRUE(order.ok()) << order.error().detail;
+    EXPECT_EQ(order->status, core::OrderStatus::kValid);
+    return store_->GetCertificate(order->certificate_id.value()).value();
+  }
+  core::Certificate Issue(const core::Account& account, const std::vector<std::string>& names) {
+    return Issue(account, names, NewKey());
+  }
+
+  core::FakeClock clock_{core::SystemClock().Now()};  // OpenSSL verifies at the real time
+  core::SecureRandom random_;
+  std::string dir_;
+  std::unique_ptr<sa::SqliteStore> store_;
+  std::unique_ptr<ca::CaMaterial> ca_;
+  std::unique_ptr<ca::Issuer> issuer_;
+  std::unique_ptr<policy::IdentifierPolicy> policy_;
+  std::unique_ptr<RegistrationAuthority> ra_;
+};
+
+}  // namespace flint::ra::testing

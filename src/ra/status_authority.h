@@ -1,0 +1,82 @@
+#pragma once
+// Revocation status for relying parties: the CA's CRL (RFC 5280 §5) and OCSP answers
+// (RFC 6960), both read from storage and signed by the ca module. Served on the plain-HTTP
+// listener by wfe::StatusFrontEnd.
+//
+// CRL freshness: the CRL is regenerated (with the next CRL number from the store, so numbers
+// increase across restarts and instances) when
+//   - CrlChanged() was called (the RA's revocation listener does so after every revocation in
+//     this process), or the CRL would otherwise be `crl_refresh` old (hourly by default); or
+//   - at most every `crl_recheck`, the revoked certificates in the store differ from those in
+//     the CRL (a revocation by another flint instance, or by `flint admin` in another process).
+// nextUpdate is thisUpdate + `crl_validity`. Thread-safe.
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ca/crl.h"
+#include "ca/ocsp.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "sa/store.h"
+
+namespace flint::ra {
+
+struct StatusOptions {
+  std::chrono::seconds crl_validity{std::chrono::hours(24)};
+  std::chrono::seconds crl_refresh{std::chrono::hours(1)};
+  std::chrono::seconds crl_recheck{std::chrono::seconds(5)};
+};
+
+struct CrlSnapshot {
+  std::string der;
+  int64_t number = 0;
+  core::TimePoint this_update;
+  core::TimePoint next_update;
+};
+
+class StatusAuthority {
+ public:
+  // `crls` and `ocsp` sign for the same issuer; all references must outlive this object.
+  StatusAuthority(StatusOptions options, sa::Store& store, const core::Clock& clock,
+                  const ca::CrlIssuer& crls, const ca::OcspResponder& ocsp);
+
+  // The current DER CRL, regenerated first when stale (see above). kInternal when storage or
+  // signing fails and no CRL exists yet; when a CRL exists, a failed regeneration is logged and
+  // the previous CRL (still before its nextUpdate) is returned.
+  [[nodiscard]] core::Result<CrlSnapshot> CurrentCrl();
+
+  // Regenerates the CRL now.
+  [[nodiscard]] core::Result<CrlSnapshot> RegenerateCrl();
+
+  // Marks the CRL stale: the next CurrentCrl regenerates it.
+  void CrlChanged();
+
+  // Answers a DER OCSP request from storage: `good` for a certificate flint issued and did not
+  // revoke, `revoked` with its time and reason, `unknown` for serials flint never issued.
+  ca::OcspAnswer Ocsp(std::string_view request_der) const;
+
+ private:
+  struct Cached {
+    CrlSnapshot crl;
+    std::vector<sa::RevokedCertificate> entries;
+    core::TimePoint checked_at;
+  };
+  core::Result<CrlSnapshot> RegenerateLocked(std::vector<sa::RevokedCertificate> entries,
+                                             core::TimePoint now);
+  bool NeedsRegeneration(core::TimePoint now, const std::vector<sa::RevokedCertificate>* fresh);
+
+  StatusOptions options_;
+  sa::Store& store_;
+  const core::Clock& clock_;
+  const ca::CrlIssuer& crls_;
+  const ca::OcspResponder& ocsp_;
+  std::mutex mu_;
+  std::optional<Cached> cached_;  // guarded by mu_
+  bool changed_ = false;           // guarded by mu_
+};
+
+}  // namespace flint::ra

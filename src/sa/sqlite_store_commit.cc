@@ -1,0 +1,70 @@
+// Group commit for SqliteStore writes (see Write in sqlite_store.h): with synchronous=FULL every
+// COMMIT costs an fsync, so concurrent writes share one.
+#include "sa/sqlite_store.h"
+#include "sa/sqlite_store_internal.h"
+
+namespace flint::sa {
+namespace {
+
+// A batch is bounded so one leader does not hold back its own caller for too long.
+constexpr size_t kMaxBatch = 128;
+
+}  // namespace
+
+void SqliteStore::LeadBatch(std::unique_lock<std::mutex>& lock) {
+  leader_active_ = true;
+  std::vector<PendingWrite*> batch;
+  while (!queue_.empty() && batch.size() < kMaxBatch) {
+    batch.push_back(queue_.front());
+    queue_.pop_front();
+  }
+  lock.unlock();
+
+  std::optional<core::Error> failure;
+  {
+    std::lock_guard writer_lock(write_mu_);
+    sqlite::Connection& c = *writer_;
+    auto txn = sqlite::Transaction::Begin(c, sqlite::Transaction::Kind::kWrite);
+    if (!txn.ok()) {
+      failure = txn.error();
+    } else {
+      for (PendingWrite* w : batch) {
+        // Each write is isolated by a savepoint: a refused compare-and-set or any other error
+        // undoes that write alone.
+        Result<void> sp = c.Exec("SAVEPOINT flint_write");
+        if (!sp.ok()) {
+          failure = sp.error();
+          break;
+        }
+        bool ok = w->run(c);
+        if (!ok) {
+          Result<void> undo = c.Exec("ROLLBACK TO flint_write");
+          if (!undo.ok()) {
+            failure = undo.error();
+            break;
+          }
+        }
+        Result<void> release = c.Exec("RELEASE flint_write");
+        if (!release.ok()) {
+          failure = release.error();
+          break;
+        }
+      }
+      if (!failure) {
+        Result<void> committed = txn->Commit();
+        if (!committed.ok()) failure = committed.error();
+      }
+      // On failure ~Transaction rolls the whole batch back; every caller gets the error.
+    }
+  }
+
+  lock.lock();
+  for (PendingWrite* w : batch) {
+    if (failure) w->batch_error = *failure;
+    w->done = true;
+  }
+  leader_active_ = false;
+  queue_cv_.notify_all();
+}
+
+}  // namespace flint::sa
