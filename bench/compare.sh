@@ -139,7 +139,7 @@ run_loadgen() {  # C SECONDS JSON [extra args]
   local rc=0
   # shellcheck disable=SC2086
   "$LOADGEN" --directory "$DIRECTORY" --ca "$CA_FILE" --workers "$c" --duration "$secs" \
-    --server-pid "$server_pid" --timeout-ms 15000 --stall-seconds 15 --quiet --json "$json" \
+    --server-pid "$server_pid" --timeout-ms 20000 --stall-seconds 10 --quiet --json "$json" \
     $LOADGEN_ARGS "$@" || rc=$?
   return $rc
 }
@@ -181,8 +181,8 @@ for c in $CONCURRENCY; do
       $PY -c 'import json,sys; r=json.load(open(sys.argv[1])); print("   round %s: %.1f issuances/s, p99 %.0f ms, %s errors%s" % (sys.argv[2], r["issuances_per_s"], r["issuance_ms"]["p99"], r["error_count"], ", STALLED" if r["stalled"] else ""))' "$json" "$r" 2>/dev/null \
         || echo "   round $r: loadgen exit $rc, no report"
       [ "$alive" = true ] || { echo "   $server died"; break; }
-      if [ "$rc" = 3 ]; then
-        echo "   stalled: skipping the remaining rounds"
+      if [ "$rc" = 3 ] || [ "$rc" = 2 ]; then  # stalled, or no worker got through setup
+        echo "   stalled or failed (loadgen exit $rc): skipping the remaining rounds"
         [ "$server" = pebble ] && pebble_stack_dump "$c"
         break
       fi

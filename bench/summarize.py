@@ -72,6 +72,8 @@ def aggregate(entries, work):
                 g["status"].append(f"round {e['round']}: no report (loadgen exit {e['rc']})")
             elif r["stalled"]:
                 g["status"].append(f"STALLED in round {e['round']}")
+            elif e["rc"] == 2:
+                g["status"].append(f"FAILED in round {e['round']}: no client got through setup")
             if not e["alive"]:
                 g["status"].append(f"server DIED in round {e['round']}")
     out = []

@@ -204,8 +204,10 @@ Result<void> SqliteStore::RevokeCertificate(core::CertificateId id, int reason,
 
 // --- Nonces ---
 
+// A redemption record only guards against replay; it needs to survive a crash of flint (kill -9),
+// not power loss, so it commits without an fsync of its own (see Write's `durable`).
 Result<void> SqliteStore::RecordNonceRedemption(std::string_view id, core::TimePoint expires) {
-  return Write([&](Connection& c) -> Result<void> {
+  return Write(/*durable=*/false, [&](Connection& c) -> Result<void> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertRedeemedNonce));
     s.BindBlob(1, id).Bind(2, ToUnixSeconds(expires));
     return s.Run();  // primary key violation: already redeemed, kConflict
@@ -213,7 +215,7 @@ Result<void> SqliteStore::RecordNonceRedemption(std::string_view id, core::TimeP
 }
 
 Result<void> SqliteStore::PruneRedeemedNonces(core::TimePoint cutoff) {
-  return Write([&](Connection& c) -> Result<void> {
+  return Write(/*durable=*/false, [&](Connection& c) -> Result<void> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kPruneRedeemedNonces));
     s.Bind(1, ToUnixSeconds(cutoff));
     return s.Run();

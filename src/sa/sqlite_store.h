@@ -114,12 +114,17 @@ class SqliteStore final : public Store, public NonceStore {
   // Every caller returns only after the commit that made its write durable. Read on a pooled
   // read-only connection. Defined in sqlite_store_internal.h.
   template <typename Fn>
-  auto Write(Fn&& fn);
+  auto Write(Fn&& fn) {
+    return Write(/*durable=*/true, std::forward<Fn>(fn));
+  }
+  template <typename Fn>
+  auto Write(bool durable, Fn&& fn);
 
   // One queued write: runs its function inside a savepoint and records whether it succeeded.
   struct PendingWrite {
     std::function<bool(sqlite::Connection&)> run;  // sets the caller's result; true if ok
     std::optional<core::Error> batch_error;        // the batch failed as a whole
+    bool durable = true;
     bool done = false;
   };
   // Leads one batch: takes the queued writes, runs and commits them. Called with queue_mu_
@@ -137,6 +142,7 @@ class SqliteStore final : public Store, public NonceStore {
   bool leader_active_ = false;       // guarded by queue_mu_
   // The only connection that writes. Guarded by write_mu_ (it and every statement cached on it).
   std::unique_ptr<sqlite::Connection> writer_;
+  bool writer_synced_ = true;  // the writer's synchronous is FULL; guarded by write_mu_
   std::unique_ptr<sqlite::ConnectionPool> readers_;  // internally synchronized
 };
 

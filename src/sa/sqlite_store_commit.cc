@@ -20,15 +20,27 @@ void SqliteStore::LeadBatch(std::unique_lock<std::mutex>& lock) {
   }
   lock.unlock();
 
+  bool durable = false;
+  for (const PendingWrite* w : batch) durable = durable || w->durable;
+
   std::optional<core::Error> failure;
   {
     std::lock_guard writer_lock(write_mu_);
     sqlite::Connection& c = *writer_;
+    // synchronous=FULL fsyncs the WAL at commit; NORMAL does not (WAL mode keeps it consistent).
+    if (durable != writer_synced_) {
+      Result<void> set = c.Exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+      if (set.ok()) writer_synced_ = durable;
+    }
     auto txn = sqlite::Transaction::Begin(c, sqlite::Transaction::Kind::kWrite);
     if (!txn.ok()) {
       failure = txn.error();
     } else {
       for (PendingWrite* w : batch) {
+        if (!writer_synced_ && w->durable) {
+          failure = core::Err(core::ErrorType::kInternal, "sqlite: cannot set synchronous = FULL");
+          break;
+        }
         // Each write is isolated by a savepoint: a refused compare-and-set or any other error
         // undoes that write alone.
         Result<void> sp = c.Exec("SAVEPOINT flint_write");

@@ -15,10 +15,11 @@
 namespace flint::sa {
 
 template <typename Fn>
-auto SqliteStore::Write(Fn&& fn) {
+auto SqliteStore::Write(bool durable, Fn&& fn) {
   using R = std::invoke_result_t<Fn&, sqlite::Connection&>;
   std::optional<R> result;
   PendingWrite w;
+  w.durable = durable;
   w.run = [&](sqlite::Connection& c) {
     result.emplace(fn(c));
     return result->ok();

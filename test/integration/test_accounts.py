@@ -169,5 +169,46 @@ class DurabilityTest(unittest.TestCase):
             self.assertIn(flag, out.stdout)
 
 
+class CertbotAccountTest(unittest.TestCase):
+    """The account layer through a real client: certbot register / update_account / unregister,
+    with a clean restart and a kill -9 between the steps."""
+
+    def certbot(self, f, work, *args):
+        env = dict(os.environ, REQUESTS_CA_BUNDLE=os.path.join(f.data_dir, "root.pem"))
+        cmd = ["certbot", *args, "--server", f.base + "/directory", "--non-interactive",
+               "--config-dir", os.path.join(work, "config"), "--work-dir",
+               os.path.join(work, "work"), "--logs-dir", os.path.join(work, "logs")]
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+
+    def test_register_update_unregister_across_restarts(self):
+        if shutil.which("certbot") is None:
+            self.skipTest("certbot is not installed")
+        f = Flint().start()
+        work = f.data_dir + "-certbot"
+        try:
+            r = self.certbot(f, work, "register", "--agree-tos", "-m", "first@example.com",
+                             "--no-eff-email")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            f.proc.send_signal(signal.SIGKILL)  # the account was reported created
+            f.proc.wait()
+            f.start()
+            r = self.certbot(f, work, "update_account", "-m", "second@example.com",
+                             "--no-eff-email")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(f.stop(), 0)
+            f.start()
+            r = self.certbot(f, work, "show_account")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("second@example.com", r.stdout + r.stderr)
+            r = self.certbot(f, work, "unregister")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(f.stop(), 0)
+        finally:
+            if f.proc.poll() is None:
+                f.proc.kill()
+            shutil.rmtree(f.data_dir, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
