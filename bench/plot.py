@@ -27,10 +27,13 @@ def main():
         xs2 = [c for c, r in pts if r["cpu_ms_per_cert"] is not None]
         ax2.plot(xs2, [r["cpu_ms_per_cert"] for c, r in pts if r["cpu_ms_per_cert"] is not None],
                  marker="o", label=server)
-        for c, r in pts:  # mark cells that stalled, died or failed
+        for c, r in pts:  # cells that stalled, died or failed: red crosses, status written
             if r["status"] != "ok":
-                ax1.annotate(r["status"][:24], (c, r["issuances_per_s"] or 0), fontsize=7,
-                             color="red")
+                ax1.plot([c], [r["issuances_per_s"] or 0], "x", color="red", markersize=10)
+                if r["cpu_ms_per_cert"] is not None:
+                    ax2.plot([c], [r["cpu_ms_per_cert"]], "x", color="red", markersize=10)
+                ax1.annotate(f"{server}: {r['status'][:28]}", (c, r["issuances_per_s"] or 0),
+                             fontsize=7, color="red", textcoords="offset points", xytext=(4, 4))
     floor = result.get("crypto_floor")
     if floor:
         ax2.axhline(floor["ms_per_cert"], linestyle="--", color="gray",

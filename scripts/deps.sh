@@ -5,7 +5,7 @@ BUILD_PKGS="build-essential cmake pkg-config libboost1.81-dev libboost-json1.81-
   libboost-url1.81-dev libssl-dev openssl libpq-dev libsqlite3-dev sqlite3 libunbound-dev libevent-dev libpsl-dev publicsuffix
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev curl
   ca-certificates python3"
-TEST_PKGS="postgresql-15 dnsutils python3-acme python3-cryptography certbot lego uacme dehydrated
+TEST_PKGS="postgresql-15 dnsutils wrk python3-acme python3-cryptography certbot lego uacme dehydrated
   acme-tiny pebble"
 want="$BUILD_PKGS"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"

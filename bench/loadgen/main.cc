@@ -44,6 +44,7 @@ struct Options {
   std::string json_path;
   int timeout_ms = 30000;
   int stall_s = 30;
+  int sample_s = 0;  // > 0: sample the server every this many seconds
   bool quiet = false;
   FlowOptions flow;
 };
@@ -105,17 +106,23 @@ void RunWorker(const Options& opts, const Url& dir, std::shared_ptr<SSL_CTX> ctx
 
 // Waits for the workers, ending the run at the deadline and cutting it short on a stall.
 // Returns whether the run stalled.
-bool Monitor(const Options& opts, Shared& sh, Clock::time_point start) {
+bool Monitor(const Options& opts, Shared& sh, Clock::time_point start, RunInfo& info) {
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(opts.duration_s));
   long last_progress = 0;
   Clock::time_point last_change = start;
   bool stalled = false;
+  Clock::time_point next_sample = start + std::chrono::seconds(opts.sample_s);
   std::unique_lock lock(sh.mu);
   while (sh.finished.load() < opts.workers) {
     sh.cv.wait_for(lock, std::chrono::milliseconds(100));
     const Clock::time_point now = Clock::now();
     if (opts.count <= 0 && now >= deadline) sh.stop = true;
+    if (opts.sample_s > 0 && opts.server_pid > 0 && now >= next_sample) {
+      next_sample += std::chrono::seconds(opts.sample_s);
+      info.samples.push_back({std::chrono::duration<double>(now - start).count(),
+                              sh.progress.load(), SampleProcess(opts.server_pid)});
+    }
     const long p = sh.progress.load();
     if (p != last_progress) {
       last_progress = p;
@@ -163,7 +170,7 @@ int Run(const Options& opts) {
     sh.go = true;
     sh.cv.notify_all();
   }
-  info.stalled = Monitor(opts, sh, start);
+  info.stalled = Monitor(opts, sh, start, info);
   for (std::thread& t : threads) t.join();
   if (opts.server_pid > 0) info.server_after = SampleProcess(opts.server_pid);
   info.client_cpu_s = SelfCpuSeconds() - info.client_cpu_s;
@@ -223,6 +230,9 @@ int main(int argc, char** argv) {
   app.add_option("--poll-max-ms", poll_max, "longest poll delay")->check(CLI::Range(1, 60000));
   app.add_option("--poll-timeout-ms", poll_timeout, "give up polling one resource after this long")
       ->check(CLI::Range(1, 600000));
+  app.add_option("--sample-seconds", o.sample_s,
+                 "with --server-pid: record the server's RSS and CPU every N seconds")
+      ->check(CLI::Range(0, 3600));
   app.add_flag("-q,--quiet", o.quiet, "no text report");
   CLI11_PARSE(app, argc, argv);
   o.flow.poll_initial = std::chrono::milliseconds(poll_initial);

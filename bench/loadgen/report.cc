@@ -72,6 +72,12 @@ std::string JsonReport(const RunInfo& info, const WorkerStats& s) {
   } else {
     o["server"] = nullptr;
   }
+  boost::json::array samples;
+  for (const RunInfo::Sample& x : info.samples) {
+    samples.push_back({{"t_s", x.t_s}, {"units", x.units}, {"cpu_s", x.server.cpu_seconds},
+                       {"rss_kb", x.server.vm_rss_kb}, {"peak_rss_kb", x.server.vm_hwm_kb}});
+  }
+  o["server_samples"] = std::move(samples);
   o["client"] = {{"cpu_s", info.client_cpu_s},
                  {"cpu_ms_per_unit", Ratio(info.client_cpu_s * 1e3, Units(info, s))}};
   return boost::json::serialize(o);
@@ -113,6 +119,11 @@ std::string TextReport(const RunInfo& info, const WorkerStats& s) {
                        info.mode == "issue" ? "issuance" : "request",
                        static_cast<double>(info.server_after.vm_hwm_kb) / 1024.0,
                        static_cast<double>(info.server_after.vm_rss_kb) / 1024.0);
+  }
+  for (const RunInfo::Sample& x : info.samples) {
+    out += fmt::format("  t={:>7.1f} s  units {:>8}  server RSS {:>7.1f} MiB  CPU {:>8.2f} s\n",
+                       x.t_s, x.units, static_cast<double>(x.server.vm_rss_kb) / 1024.0,
+                       x.server.cpu_seconds);
   }
   out += fmt::format("load generator: {:.2f} s CPU ({:.3f} ms per {})\n", info.client_cpu_s,
                      Ratio(info.client_cpu_s * 1e3, Units(info, s)),

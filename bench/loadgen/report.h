@@ -2,6 +2,7 @@
 // The load generator's report of one run, as text for people and as JSON for bench/compare.sh.
 
 #include <string>
+#include <vector>
 
 #include "bench/loadgen/stats.h"
 
@@ -18,6 +19,13 @@ struct RunInfo {
   int server_pid = 0;    // 0: no server figures
   ProcSample server_before, server_after;
   double client_cpu_s = 0;  // the load generator's own CPU over the measured period
+  // With --sample-seconds: the server every N seconds (RSS flat over a long run? issue 5).
+  struct Sample {
+    double t_s = 0;
+    long units = 0;  // issuances (or requests) finished so far
+    ProcSample server;
+  };
+  std::vector<Sample> samples;
 };
 
 // JSON object (one line); the keys are described in docs/PERFORMANCE.md.

@@ -173,6 +173,7 @@ int Serve(const config::Config& cfg) {
   http_opts.io_threads = cfg.io_threads;
   http_opts.worker_threads = cfg.worker_threads;
   wfe::HttpServer server(http_opts, [&front](wfe::HttpRequest& r) { return front.Handle(r); });
+  server.SetInlineHandler([&front](wfe::HttpRequest& r) { return front.HandleInline(r); });
 
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;

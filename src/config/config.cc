@@ -82,7 +82,7 @@ void AddOptions(CLI::App& app, Config& c) {
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
   app.add_option("--worker-threads", c.worker_threads,
-                 "request worker threads (0: four per core)")
+                 "request worker threads (0: two per core)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
   app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")

@@ -64,7 +64,7 @@ struct Config {
   int nonce_lifetime_seconds = 3600;
   // Process.
   int io_threads = 0;      // 0: one per core
-  int worker_threads = 0;  // 0: 4 per core
+  int worker_threads = 0;  // 0: 2 per core
   std::string log_level = "info";
 };
 

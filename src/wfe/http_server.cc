@@ -333,6 +333,18 @@ HttpResponse InvokeHandler(const Handler& handler, HttpRequest& request) {
   return Problem(500, "serverInternal", "internal error");
 }
 
+std::optional<HttpResponse> InvokeInline(const InlineHandler& handler, HttpRequest& request) {
+  if (!handler) return std::nullopt;
+  try {
+    return handler(request);
+  } catch (const std::exception& e) {
+    spdlog::error("http inline handler threw: {}", e.what());
+  } catch (...) {
+    spdlog::error("http inline handler threw a non-standard exception");
+  }
+  return Problem(500, "serverInternal", "internal error");
+}
+
 // Runs the blocking handler on `pool` and completes on the awaiting coroutine's own executor (its
 // io_context), so the coroutine never blocks an I/O thread and never resumes on a worker.
 template <typename CompletionToken>
@@ -401,6 +413,8 @@ class ServerCore {
   // For sessions.
   const HttpServerOptions& options() const { return options_; }
   const Handler& handler() const { return handler_; }
+  const InlineHandler& inline_handler() const { return inline_handler_; }
+  void set_inline_handler(InlineHandler h) { inline_handler_ = std::move(h); }
   asio::thread_pool& pool() { return *pool_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   // Called when a session object dies: frees its connection slot.
@@ -419,6 +433,7 @@ class ServerCore {
 
   const HttpServerOptions options_;
   const Handler handler_;
+  InlineHandler inline_handler_;  // set before Start(), read-only afterwards
 
   // Declared before the io_contexts: sessions destroyed with them still call Release().
   std::mutex mu_;
@@ -555,9 +570,15 @@ asio::awaitable<bool> Session<Stream>::ServeOne() {
   const std::string method(msg.method_string());
   const std::string path = PathOf(msg.target());
   bool keep_alive = msg.keep_alive();
-  HttpResponse res = co_await AsyncRunOnPool(
-      server_.pool(), server_.handler(), ToHttpRequest(std::move(msg), remote_),
-      asio::use_awaitable);
+  HttpRequest request = ToHttpRequest(std::move(msg), remote_);
+  std::optional<HttpResponse> quick = InvokeInline(server_.inline_handler(), request);
+  HttpResponse res;
+  if (quick) {
+    res = std::move(*quick);
+  } else {
+    res = co_await AsyncRunOnPool(server_.pool(), server_.handler(), std::move(request),
+                                  asio::use_awaitable);
+  }
   keep_alive = keep_alive && !server_.stopping();
   unsigned status = 0;
   const bool written = co_await Write(res, version, head, keep_alive, status);
@@ -864,5 +885,9 @@ core::Result<void> HttpServer::Start() { return impl_->Start(); }
 uint16_t HttpServer::port() const { return impl_->port(); }
 
 void HttpServer::Stop() { impl_->Stop(); }
+
+void HttpServer::SetInlineHandler(InlineHandler inline_handler) {
+  impl_->set_inline_handler(std::move(inline_handler));
+}
 
 }  // namespace flint::wfe

@@ -51,6 +51,8 @@ class HttpServer {
   // `handler` is called for every well-formed request; see Handler in http_types.h.
   HttpServer(HttpServerOptions options, Handler handler);
   ~HttpServer();  // Stop()s
+  // Optional; set before Start(). See InlineHandler in http_types.h.
+  void SetInlineHandler(InlineHandler inline_handler);
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 

@@ -3,6 +3,7 @@
 // handlers. No Beast types appear here, so handler code compiles without Beast headers.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,5 +47,10 @@ struct HttpResponse {
 // Called on a worker thread (never on an I/O thread), so it may block, e.g. on the database.
 // Must be safe to call concurrently from several workers. An exception escaping it becomes a 500.
 using Handler = std::function<HttpResponse(HttpRequest&)>;
+
+// Called on the I/O thread before Handler, for requests that need no blocking work (the ACME
+// directory, a new nonce): returns the response, or std::nullopt to pass the request on to the
+// worker pool. Must never block. Saves two thread hand-offs per request on hot read-only paths.
+using InlineHandler = std::function<std::optional<HttpResponse>(HttpRequest&)>;
 
 }  // namespace flint::wfe

@@ -134,6 +134,14 @@ core::Result<Reply> WebFrontEnd::Dispatch(const HttpRequest& req, std::string* l
   return Err(ErrorType::kMethodNotAllowed, "method not allowed");
 }
 
+std::optional<HttpResponse> WebFrontEnd::HandleInline(HttpRequest& req) {
+  if ((req.method == "GET" || req.method == "HEAD") &&
+      (req.path == "/directory" || req.path == "/acme/new-nonce")) {
+    return Handle(req);
+  }
+  return std::nullopt;
+}
+
 HttpResponse WebFrontEnd::Handle(HttpRequest& req) {
   HttpResponse resp;
   core::Result<Reply> result = Dispatch(req, &resp.log_account);

@@ -4,6 +4,7 @@
 // It never writes to storage itself: writes go through the RA.
 
 #include <memory>
+#include <optional>
 
 #include "wfe/acme_context.h"
 #include "wfe/http_types.h"
@@ -17,6 +18,10 @@ class WebFrontEnd {
 
   // Thread-safe and blocking (storage); run it on worker threads (the HttpServer does).
   HttpResponse Handle(HttpRequest& request);
+
+  // The directory and newNonce need no storage: answered on the I/O thread (InlineHandler).
+  // std::nullopt for every other request.
+  std::optional<HttpResponse> HandleInline(HttpRequest& request);
 
  private:
   core::Result<Reply> Dispatch(const HttpRequest& request, std::string* log_account);
