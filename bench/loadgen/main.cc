@@ -54,7 +54,7 @@ struct Shared {
   std::atomic<bool> stop{false};
   std::atomic<bool> abort{false};
   std::atomic<long> claimed{0};    // units started (count mode)
-  std::atomic<long> progress{0};   // units finished, success or not
+  std::atomic<long> progress{0};   // units finished successfully (a timeout is no progress)
   std::atomic<int> ready{0};       // workers through setup (or failed at it)
   std::atomic<int> finished{0};
   std::mutex mu;
@@ -95,8 +95,7 @@ void RunWorker(const Options& opts, const Url& dir, std::shared_ptr<SSL_CTX> ctx
     if (opts.mode == "issue") r = client.IssueOne();
     else if (opts.mode == "nonce") r = client.HeadNewNonce();
     else r = client.GetDirectory();
-    (void)r;
-    sh.progress.fetch_add(1);
+    if (r.ok()) sh.progress.fetch_add(1);
   }
   std::lock_guard lock(sh.mu);
   sh.last_finish = std::max(sh.last_finish, Clock::now());
@@ -105,7 +104,7 @@ void RunWorker(const Options& opts, const Url& dir, std::shared_ptr<SSL_CTX> ctx
 }
 
 // Waits for the workers, ending the run at the deadline and cutting it short on a stall.
-// Returns whether the run stalled.
+// Returns whether the run stalled; sets info.active_s and info.samples.
 bool Monitor(const Options& opts, Shared& sh, Clock::time_point start, RunInfo& info) {
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(opts.duration_s));
@@ -134,6 +133,8 @@ bool Monitor(const Options& opts, Shared& sh, Clock::time_point start, RunInfo& 
       std::fprintf(stderr, "loadgen: no progress for %d s: stopping (stall)\n", opts.stall_s);
     }
   }
+  if (sh.progress.load() != last_progress) last_change = Clock::now();
+  info.active_s = std::chrono::duration<double>(last_change - start).count();
   return stalled;
 }
 
@@ -222,7 +223,7 @@ int main(int argc, char** argv) {
   app.add_option("--server-pid", o.server_pid, "report this process's CPU time and peak RSS");
   app.add_option("--json", o.json_path, "also write the report as JSON to this file");
   app.add_option("--timeout-ms", o.timeout_ms, "socket read/write timeout")->check(CLI::Range(100, 600000));
-  app.add_option("--stall-seconds", o.stall_s, "stop the run after this long without progress")
+  app.add_option("--stall-seconds", o.stall_s, "stop the run after this long without a successful issuance (request)")
       ->check(CLI::Range(1, 3600));
   int poll_initial = 1, poll_max = 50, poll_timeout = 60000;
   app.add_option("--poll-initial-ms", poll_initial, "first poll delay (doubles each poll)")

@@ -45,6 +45,9 @@ std::string JsonReport(const RunInfo& info, const WorkerStats& s) {
   o["issued"] = s.issued;
   o["failed"] = s.failed;
   o["issuances_per_s"] = PerSecond(issued, info.elapsed_s);
+  // Until the last finished unit: the rate a stalled server kept before it stopped.
+  o["active_s"] = info.active_s;
+  o["issuances_per_s_active"] = PerSecond(issued, info.active_s);
   o["requests"] = s.Requests();
   o["requests_per_s"] = PerSecond(requests, info.elapsed_s);
   o["requests_per_issuance"] = Ratio(requests, issued);
@@ -89,6 +92,10 @@ std::string TextReport(const RunInfo& info, const WorkerStats& s) {
   std::string out = fmt::format("mode {} against {}: {} workers, {:.2f} s{}\n", info.mode,
                                 info.directory, info.workers, info.elapsed_s,
                                 info.stalled ? "  ** STALLED: no progress, run cut short **" : "");
+  if (info.stalled) {
+    out += fmt::format("last progress at {:.1f} s: {:.1f} issuances/s until then\n", info.active_s,
+                       PerSecond(issued, info.active_s));
+  }
   if (info.mode == "issue") {
     const Percentiles p = Summarize(s.issuance_ms);
     out += fmt::format(

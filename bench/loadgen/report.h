@@ -16,6 +16,7 @@ struct RunInfo {
   bool account_per_cert = false;
   double elapsed_s = 0;  // from the start gate to the last worker's last response
   bool stalled = false;  // no progress for the stall window: the run was cut short
+  double active_s = 0;   // from the start gate to the last finished unit (100 ms resolution)
   int server_pid = 0;    // 0: no server figures
   ProcSample server_before, server_after;
   double client_cpu_s = 0;  // the load generator's own CPU over the measured period
