@@ -19,6 +19,7 @@ def main():
     rows = result["results"]
     servers = sorted({r["server"] for r in rows})
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    stalled_any = False
     for server in servers:
         pts = sorted((r["concurrency"], r) for r in rows if r["server"] == server)
         xs = [c for c, r in pts if r["issuances_per_s"] is not None]
@@ -32,8 +33,9 @@ def main():
                 ax1.plot([c], [r["issuances_per_s"] or 0], "x", color="red", markersize=10)
                 if r["cpu_ms_per_cert"] is not None:
                     ax2.plot([c], [r["cpu_ms_per_cert"]], "x", color="red", markersize=10)
-                ax1.annotate(f"{server}: {r['status'][:28]}", (c, r["issuances_per_s"] or 0),
-                             fontsize=7, color="red", textcoords="offset points", xytext=(4, 4))
+                ax1.annotate("stalled*", (c, r["issuances_per_s"] or 0), fontsize=7, color="red",
+                             textcoords="offset points", xytext=(5, 3), annotation_clip=False)
+                stalled_any = True
     floor = result.get("crypto_floor")
     if floor:
         ax2.axhline(floor["ms_per_cert"], linestyle="--", color="gray",
@@ -48,11 +50,14 @@ def main():
         ax.set_title(title)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(loc="lower center" if ax is ax1 else "best", fontsize=8)
     meta = result.get("meta", {})
     fig.suptitle(f"flint vs Pebble, {meta.get('date', '')}, {meta.get('host_cpus', '?')} CPUs",
                  fontsize=10)
-    fig.tight_layout()
+    if stalled_any:
+        fig.text(0.01, 0.01, "x / * : the server stalled (deadlocked); its rate and CPU are until the "
+                 "stall", fontsize=7, color="red")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(dst, dpi=110)
 
 
