@@ -161,6 +161,11 @@ Result<void> Connection::Exec(const char* sql) {
   return e;
 }
 
+Result<void> Connection::Run(const char* sql) {
+  FLINT_ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
+  return stmt.Run();
+}
+
 Result<std::string> Connection::QueryText(const char* sql) {
   FLINT_ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
   FLINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -189,16 +194,16 @@ int64_t Connection::LastInsertRowId() const { return sqlite3_last_insert_rowid(d
 // --- Transaction ---
 
 Result<Transaction> Transaction::Begin(Connection& conn, Kind kind) {
-  FLINT_TRY(conn.Exec(kind == Kind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));
+  FLINT_TRY(conn.Run(kind == Kind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));
   return Transaction(&conn);
 }
 
 Transaction::~Transaction() {
-  if (conn_ != nullptr) (void)conn_->Exec("ROLLBACK");
+  if (conn_ != nullptr) (void)conn_->Run("ROLLBACK");
 }
 
 Result<void> Transaction::Commit() {
-  Result<void> r = conn_->Exec("COMMIT");
+  Result<void> r = conn_->Run("COMMIT");
   // On failure the destructor still rolls back (a failed COMMIT may leave the transaction open).
   if (r.ok()) conn_ = nullptr;
   return r;

@@ -89,8 +89,13 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Runs constant SQL (DDL, pragmas, BEGIN/COMMIT) with no parameters.
+  // Runs constant SQL (DDL, pragmas, several statements) with no parameters, compiling it anew
+  // each time: for set-up and migrations.
   Result<void> Exec(const char* sql);
+  // Runs one constant statement with no parameters (BEGIN, COMMIT, SAVEPOINT, a pragma) through
+  // the statement cache, so that the hot paths do not parse SQL per transaction. `sql` must have
+  // static storage duration.
+  Result<void> Run(const char* sql);
   // Runs a constant single-row, single-column query (e.g. "PRAGMA user_version").
   Result<std::string> QueryText(const char* sql);
   // A cached prepared statement for `sql`, which must have static storage duration. Fails with

@@ -29,44 +29,52 @@ void SqliteStore::LeadBatch(std::unique_lock<std::mutex>& lock) {
     sqlite::Connection& c = *writer_;
     // synchronous=FULL fsyncs the WAL at commit; NORMAL does not (WAL mode keeps it consistent).
     if (durable != writer_synced_) {
-      Result<void> set = c.Exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+      Result<void> set = c.Run(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
       if (set.ok()) writer_synced_ = durable;
     }
     auto txn = sqlite::Transaction::Begin(c, sqlite::Transaction::Kind::kWrite);
     if (!txn.ok()) {
       failure = txn.error();
     } else {
+      // A batch of one needs no savepoint: a refused write rolls the transaction back instead.
+      const bool isolate = batch.size() > 1;
+      bool commit = true;
       for (PendingWrite* w : batch) {
         if (!writer_synced_ && w->durable) {
           failure = core::Err(core::ErrorType::kInternal, "sqlite: cannot set synchronous = FULL");
           break;
         }
+        if (!isolate) {
+          commit = w->run(c);
+          break;
+        }
         // Each write is isolated by a savepoint: a refused compare-and-set or any other error
         // undoes that write alone.
-        Result<void> sp = c.Exec("SAVEPOINT flint_write");
+        Result<void> sp = c.Run("SAVEPOINT flint_write");
         if (!sp.ok()) {
           failure = sp.error();
           break;
         }
         bool ok = w->run(c);
         if (!ok) {
-          Result<void> undo = c.Exec("ROLLBACK TO flint_write");
+          Result<void> undo = c.Run("ROLLBACK TO flint_write");
           if (!undo.ok()) {
             failure = undo.error();
             break;
           }
         }
-        Result<void> release = c.Exec("RELEASE flint_write");
+        Result<void> release = c.Run("RELEASE flint_write");
         if (!release.ok()) {
           failure = release.error();
           break;
         }
       }
-      if (!failure) {
+      if (!failure && commit) {
         Result<void> committed = txn->Commit();
         if (!committed.ok()) failure = committed.error();
       }
-      // On failure ~Transaction rolls the whole batch back; every caller gets the error.
+      // On failure ~Transaction rolls the whole batch back; every caller gets the error. A
+      // refused single write is rolled back the same way, with no error (its run() said why).
     }
   }
 
