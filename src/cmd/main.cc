@@ -92,8 +92,15 @@ int Serve(const config::Config& cfg) {
   // Step 2: storage and nonces.
   auto store = sa::SqliteStore::Open(cfg.data_dir + "/flint.db", clock);
   if (!store.ok()) return Fail("store: " + store.error().detail);
-  sa::SqlNonceService nonces(**store, random, clock,
-                             std::chrono::seconds(cfg.nonce_lifetime_seconds));
+  std::unique_ptr<sa::NonceService> nonce_service;
+  if (cfg.shared_nonces) {
+    nonce_service = std::make_unique<sa::SqlNonceService>(
+        **store, random, clock, std::chrono::seconds(cfg.nonce_lifetime_seconds));
+  } else {
+    nonce_service = std::make_unique<sa::MemoryNonceService>(
+        random, clock, std::chrono::seconds(cfg.nonce_lifetime_seconds));
+  }
+  sa::NonceService& nonces = *nonce_service;
 
   // Step 3: the authorities.
   std::string base_url = cfg.base_url.empty() ? DefaultBaseUrl(*listen) : cfg.base_url;

@@ -78,6 +78,9 @@ void AddOptions(CLI::App& app, Config& c) {
   app.add_option("--nonce-lifetime-seconds", c.nonce_lifetime_seconds, "nonce lifetime")
       ->capture_default_str()
       ->check(CLI::Range(10, 86400));
+  app.add_flag("--shared-nonces", c.shared_nonces,
+               "record nonce redemptions in the database, so that several instances sharing it "
+               "accept each other's nonces (default: per-process nonces kept in memory)");
   app.add_option("--io-threads", c.io_threads, "HTTP I/O threads (0: one per core)")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));

@@ -62,6 +62,9 @@ struct Config {
   std::vector<ProfileConfig> profiles;
   std::string default_profile = "default";  // must name one of `profiles`
   int nonce_lifetime_seconds = 3600;
+  // Nonce redemptions recorded in the database (several instances on one database) rather
+  // than in this process's memory (sa::MemoryNonceService).
+  bool shared_nonces = false;
   // Process.
   int io_threads = 0;      // 0: one per core
   int worker_threads = 0;  // 0: 2 per core

@@ -4,7 +4,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -139,6 +144,93 @@ Result<void> SqlNonceService::Redeem(std::string_view nonce) {
     // Best effort: a failed prune only leaves rows for the next one.
     (void)store_.PruneRedeemedNonces(now - kPruneGrace);
   }
+  return core::Ok();
+}
+
+// --- MemoryNonceService ---
+
+namespace {
+
+constexpr size_t kCounterBytes = 8;
+constexpr size_t kMemorySignedBytes = kCounterBytes + kExpiryBytes;
+constexpr size_t kMemoryNonceBytes = kMemorySignedBytes + kMacBytes;
+constexpr size_t kMemoryNonceChars = (kMemoryNonceBytes * 8 + 5) / 6;  // 43
+
+}  // namespace
+
+MemoryNonceService::MemoryNonceService(core::Random& random, const core::Clock& clock,
+                                       std::chrono::seconds lifetime, uint64_t window)
+    : clock_(clock), lifetime_(lifetime), unused_((std::max<uint64_t>(window, 64) + 63) / 64, 0) {
+  const std::string key = random.Bytes(32);
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  keyed_ = hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr;
+  EVP_MAC_free(hmac);
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                         OSSL_PARAM_construct_end()};
+  if (keyed_ == nullptr ||
+      EVP_MAC_init(keyed_, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   params) != 1) {
+    // Without a MAC no nonce could ever be checked; this is a broken OpenSSL installation.
+    std::abort();
+  }
+}
+
+MemoryNonceService::~MemoryNonceService() { EVP_MAC_CTX_free(keyed_); }
+
+std::string MemoryNonceService::Mac(std::string_view counter_and_expiry) const {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  size_t md_len = 0;
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_);
+  bool ok = ctx != nullptr &&
+            EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(counter_and_expiry.data()),
+                           counter_and_expiry.size()) == 1 &&
+            EVP_MAC_final(ctx, md.data(), &md_len, md.size()) == 1 && md_len >= kMacBytes;
+  EVP_MAC_CTX_free(ctx);
+  // A failed MAC yields all zeros: such nonces never verify (their MAC would have to match a
+  // computation that fails), and Issue's callers see no error to handle.
+  if (!ok) return std::string(kMacBytes, '\0');
+  return std::string(reinterpret_cast<const char*>(md.data()), kMacBytes);
+}
+
+std::string MemoryNonceService::Issue() {
+  const uint64_t window = unused_.size() * 64;
+  uint64_t counter = 0;
+  {
+    std::lock_guard lock(mu_);
+    counter = next_++;
+    unused_[(counter % window) / 64] |= uint64_t{1} << (counter % 64);
+  }
+  std::string raw = EncodeExpiry(static_cast<int64_t>(counter));
+  raw += EncodeExpiry(core::ToUnixSeconds(clock_.Now() + lifetime_));
+  raw += Mac(raw);
+  return Base64UrlEncode(raw);
+}
+
+Result<void> MemoryNonceService::Redeem(std::string_view nonce) {
+  if (nonce.size() != kMemoryNonceChars) return BadNonce("nonce has the wrong length");
+  std::optional<std::string> raw = Base64UrlDecode(nonce);
+  if (!raw || raw->size() != kMemoryNonceBytes) return BadNonce("nonce is not valid base64url");
+  std::string_view bytes(*raw);
+  std::string expected = Mac(bytes.substr(0, kMemorySignedBytes));
+  if (CRYPTO_memcmp(expected.data(), bytes.data() + kMemorySignedBytes, kMacBytes) != 0) {
+    return BadNonce("nonce was not issued by this server (or before its last restart)");
+  }
+  const auto counter = static_cast<uint64_t>(DecodeExpiry(bytes.substr(0, kCounterBytes)));
+  const core::TimePoint expires =
+      core::FromUnixSeconds(DecodeExpiry(bytes.substr(kCounterBytes, kExpiryBytes)));
+  if (clock_.Now() >= expires) return BadNonce("nonce has expired");
+
+  const uint64_t window = unused_.size() * 64;
+  std::lock_guard lock(mu_);
+  // A valid MAC means this object issued `counter`, so counter < next_.
+  if (counter >= next_ || next_ - counter > window) {
+    return BadNonce("nonce is too old; use a fresh one");
+  }
+  uint64_t& word = unused_[(counter % window) / 64];
+  const uint64_t bit = uint64_t{1} << (counter % 64);
+  if ((word & bit) == 0) return BadNonce("nonce was already used");
+  word &= ~bit;
   return core::Ok();
 }
 

@@ -10,7 +10,12 @@
 // are pruned every `prune_every` redemptions (per service object), with a grace period that
 // tolerates instance clocks disagreeing by up to kPruneGrace.
 
+#include <openssl/evp.h>
+
 #include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <vector>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -46,6 +51,48 @@ class SqlNonceService final : public NonceService {
   const std::chrono::seconds lifetime_;
   const uint64_t prune_every_;
   std::atomic<uint64_t> redemptions_{0};
+};
+
+// Replay nonces that only this process redeems, with no storage at all: for a single instance
+// (the embedded SQLite deployment), where a database write per request would be pure cost.
+//
+//   base64url(counter[8] || expiry[8, big-endian unix seconds] || mac[16])
+//
+// where counter numbers the nonces this object issued, and mac is the first 16 bytes of
+// HMAC-SHA256(key, counter || expiry) with a key drawn at construction and never stored. The
+// service remembers which of the last `window` counters are still unused in a ring of bits (set
+// at Issue, cleared by the one successful Redeem), so each nonce is redeemable exactly once, and
+// a nonce more than `window` issuances old is refused as stale. A restart draws a new key: the
+// nonces of the previous run are then refused as not ours, which costs a client one badNonce
+// retry with the fresh nonce that comes with the error (RFC 8555 §6.5). Several instances
+// sharing one database must use SqlNonceService instead. Memory: window/8 bytes.
+class MemoryNonceService final : public NonceService {
+ public:
+  static constexpr uint64_t kDefaultWindow = uint64_t{1} << 20;  // 128 KiB of bits
+
+  // `random` (for the key) is used only here; `clock` must outlive the service. `window` is
+  // rounded up to a multiple of 64. Thread-safe.
+  MemoryNonceService(core::Random& random, const core::Clock& clock,
+                     std::chrono::seconds lifetime = SqlNonceService::kDefaultLifetime,
+                     uint64_t window = kDefaultWindow);
+  ~MemoryNonceService() override;
+  MemoryNonceService(const MemoryNonceService&) = delete;
+  MemoryNonceService& operator=(const MemoryNonceService&) = delete;
+
+  std::string Issue() override;
+  // kBadNonce if malformed, not issued by this object, expired, stale or already redeemed.
+  // Never blocks on I/O.
+  Result<void> Redeem(std::string_view nonce) override;
+
+ private:
+  std::string Mac(std::string_view counter_and_expiry) const;
+
+  const core::Clock& clock_;
+  const std::chrono::seconds lifetime_;
+  EVP_MAC_CTX* keyed_ = nullptr;  // HMAC-SHA256 with the key set; duplicated per use
+  std::mutex mu_;
+  uint64_t next_ = 0;                 // the counter of the next nonce; guarded by mu_
+  std::vector<uint64_t> unused_;      // bit (counter % window): issued, not redeemed; mu_
 };
 
 }  // namespace flint::sa

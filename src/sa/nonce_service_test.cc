@@ -1,4 +1,5 @@
-// SqlNonceService (RFC 8555 §6.5) over every backend in store_test_backends.cc.
+// SqlNonceService (RFC 8555 §6.5) over every backend in store_test_backends.cc, and the
+// in-process MemoryNonceService.
 
 #include "sa/nonce_service.h"
 
@@ -173,6 +174,99 @@ INSTANTIATE_TEST_SUITE_P(Backends, NonceServiceTest, ::testing::ValuesIn(testing
                          [](const ::testing::TestParamInfo<Backend>& info) {
                            return info.param.name;
                          });
+
+// --- MemoryNonceService ---
+
+class MemoryNonceServiceTest : public ::testing::Test {
+ protected:
+  core::FakeClock clock_;
+  core::SecureRandom random_;
+  MemoryNonceService service_{random_, clock_};
+};
+
+TEST_F(MemoryNonceServiceTest, IssuedNonceRedeemsExactlyOnce) {
+  std::string nonce = service_.Issue();
+  EXPECT_EQ(nonce.size(), 43u);  // 32 bytes, unpadded base64url
+  EXPECT_EQ(nonce.find_first_not_of(kAlphabet), std::string::npos);
+  Must(service_.Redeem(nonce));
+  EXPECT_ERROR_TYPE(service_.Redeem(nonce), ErrorType::kBadNonce);
+}
+
+TEST_F(MemoryNonceServiceTest, NoncesRedeemInAnyOrder) {
+  std::vector<std::string> nonces;
+  for (int i = 0; i < 200; ++i) nonces.push_back(service_.Issue());
+  EXPECT_EQ(std::set<std::string>(nonces.begin(), nonces.end()).size(), nonces.size());
+  for (size_t i = nonces.size(); i-- > 0;) Must(service_.Redeem(nonces[i]));
+  for (const std::string& n : nonces) EXPECT_ERROR_TYPE(service_.Redeem(n), ErrorType::kBadNonce);
+}
+
+TEST_F(MemoryNonceServiceTest, MalformedOrForgedNoncesAreRejected) {
+  const std::string good = service_.Issue();
+  std::string non_canonical = good;  // the last character carries 4 bits that must be zero
+  non_canonical.back() = kAlphabet[kAlphabet.find(good.back()) | 1];
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"fail/empty", ""},
+      {"fail/truncated", good.substr(0, good.size() - 1)},
+      {"fail/extra-char", good + "A"},
+      {"fail/standard-alphabet", good.substr(0, 42) + "+"},
+      {"fail/counter-changed", Flip(good, 0)},
+      {"fail/expiry-changed", Flip(good, 15)},
+      {"fail/mac-changed", Flip(good, 30)},
+      {"fail/non-canonical-tail", non_canonical},
+      {"fail/all-zero", std::string(43, 'A')},
+      {"fail/shared-format", std::string(54, 'A')},
+  };
+  for (const auto& [name, nonce] : cases) {
+    SCOPED_TRACE(name);
+    EXPECT_ERROR_TYPE(service_.Redeem(nonce), ErrorType::kBadNonce);
+  }
+  Must(service_.Redeem(good));  // none of the forgeries consumed it
+}
+
+TEST_F(MemoryNonceServiceTest, NonceOfAnotherProcessOrAnEarlierRunIsRejected) {
+  MemoryNonceService other(random_, clock_);  // a fresh key, as after a restart
+  EXPECT_ERROR_TYPE(service_.Redeem(other.Issue()), ErrorType::kBadNonce);
+  EXPECT_ERROR_TYPE(other.Redeem(service_.Issue()), ErrorType::kBadNonce);
+}
+
+TEST_F(MemoryNonceServiceTest, NonceExpiresAfterItsLifetime) {
+  MemoryNonceService short_lived(random_, clock_, 10min);
+  std::string fresh = short_lived.Issue();
+  std::string stale = short_lived.Issue();
+  clock_.Advance(10min - 1s);
+  Must(short_lived.Redeem(fresh));
+  clock_.Advance(1s);
+  EXPECT_ERROR_TYPE(short_lived.Redeem(stale), ErrorType::kBadNonce);
+}
+
+TEST_F(MemoryNonceServiceTest, NonceOlderThanTheWindowIsStale) {
+  MemoryNonceService small(random_, clock_, 1h, /*window=*/64);
+  std::string oldest = small.Issue();
+  std::string second = small.Issue();
+  for (int i = 0; i < 63; ++i) small.Issue();  // 65 issued: `oldest` left the window
+  EXPECT_ERROR_TYPE(small.Redeem(oldest), ErrorType::kBadNonce);
+  Must(small.Redeem(second));  // exactly 64 back: still inside
+  // The slot `oldest` shared with the 65th nonce belongs to that nonce now.
+  std::string newest = small.Issue();
+  Must(small.Redeem(newest));
+}
+
+TEST_F(MemoryNonceServiceTest, ConcurrentRedemptionsHaveExactlyOneWinner) {
+  std::vector<std::string> nonces;
+  for (int i = 0; i < 500; ++i) nonces.push_back(service_.Issue());
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (const std::string& n : nonces) {
+        if (service_.Redeem(n).ok()) ++wins;
+        service_.Issue();  // issuing concurrently moves the window without disturbing it
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wins.load(), 500);
+}
 
 }  // namespace
 }  // namespace flint::sa
