@@ -3,6 +3,7 @@
 // (RFC 8555 §7.6), and the key fingerprint used to block compromised keys.
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include <memory>
 #include <string>
@@ -33,5 +34,14 @@ struct CertificateFacts {
 // Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo of `key` (its public part), the form in
 // which blocked keys are stored. kInternal if the key cannot be encoded.
 [[nodiscard]] core::Result<std::string> SpkiSha256Hex(EVP_PKEY* key);
+
+// The same hash from the DER SubjectPublicKeyInfo itself. Prefer this when the encoding is at
+// hand (a CSR, a certificate): re-encoding an EVP_PKEY goes through OpenSSL 3's encoder
+// machinery, which costs about as much as a signature verification.
+[[nodiscard]] std::string SpkiSha256HexOfDer(std::string_view spki_der);
+
+// The DER encoding of a parsed SubjectPublicKeyInfo, as it was decoded (no key re-encoding).
+// kInternal if it cannot be encoded.
+[[nodiscard]] core::Result<std::string> SpkiDer(const X509_PUBKEY* spki);
 
 }  // namespace flint::ca

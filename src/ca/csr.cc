@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "ca/openssl_util.h"
+#include "ca/raw_asn1.h"
 
 namespace flint::ca {
 namespace {
@@ -32,10 +33,8 @@ void AppendUnique(std::vector<std::string>& out, std::string value) {
   if (std::find(out.begin(), out.end(), value) == out.end()) out.push_back(std::move(value));
 }
 
-core::Result<void> CheckSignature(X509_REQ* req, EVP_PKEY* key) {
-  const ASN1_BIT_STRING* sig = nullptr;
-  const X509_ALGOR* alg = nullptr;
-  X509_REQ_get0_signature(req, &sig, &alg);
+core::Result<void> CheckSignature(const RawCsr& req, EVP_PKEY* key) {
+  const X509_ALGOR* alg = req.signature_algorithm;
   int md_nid = NID_undef;
   int pk_nid = NID_undef;
   if (alg == nullptr || !OBJ_find_sigid_algs(OBJ_obj2nid(alg->algorithm), &md_nid, &pk_nid)) {
@@ -45,25 +44,42 @@ core::Result<void> CheckSignature(X509_REQ* req, EVP_PKEY* key) {
   if (md_nid == NID_md5 || md_nid == NID_sha1 || md_nid == NID_md4 || md_nid == NID_md2) {
     return BadCsr("signature uses a weak digest (MD5/SHA-1)");
   }
-  if (X509_REQ_verify(req, key) != 1) return BadCsr("signature does not verify");
+  // Over the CertificationRequestInfo exactly as received (RawCsrInfo keeps its encoding).
+  if (ASN1_item_verify(ASN1_ITEM_rptr(RawCsrInfo), req.signature_algorithm, req.signature,
+                       req.info, key) != 1) {
+    return BadCsr("signature does not verify");
+  }
   return core::Ok();
 }
 
 // The requested extensions (RFC 2986 §4.1 attribute, RFC 2985 §5.4.2 extensionRequest), or an
 // empty stack when the CSR asks for none.
-core::Result<UniqueExtensions> RequestedExtensions(X509_REQ* req) {
+core::Result<UniqueExtensions> RequestedExtensions(const STACK_OF(X509_ATTRIBUTE) * attrs) {
+  const X509_ATTRIBUTE* request = nullptr;
   for (int nid : {NID_ext_req, NID_ms_ext_req}) {
-    int idx = X509_REQ_get_attr_by_NID(req, nid, -1);
+    int idx = X509at_get_attr_by_NID(attrs, nid, -1);
     if (idx < 0) continue;
-    if (X509_REQ_get_attr_by_NID(req, nid, idx) >= 0) {
+    if (X509at_get_attr_by_NID(attrs, nid, idx) >= 0 || request != nullptr) {
       return BadCsr("has more than one extensionRequest attribute");
     }
-    if (X509_ATTRIBUTE_count(X509_REQ_get_attr(req, idx)) != 1) {
+    request = X509at_get_attr(attrs, idx);
+    if (X509_ATTRIBUTE_count(request) != 1) {
       return BadCsr("extensionRequest attribute must hold exactly one value");
     }
   }
-  UniqueExtensions exts(X509_REQ_get_extensions(req));
-  if (!exts) return BadCsr("extensionRequest is malformed");
+  if (request == nullptr) return UniqueExtensions(sk_X509_EXTENSION_new_null());
+  // RFC 2985 §5.4.2: the value is Extensions, a SEQUENCE OF Extension.
+  ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(const_cast<X509_ATTRIBUTE*>(request), 0);
+  if (value == nullptr || value->type != V_ASN1_SEQUENCE) {
+    return BadCsr("extensionRequest is malformed");
+  }
+  const unsigned char* p = value->value.sequence->data;
+  const long len = value->value.sequence->length;
+  UniqueExtensions exts(static_cast<STACK_OF(X509_EXTENSION)*>(
+      static_cast<void*>(ASN1_item_d2i(nullptr, &p, len, ASN1_ITEM_rptr(X509_EXTENSIONS)))));
+  if (!exts || p != value->value.sequence->data + len) {
+    return BadCsr("extensionRequest is malformed");
+  }
   return exts;
 }
 
@@ -95,8 +111,8 @@ core::Result<void> AddSanName(const GENERAL_NAME* gn, ParsedCsr& out) {
   return BadCsr("subjectAltName has an entry that is neither a dNSName nor an iPAddress");
 }
 
-core::Result<void> ReadSubjectAltNames(X509_REQ* req, ParsedCsr& out) {
-  FLINT_ASSIGN_OR_RETURN(UniqueExtensions exts, RequestedExtensions(req));
+core::Result<void> ReadSubjectAltNames(const RawCsr& req, ParsedCsr& out) {
+  FLINT_ASSIGN_OR_RETURN(UniqueExtensions exts, RequestedExtensions(req.info->attributes));
   int idx = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
   if (idx < 0) return core::Ok();
   if (X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, idx) >= 0) {
@@ -111,8 +127,8 @@ core::Result<void> ReadSubjectAltNames(X509_REQ* req, ParsedCsr& out) {
   return core::Ok();
 }
 
-core::Result<void> ReadCommonName(X509_REQ* req, ParsedCsr& out) {
-  const X509_NAME* subject = X509_REQ_get_subject_name(req);
+core::Result<void> ReadCommonName(const RawCsr& req, ParsedCsr& out) {
+  const X509_NAME* subject = req.info->subject;
   int idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
   if (idx < 0) return core::Ok();
   if (X509_NAME_get_index_by_NID(subject, NID_commonName, idx) >= 0) {
@@ -134,19 +150,23 @@ core::Result<void> ReadCommonName(X509_REQ* req, ParsedCsr& out) {
 core::Result<ParsedCsr> ParseCsr(std::string_view der) {
   if (der.empty()) return BadCsr("is empty");
   if (der.size() > kMaxCsrBytes) return BadCsr("is larger than 64 KiB");
-  const auto* begin = reinterpret_cast<const unsigned char*>(der.data());
-  const unsigned char* p = begin;
-  UniqueX509Req req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
-  if (!req) return BadCsr("is not a DER-encoded PKCS#10 request");
-  if (p != begin + der.size()) return BadCsr("has trailing data after the request");
-  if (X509_REQ_get_version(req.get()) != X509_REQ_VERSION_1) return BadCsr("version is not v1");
+  // One DER CertificationRequest and nothing after it; the key stays undecoded (raw_asn1.h).
+  UniqueRawCsr req = DecodeRawCsr(der);
+  if (!req) return BadCsr("is not a DER-encoded PKCS#10 request, or has trailing data");
+  if (ASN1_INTEGER_get(req->info->version) != X509_REQ_VERSION_1) {
+    return BadCsr("version is not v1");
+  }
 
   ParsedCsr out;
-  out.public_key = SharePkey(UniquePkey(X509_REQ_get_pubkey(req.get())));
-  if (!out.public_key) return BadCsr("public key is malformed or of an unsupported type");
-  FLINT_TRY(CheckSignature(req.get(), out.public_key.get()));
-  FLINT_TRY(ReadSubjectAltNames(req.get(), out));
-  FLINT_TRY(ReadCommonName(req.get(), out));
+  auto spki_der = EncodeRawSpki(*req->info->spki);
+  if (!spki_der.ok()) return BadCsr("public key cannot be encoded");
+  out.spki_der = std::move(*spki_der);
+  auto key = PublicKeyFromSpki(*req->info->spki, out.spki_der);
+  if (!key.ok()) return BadCsr("public key is malformed or of an unsupported type");
+  out.public_key = SharePkey(UniquePkey(*key));
+  FLINT_TRY(CheckSignature(*req, out.public_key.get()));
+  FLINT_TRY(ReadSubjectAltNames(*req, out));
+  FLINT_TRY(ReadCommonName(*req, out));
   ERR_clear_error();
   return out;
 }

@@ -25,6 +25,9 @@ struct ParsedCsr {
   // The subject commonName (UTF-8, ASCII-lowercased), empty if absent.
   std::string common_name;
   std::shared_ptr<EVP_PKEY> public_key;
+  // DER of the request's SubjectPublicKeyInfo as decoded: the issuer copies it into the
+  // certificate (IssueRequest::spki_der) and the blocked-key check hashes it.
+  std::string spki_der;
 };
 
 // Parses one DER PKCS#10 request and verifies its self-signature (RFC 2986 §3). Thread-safe.

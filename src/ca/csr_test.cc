@@ -118,6 +118,21 @@ INSTANTIATE_TEST_SUITE_P(
                       der.back() = static_cast<char>(der.back() ^ 0x01);
                       return der;
                     }},
+        InvalidCase{"ec_point_off_the_curve",
+                    [] {
+                      std::string der = GoodCsr();
+                      // BIT STRING (66 bytes, 0 unused bits) holding 04 || X || Y
+                      size_t at = der.find(std::string("\x03\x42\x00\x04", 4));
+                      der[at + 4 + 63] = static_cast<char>(der[at + 4 + 63] ^ 0x01);
+                      return der;
+                    }},
+        InvalidCase{"ec_point_with_unused_bits",
+                    [] {
+                      std::string der = GoodCsr();
+                      size_t at = der.find(std::string("\x03\x42\x00\x04", 4));
+                      der[at + 2] = 1;
+                      return der;
+                    }},
         InvalidCase{"flipped_body_byte",
                     [] {
                       std::string der = GoodCsr();

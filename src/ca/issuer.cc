@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "ca/openssl_util.h"
+#include "ca/raw_asn1.h"
 #include "ca/x509_ext.h"
 
 namespace flint::ca {
@@ -143,6 +144,54 @@ core::Result<void> Issuer::SetNamesAndExtensions(X509* cert, const IssueRequest&
   return core::Ok();
 }
 
+namespace {
+
+// Copies the algorithm, its parameters and the key bits of the DER SubjectPublicKeyInfo
+// `spki_der` into `cert`: the same DER as X509_set_pubkey would produce for the same key,
+// without decoding or encoding the key itself.
+core::Result<void> CopySubjectPublicKeyInfo(X509* cert, std::string_view spki_der) {
+  UniqueRawSpki spki = DecodeRawSpki(spki_der);
+  if (!spki || spki->public_key->length <= 0) {
+    return core::Err(core::ErrorType::kInternal, "the request's public key is malformed");
+  }
+  const ASN1_OBJECT* algorithm = nullptr;
+  int param_type = V_ASN1_UNDEF;
+  const void* param_value = nullptr;
+  X509_ALGOR_get0(&algorithm, &param_type, &param_value, spki->algorithm);
+  const unsigned char* bits = spki->public_key->data;
+  const int bits_len = spki->public_key->length;
+  void* param = nullptr;
+  switch (param_type) {
+    case V_ASN1_UNDEF:
+    case V_ASN1_NULL:
+      break;
+    case V_ASN1_OBJECT:  // an EC named curve
+      param = OBJ_dup(static_cast<const ASN1_OBJECT*>(param_value));
+      if (param == nullptr) return OpenSslError("copying key parameters");
+      break;
+    case V_ASN1_SEQUENCE:  // explicit parameters (RSA-PSS, explicit curves)
+      param = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param_value));
+      if (param == nullptr) return OpenSslError("copying key parameters");
+      break;
+    default:
+      return core::Err(core::ErrorType::kInternal, "the request's key parameters are unsupported");
+  }
+  ASN1_OBJECT* oid = OBJ_dup(algorithm);
+  auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<size_t>(bits_len)));
+  if (oid == nullptr || copy == nullptr ||
+      X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), oid, param_type, param, copy, bits_len) !=
+          1) {
+    ASN1_OBJECT_free(oid);
+    OPENSSL_free(copy);
+    if (param_type == V_ASN1_OBJECT) ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(param));
+    if (param_type == V_ASN1_SEQUENCE) ASN1_STRING_free(static_cast<ASN1_STRING*>(param));
+    return OpenSslError("setting the certificate's public key");
+  }
+  return core::Ok();
+}
+
+}  // namespace
+
 core::Result<IssuedCertificate> Issuer::Issue(const IssueRequest& request) const {
   // Step 1: refuse malformed requests; policy has already been applied by the RA.
   if (request.identifiers.empty()) {
@@ -170,9 +219,13 @@ core::Result<IssuedCertificate> Issuer::Issue(const IssueRequest& request) const
   FLINT_ASSIGN_OR_RETURN(UniqueAsn1Time not_after, ToAsn1Time(out.not_after));
   if (X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer_cert_.get())) != 1 ||
       X509_set1_notBefore(cert.get(), not_before.get()) != 1 ||
-      X509_set1_notAfter(cert.get(), not_after.get()) != 1 ||
-      X509_set_pubkey(cert.get(), request.public_key) != 1) {
+      X509_set1_notAfter(cert.get(), not_after.get()) != 1) {
     return OpenSslError("building certificate");
+  }
+  if (!request.spki_der.empty()) {
+    FLINT_TRY(CopySubjectPublicKeyInfo(cert.get(), request.spki_der));
+  } else if (X509_set_pubkey(cert.get(), request.public_key) != 1) {
+    return OpenSslError("setting the certificate's public key");
   }
   FLINT_TRY(SetNamesAndExtensions(cert.get(), request));
 

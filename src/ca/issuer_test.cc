@@ -10,6 +10,7 @@
 
 #include "ca/ca_files.h"
 #include "ca/ca_test_util.h"
+#include "ca/cert_info.h"
 #include "ca/csr.h"
 #include "ca/openssl_util.h"
 #include "ca/signer.h"
@@ -280,6 +281,29 @@ TEST_F(IssuerTest, IssuesForAParsedCsrKey) {
   UniqueX509 leaf = IssueOk(r);
   ASSERT_TRUE(leaf);
   EXPECT_EQ(Verify(leaf.get()), X509_V_OK);
+}
+
+// The CSR's SubjectPublicKeyInfo copied verbatim gives the same certificate key as
+// X509_set_pubkey, for EC and RSA keys alike.
+TEST_F(IssuerTest, CopiesTheCsrSubjectPublicKeyInfo) {
+  UniquePkey rsa = testing::NewRsaKey(2048);
+  for (EVP_PKEY* key : {key_.get(), rsa.get()}) {
+    testing::CsrSpec spec;
+    spec.san = {NewDnsName("spki.example")};
+    auto csr = ParseCsr(testing::MakeCsrDer(key, std::move(spec)));
+    ASSERT_TRUE(csr.ok()) << csr.error().detail;
+    IssueRequest r = Request({Dns("spki.example")});
+    r.public_key = csr->public_key.get();
+    r.spki_der = csr->spki_der;
+    UniqueX509 leaf = IssueOk(r);
+    ASSERT_TRUE(leaf);
+    EXPECT_EQ(Verify(leaf.get()), X509_V_OK);
+    EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(leaf.get()), key), 1);
+    auto from_cert = SpkiDer(X509_get_X509_PUBKEY(leaf.get()));
+    ASSERT_TRUE(from_cert.ok());
+    EXPECT_EQ(*from_cert, csr->spki_der);
+    EXPECT_EQ(SpkiSha256HexOfDer(csr->spki_der), SpkiSha256Hex(key).value());
+  }
 }
 
 struct BadRequestCase {

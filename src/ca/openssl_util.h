@@ -29,6 +29,7 @@ struct OsslDeleter {
 
 using UniqueX509 = std::unique_ptr<X509, OsslDeleter<X509_free>>;
 using UniquePkey = std::unique_ptr<EVP_PKEY, OsslDeleter<EVP_PKEY_free>>;
+using UniquePkeyCtx = std::unique_ptr<EVP_PKEY_CTX, OsslDeleter<EVP_PKEY_CTX_free>>;
 using UniqueX509Req = std::unique_ptr<X509_REQ, OsslDeleter<X509_REQ_free>>;
 using UniqueX509Name = std::unique_ptr<X509_NAME, OsslDeleter<X509_NAME_free>>;
 using UniqueGeneralNames = std::unique_ptr<GENERAL_NAMES, OsslDeleter<GENERAL_NAMES_free>>;

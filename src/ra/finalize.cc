@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "ca/cert_info.h"
 #include "ca/csr.h"
 #include "policy/key_policy.h"
 #include "ra/ra.h"
@@ -29,16 +30,16 @@ constexpr int kSerialAttempts = 3;
 
 }  // namespace
 
-Result<void> RegistrationAuthority::CheckCsrAgainstOrder(const core::Account& account,
-                                                         const core::Order& order,
-                                                         std::string_view csr_der,
-                                                         EVP_PKEY** key_out,
-                                                         std::shared_ptr<EVP_PKEY>* holder) {
+Result<ca::ParsedCsr> RegistrationAuthority::CheckCsrAgainstOrder(const core::Account& account,
+                                                                   const core::Order& order,
+                                                                   std::string_view csr_der) {
   FLINT_ASSIGN_OR_RETURN(ca::ParsedCsr csr, ca::ParseCsr(csr_der));
   FLINT_TRY(policy::CheckCertificateKey(csr.public_key.get()));
-  FLINT_TRY(CheckKeyNotBlocked(store_, csr.public_key.get(), ErrorType::kBadCsr));  // §7.6
-  auto account_key = jose::ParseJwkJson(account.jwk_json);
-  if (account_key.ok() && EVP_PKEY_eq(account_key->pkey(), csr.public_key.get()) == 1)
+  FLINT_TRY(CheckSpkiNotBlocked(store_, ca::SpkiSha256HexOfDer(csr.spki_der),
+                                ErrorType::kBadCsr));  // §7.6
+  // Same key as the account's: same RFC 7638 thumbprint (cheaper than importing the JWK).
+  auto csr_jwk = jose::PublicKeyFromPkey(csr.public_key.get());
+  if (csr_jwk.ok() && csr_jwk->thumbprint() == account.jwk_thumbprint)
     return Err(ErrorType::kBadCsr, "the CSR's key must not be the account key");
 
   std::set<std::string> want, got;
@@ -58,9 +59,7 @@ Result<void> RegistrationAuthority::CheckCsrAgainstOrder(const core::Account& ac
                                        "] differ from the order's identifiers [" + Join(want) +
                                        "]");
   }
-  *key_out = csr.public_key.get();
-  *holder = csr.public_key;
-  return core::Ok();
+  return csr;
 }
 
 Result<void> RegistrationAuthority::RecheckCaa(const core::Account& account,
@@ -81,12 +80,14 @@ Result<void> RegistrationAuthority::RecheckCaa(const core::Account& account,
 }
 
 Result<core::Certificate> RegistrationAuthority::Issue(const core::Account& account,
-                                                       const core::Order& order, EVP_PKEY* key,
+                                                       const core::Order& order,
+                                                       const ca::ParsedCsr& csr,
                                                        const Profile& profile) {
   const core::TimePoint now = clock_.Now();
   ca::IssueRequest req;
   req.identifiers = order.identifiers;
-  req.public_key = key;
+  req.public_key = csr.public_key.get();
+  req.spki_der = csr.spki_der;
   req.not_before = order.not_before.value_or(now - kBackdate);
   req.not_after = order.not_after.value_or(req.not_before + profile.validity);
   req.include_cn = profile.include_cn;
@@ -122,9 +123,7 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
   // Step 1: everything that can be refused without changing the order (including a profile
   // removed from the configuration since the order was created).
   FLINT_ASSIGN_OR_RETURN(Profile profile, FindProfile(order.profile));
-  EVP_PKEY* key = nullptr;
-  std::shared_ptr<EVP_PKEY> key_holder;
-  FLINT_TRY(CheckCsrAgainstOrder(account, order, csr_der, &key, &key_holder));
+  FLINT_ASSIGN_OR_RETURN(ca::ParsedCsr csr, CheckCsrAgainstOrder(account, order, csr_der));
   FLINT_TRY(RecheckCaa(account, order));
 
   // Step 2: ready -> processing, once; a concurrent finalize loses here.
@@ -136,7 +135,7 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
   }
 
   // Step 3: sign and store; any failure from here leaves the order invalid.
-  auto cert = Issue(account, order, key, profile);
+  auto cert = Issue(account, order, csr, profile);
   if (!cert.ok()) {
     core::Error recorded = cert.error();
     spdlog::error("issuance for order {} failed: {}", id.value, recorded.detail);

@@ -15,6 +15,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 
+#include "ca/csr.h"
 #include "ca/issuer.h"
 #include "core/clock.h"
 #include "core/random.h"
@@ -171,12 +172,11 @@ class RegistrationAuthority {
                                     const std::string& replaces);
   void QueueValidation(core::Challenge challenge);
   void RunValidation(const core::Challenge& challenge);
-  Result<void> CheckCsrAgainstOrder(const core::Account& account, const core::Order& order,
-                                    std::string_view csr_der, EVP_PKEY** key_out,
-                                    std::shared_ptr<EVP_PKEY>* holder);
+  Result<ca::ParsedCsr> CheckCsrAgainstOrder(const core::Account& account,
+                                             const core::Order& order, std::string_view csr_der);
   Result<void> RecheckCaa(const core::Account& account, const core::Order& order);
   Result<core::Certificate> Issue(const core::Account& account, const core::Order& order,
-                                  EVP_PKEY* key, const Profile& profile);
+                                  const ca::ParsedCsr& csr, const Profile& profile);
 
   Result<void> CheckContacts(const std::vector<std::string>& contacts) const;
 

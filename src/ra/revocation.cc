@@ -113,7 +113,12 @@ bool IsOperatorRevocationReason(int reason) {
 
 Result<void> CheckKeyNotBlocked(sa::Store& store, EVP_PKEY* key, ErrorType type_if_blocked) {
   FLINT_ASSIGN_OR_RETURN(std::string spki, ca::SpkiSha256Hex(key));
-  FLINT_ASSIGN_OR_RETURN(std::optional<sa::BlockedKey> blocked, store.GetBlockedKey(spki));
+  return CheckSpkiNotBlocked(store, spki, type_if_blocked);
+}
+
+Result<void> CheckSpkiNotBlocked(sa::Store& store, const std::string& spki_sha256,
+                                 ErrorType type_if_blocked) {
+  FLINT_ASSIGN_OR_RETURN(std::optional<sa::BlockedKey> blocked, store.GetBlockedKey(spki_sha256));
   if (!blocked) return core::Ok();
   return Err(type_if_blocked, "this public key is blocked (" + blocked->source +
                                   "); use a new key");

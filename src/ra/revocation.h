@@ -79,5 +79,8 @@ struct RevocationRequest {
 // kBadPublicKey for account keys). Storage errors pass through.
 [[nodiscard]] Result<void> CheckKeyNotBlocked(sa::Store& store, EVP_PKEY* key,
                                               core::ErrorType type_if_blocked);
+// The same, given the key's SPKI SHA-256 (ca::SpkiSha256HexOfDer).
+[[nodiscard]] Result<void> CheckSpkiNotBlocked(sa::Store& store, const std::string& spki_sha256,
+                                               core::ErrorType type_if_blocked);
 
 }  // namespace flint::ra
