@@ -12,7 +12,7 @@ import sys
 BUCKETS = [
     ("fsync/fdatasync in the kernel (SQLite commits)", ["fdatasync", "fsync"]),
     ("SQLite statement preparation (sqlite3_prepare*)", ["sqlite3_prepare"]),
-    ("nonce redemption: one SQLite write per POST (SqlNonceService::Redeem)",
+    ("nonce redemption (NonceService::Redeem; a SQLite write only with --shared-nonces)",
      ["NonceService::Redeem"]),
     ("other SQLite writes (SqliteStore::Write)", ["SqliteStore::Write", "LeadBatch"]),
     ("SQLite reads (SqliteStore::Read)", ["SqliteStore::Read"]),
@@ -21,7 +21,7 @@ BUCKETS = [
     ("CSR parsing + signature check (ca::ParseCsr)", ["ParseCsr"]),
     ("certificate assembly + signing (ca::Issuer::Issue)", ["Issuer::Issue", "SignCertificate"]),
     ("SPKI hash of the CSR key for the blocked-key check (ca::SpkiSha256Hex)", ["SpkiSha256Hex"]),
-    ("nonce creation (SqlNonceService::Issue)", ["NonceService::Issue"]),
+    ("nonce creation (NonceService::Issue)", ["NonceService::Issue"]),
     ("logging (spdlog)", ["spdlog"]),
     ("TLS records (SSL_read/SSL_write)", ["SSL_read", "SSL_write", "ssl3_", "tls1_", "ossl_statem"]),
     ("HTTP parsing and serialising (Beast)", ["beast::http"]),

@@ -32,14 +32,21 @@ constexpr int kSerialAttempts = 3;
 
 Result<ca::ParsedCsr> RegistrationAuthority::CheckCsrAgainstOrder(const core::Account& account,
                                                                    const core::Order& order,
-                                                                   std::string_view csr_der) {
+                                                                   std::string_view csr_der,
+                                                                   EVP_PKEY* account_key) {
   FLINT_ASSIGN_OR_RETURN(ca::ParsedCsr csr, ca::ParseCsr(csr_der));
   FLINT_TRY(policy::CheckCertificateKey(csr.public_key.get()));
   FLINT_TRY(CheckSpkiNotBlocked(store_, ca::SpkiSha256HexOfDer(csr.spki_der),
                                 ErrorType::kBadCsr));  // §7.6
-  // Same key as the account's: same RFC 7638 thumbprint (cheaper than importing the JWK).
-  auto csr_jwk = jose::PublicKeyFromPkey(csr.public_key.get());
-  if (csr_jwk.ok() && csr_jwk->thumbprint() == account.jwk_thumbprint)
+  std::optional<jose::PublicKey> imported;
+  if (account_key == nullptr) {
+    auto parsed = jose::ParseJwkJson(account.jwk_json);
+    if (parsed.ok()) {
+      imported = std::move(*parsed);
+      account_key = imported->pkey();
+    }
+  }
+  if (account_key != nullptr && EVP_PKEY_eq(account_key, csr.public_key.get()) == 1)
     return Err(ErrorType::kBadCsr, "the CSR's key must not be the account key");
 
   std::set<std::string> want, got;
@@ -113,7 +120,8 @@ Result<core::Certificate> RegistrationAuthority::Issue(const core::Account& acco
 }
 
 Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account,
-                                                    core::OrderId id, std::string_view csr_der) {
+                                                    core::OrderId id, std::string_view csr_der,
+                                                    EVP_PKEY* account_key) {
   FLINT_ASSIGN_OR_RETURN(core::Order order, store_.GetOrder(id));
   if (order.account_id != account.id) return Err(ErrorType::kNotFound, "no such order");
   if (order.status != core::OrderStatus::kReady) {
@@ -123,7 +131,7 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
   // Step 1: everything that can be refused without changing the order (including a profile
   // removed from the configuration since the order was created).
   FLINT_ASSIGN_OR_RETURN(Profile profile, FindProfile(order.profile));
-  FLINT_ASSIGN_OR_RETURN(ca::ParsedCsr csr, CheckCsrAgainstOrder(account, order, csr_der));
+  FLINT_ASSIGN_OR_RETURN(ca::ParsedCsr csr, CheckCsrAgainstOrder(account, order, csr_der, account_key));
   FLINT_TRY(RecheckCaa(account, order));
 
   // Step 2: ready -> processing, once; a concurrent finalize loses here.

@@ -137,9 +137,10 @@ class RegistrationAuthority {
 
   // RFC 8555 §7.4 finalize: kOrderNotReady unless the order is ready; kBadCsr for any CSR
   // problem (names, key, signature); kCaa when a CAA recheck forbids issuance. Once the order
-  // is `processing`, a failure leaves it `invalid` with the error recorded.
+  // is `processing`, a failure leaves it `invalid` with the error recorded. `account_key` is
+  // the account's parsed key when the caller has it (it saves importing account.jwk_json).
   Result<core::Order> Finalize(const core::Account& account, core::OrderId id,
-                               std::string_view csr_der);
+                               std::string_view csr_der, EVP_PKEY* account_key = nullptr);
 
   // Re-queues validations left `processing` by a previous run.
   void ResumeValidations();
@@ -173,7 +174,8 @@ class RegistrationAuthority {
   void QueueValidation(core::Challenge challenge);
   void RunValidation(const core::Challenge& challenge);
   Result<ca::ParsedCsr> CheckCsrAgainstOrder(const core::Account& account,
-                                             const core::Order& order, std::string_view csr_der);
+                                             const core::Order& order, std::string_view csr_der,
+                                             EVP_PKEY* account_key);
   Result<void> RecheckCaa(const core::Account& account, const core::Order& order);
   Result<core::Certificate> Issue(const core::Account& account, const core::Order& order,
                                   const ca::ParsedCsr& csr, const Profile& profile);
