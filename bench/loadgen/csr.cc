@@ -9,15 +9,13 @@
 #include <cstdlib>
 #include <memory>
 
+#include "core/openssl.h"
+
 namespace flint::bench {
 
 namespace {
 
-template <auto F>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const { F(p); }
-};
+using core::OsslDeleter;
 
 [[noreturn]] void Die(const char* what) {
   std::fprintf(stderr, "loadgen: CSR: %s failed\n", what);
@@ -30,7 +28,7 @@ void Check(int ok, const char* what) {
 
 // subjectAltName as a GENERAL_NAMES structure, so no name passes through a config parser.
 void AddSubjectAltNames(X509_REQ* req, const std::vector<std::string>& dns_names) {
-  std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>> names(GENERAL_NAMES_new());
+  std::unique_ptr<GENERAL_NAMES, OsslDeleter<GENERAL_NAMES_free>> names(GENERAL_NAMES_new());
   for (const std::string& n : dns_names) {
     ASN1_IA5STRING* ia5 = ASN1_IA5STRING_new();
     Check(ASN1_STRING_set(ia5, n.data(), static_cast<int>(n.size())), "ASN1_STRING_set");
@@ -65,10 +63,10 @@ void SetP256PublicKey(X509_REQ* req, EVP_PKEY* key) {
 }  // namespace
 
 std::string MakeP256CsrDer(const std::vector<std::string>& dns_names) {
-  std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>> key(
+  std::unique_ptr<EVP_PKEY, OsslDeleter<EVP_PKEY_free>> key(
       EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   if (!key) Die("EVP_PKEY_Q_keygen");
-  std::unique_ptr<X509_REQ, Deleter<X509_REQ_free>> req(X509_REQ_new());
+  std::unique_ptr<X509_REQ, OsslDeleter<X509_REQ_free>> req(X509_REQ_new());
   Check(X509_REQ_set_version(req.get(), 0), "X509_REQ_set_version");
   X509_NAME* subject = X509_REQ_get_subject_name(req.get());
   const std::string& cn = dns_names.front();

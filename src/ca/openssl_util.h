@@ -14,28 +14,21 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/openssl.h"
 #include "core/result.h"
 
 namespace flint::ca {
 
-// Deleter calling an OpenSSL free function: std::unique_ptr<X509, OsslDeleter<X509_free>>.
-template <auto FreeFn>
-struct OsslDeleter {
-  template <typename T>
-  void operator()(T* p) const {
-    FreeFn(p);
-  }
-};
-
-using UniqueX509 = std::unique_ptr<X509, OsslDeleter<X509_free>>;
-using UniquePkey = std::unique_ptr<EVP_PKEY, OsslDeleter<EVP_PKEY_free>>;
-using UniquePkeyCtx = std::unique_ptr<EVP_PKEY_CTX, OsslDeleter<EVP_PKEY_CTX_free>>;
-using UniqueX509Req = std::unique_ptr<X509_REQ, OsslDeleter<X509_REQ_free>>;
-using UniqueX509Name = std::unique_ptr<X509_NAME, OsslDeleter<X509_NAME_free>>;
-using UniqueGeneralNames = std::unique_ptr<GENERAL_NAMES, OsslDeleter<GENERAL_NAMES_free>>;
-using UniqueBio = std::unique_ptr<BIO, OsslDeleter<BIO_free_all>>;
-using UniqueAsn1Time = std::unique_ptr<ASN1_TIME, OsslDeleter<ASN1_TIME_free>>;
-using UniqueBignum = std::unique_ptr<BIGNUM, OsslDeleter<BN_free>>;
+using core::OsslDeleter;
+using core::UniqueAsn1Time;
+using core::UniqueBio;
+using core::UniqueGeneralNames;
+using core::UniquePkey;
+using core::UniquePkeyCtx;
+using core::UniqueX509;
+using core::UniqueX509Name;
+using core::UniqueX509Req;
+using UniqueBignum = core::UniqueBignum;
 
 // Shared owners for objects handed to several holders (Issuer, Signer, TLS context).
 std::shared_ptr<X509> ShareX509(UniqueX509 cert);

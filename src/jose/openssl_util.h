@@ -10,23 +10,19 @@
 #include <memory>
 #include <string>
 
+#include "core/openssl.h"
+
 namespace flint::jose::internal {
 
 template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-
-using UniquePkey = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using UniquePkeyCtx = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
-using UniqueMdCtx = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
-using UniqueBn = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-using UniqueParamBld = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD_free>>;
-using UniqueParams = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM_free>>;
-using UniqueEcdsaSig = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG_free>>;
+using Deleter = core::OsslDeleter<Free>;
+using core::UniqueEcdsaSig;
+using core::UniqueMdCtx;
+using core::UniqueParamBld;
+using core::UniqueParams;
+using core::UniquePkey;
+using core::UniquePkeyCtx;
+using UniqueBn = core::UniqueBignum;
 
 // OpenSSL leaves entries on its thread-local error queue after a failure; an expected failure
 // (a bad signature, a bad key) must not leak them into unrelated later calls on this thread.

@@ -1,7 +1,7 @@
 #pragma once
 // Test fixture for the whole ACME pipeline in-process (router, JWS authentication, nonces, RA
 // with skip_validation, SQLite store on a temp file, a real CA), with options a test may change
-// in Configure(). Used by the EAB, profile and ARI handler tests.
+// in Configure(). Used by the handler tests (wfe_test, EAB, profiles, ARI).
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -93,7 +93,9 @@ class PipelineTest : public ::testing::Test {
     HttpRequest r;
     r.method = method;
     r.target = path;
-    r.path = path;
+    auto q = path.find('?');
+    r.path = path.substr(0, q);
+    if (q != std::string::npos) r.query = path.substr(q + 1);
     r.headers.emplace_back("host", "acme.test");
     if (!content_type.empty()) r.headers.emplace_back("content-type", content_type);
     r.body = std::move(body);
@@ -110,12 +112,13 @@ class PipelineTest : public ::testing::Test {
 
   static std::string JwkOf(const jose::KeyPair& key) { return key.public_key().canonical_json(); }
 
-  // A flattened JWS for `path` signed by `key`, with jwk (kid empty) or kid.
+  // A flattened JWS for `path` signed by `key`, with jwk (kid empty) or kid, and a fresh nonce
+  // unless `nonce` is given.
   std::string Sign(const jose::KeyPair& key, const std::string& path, const std::string& payload,
-                   const std::string& kid = "") {
+                   const std::string& kid = "", const std::string& nonce = "") {
     json::object h;
     h["alg"] = std::string(jose::AlgorithmName(key.algorithm()));
-    h["nonce"] = Nonce();
+    h["nonce"] = nonce.empty() ? Nonce() : nonce;
     h["url"] = std::string(kBase) + path;
     if (kid.empty()) {
       h["jwk"] = *core::ParseStrictJson(JwkOf(key));
@@ -190,8 +193,9 @@ class PipelineTest : public ::testing::Test {
     return JsonOf(done);
   }
 
-  static std::string MakeCsr(const std::vector<std::string>& names) {
-    EVP_PKEY* pkey = EVP_EC_gen("P-256");
+  // A DER CSR for `names` (DNS SANs) with a fresh P-256 key (or `key` when given).
+  static std::string MakeCsr(const std::vector<std::string>& names, EVP_PKEY* key = nullptr) {
+    EVP_PKEY* pkey = key != nullptr ? key : EVP_EC_gen("P-256");
     X509_REQ* req = X509_REQ_new();
     X509_REQ_set_version(req, 0);
     X509_REQ_set_pubkey(req, pkey);
@@ -214,7 +218,7 @@ class PipelineTest : public ::testing::Test {
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     GENERAL_NAMES_free(gens);
     X509_REQ_free(req);
-    EVP_PKEY_free(pkey);
+    if (key == nullptr) EVP_PKEY_free(pkey);
     return out;
   }
 

@@ -20,115 +20,17 @@
 #include "jose/signer.h"
 #include "sa/nonce_service.h"
 #include "sa/sqlite_store.h"
+#include "wfe/pipeline_test_util.h"
 
 namespace flint::wfe {
 namespace {
 
 namespace json = boost::json;
-constexpr const char* kBase = "https://acme.test";
+using testing::kBase;
 
-class WfeTest : public ::testing::Test {
+class WfeTest : public testing::PipelineTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/flint-wfe-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    auto st = sa::SqliteStore::Open(dir_ + "/flint.db", clock_);
-    ASSERT_TRUE(st.ok()) << st.error().detail;
-    store_ = std::move(st).value();
-    nonces_ = std::make_unique<sa::SqlNonceService>(*store_, random_, clock_,
-                                                    std::chrono::seconds(3600));
-    auto ca = ca::LoadOrCreateCa(dir_ + "/ca", {}, clock_, random_);
-    ASSERT_TRUE(ca.ok()) << ca.error().detail;
-    issuer_ = ca::NewIntermediateIssuer(*ca, random_);
-    policy_ = std::make_unique<policy::IdentifierPolicy>(policy::IdentifierPolicyOptions{});
-    ra::RaOptions ro;
-    ro.skip_validation = true;
-    ro.validation_workers = 2;
-    ra_ = std::make_unique<ra::RegistrationAuthority>(ro, *store_, clock_, random_, *policy_,
-                                                      nullptr, *issuer_);
-    WfeOptions wo;
-    wo.base_url = kBase;
-    wo.caa_identities = {"flint.test"};
-    wfe_ = std::make_unique<WebFrontEnd>(wo, *ra_, *store_, *nonces_, clock_);
-  }
-  void TearDown() override {
-    wfe_.reset();
-    ra_.reset();
-    nonces_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  HttpResponse Send(const std::string& method, const std::string& path, std::string body = "",
-                    std::string content_type = "application/jose+json") {
-    HttpRequest r;
-    r.method = method;
-    r.target = path;
-    auto q = path.find('?');
-    r.path = path.substr(0, q);
-    if (q != std::string::npos) r.query = path.substr(q + 1);
-    r.headers.emplace_back("host", "acme.test");
-    if (!content_type.empty()) r.headers.emplace_back("content-type", content_type);
-    r.body = std::move(body);
-    return wfe_->Handle(r);
-  }
-
-  std::string Nonce() {
-    HttpResponse r = Send("HEAD", "/acme/new-nonce", "", "");
-    return Header(r, "Replay-Nonce");
-  }
-
-  static std::string Header(const HttpResponse& r, std::string_view name) {
-    for (auto& [k, v] : r.headers)
-      if (k == name) return v;
-    return "";
-  }
-
-  // Signs `payload` for `path` with `key`, using jwk (kid empty) or kid.
-  std::string Sign(const jose::KeyPair& key, const std::string& path, const std::string& payload,
-                   const std::string& kid = "", std::string nonce = "") {
-    json::object h;
-    h["alg"] = std::string(jose::AlgorithmName(key.algorithm()));
-    h["nonce"] = nonce.empty() ? Nonce() : nonce;
-    h["url"] = std::string(kBase) + path;
-    if (kid.empty()) {
-      h["jwk"] = *core::ParseStrictJson(key.public_key().canonical_json());
-    } else {
-      h["kid"] = kid;
-    }
-    return key.SignFlattened(json::serialize(h), payload);
-  }
-
-  HttpResponse Post(const jose::KeyPair& key, const std::string& path, const std::string& payload,
-                    const std::string& kid = "") {
-    return Send("POST", path, Sign(key, path, payload, kid));
-  }
-
-  static std::string ProblemType(const HttpResponse& r) {
-    auto v = core::ParseStrictJson(r.body);
-    if (!v.ok() || !v->is_object() || !v->as_object().contains("type")) return "";
-    std::string t(v->at("type").as_string());
-    return t.substr(t.rfind(':') + 1);
-  }
-
-  // Creates an account; returns its URL.
-  std::string NewAccount(const jose::KeyPair& key) {
-    HttpResponse r = Post(key, "/acme/new-acct", R"({"termsOfServiceAgreed":true})");
-    EXPECT_EQ(r.status, 201) << r.body;
-    return Header(r, "Location");
-  }
-
-  static std::string PathOf(const std::string& url) { return url.substr(std::strlen(kBase)); }
-
-  core::FakeClock clock_;
-  core::SecureRandom random_;
-  std::string dir_;
-  std::unique_ptr<sa::SqliteStore> store_;
-  std::unique_ptr<sa::SqlNonceService> nonces_;
-  std::unique_ptr<ca::Issuer> issuer_;
-  std::unique_ptr<policy::IdentifierPolicy> policy_;
-  std::unique_ptr<ra::RegistrationAuthority> ra_;
-  std::unique_ptr<WebFrontEnd> wfe_;
+  void Configure(ra::RaOptions&, WfeOptions& wo) override { wo.caa_identities = {"flint.test"}; }
 };
 
 TEST_F(WfeTest, DirectoryListsResourcesAndMeta) {
@@ -348,35 +250,6 @@ TEST_F(WfeTest, InternalErrorsRevealNothing) {
   EXPECT_EQ(r.status, 404);
 }
 
-
-// A DER CSR for `names` (DNS SANs) with a fresh P-256 key (or `key` when given).
-std::string MakeCsr(const std::vector<std::string>& names, EVP_PKEY* key = nullptr) {
-  EVP_PKEY* pkey = key ? key : EVP_EC_gen("P-256");
-  X509_REQ* req = X509_REQ_new();
-  X509_REQ_set_version(req, 0);
-  X509_REQ_set_pubkey(req, pkey);
-  GENERAL_NAMES* gens = sk_GENERAL_NAME_new_null();
-  for (const std::string& n : names) {
-    GENERAL_NAME* gn = GENERAL_NAME_new();
-    ASN1_IA5STRING* ia5 = ASN1_IA5STRING_new();
-    ASN1_STRING_set(ia5, n.data(), static_cast<int>(n.size()));
-    GENERAL_NAME_set0_value(gn, GEN_DNS, ia5);
-    sk_GENERAL_NAME_push(gens, gn);
-  }
-  STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
-  sk_X509_EXTENSION_push(exts, X509V3_EXT_i2d(NID_subject_alt_name, 0, gens));
-  X509_REQ_add_extensions(req, exts);
-  X509_REQ_sign(req, pkey, EVP_sha256());
-  unsigned char* der = nullptr;
-  int len = i2d_X509_REQ(req, &der);
-  std::string out(reinterpret_cast<char*>(der), len);
-  OPENSSL_free(der);
-  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-  GENERAL_NAMES_free(gens);
-  X509_REQ_free(req);
-  if (!key) EVP_PKEY_free(pkey);
-  return out;
-}
 
 class WfeOrderTest : public WfeTest {
  protected:
