@@ -32,7 +32,7 @@ struct Pipeline {
   core::SecureRandom random;
   std::string dir;
   std::unique_ptr<sa::SqliteStore> store;
-  std::unique_ptr<sa::SqlNonceService> nonces;
+  std::unique_ptr<sa::NonceService> nonces;  // per-process, as `flint serve` has by default
   std::unique_ptr<ca::Issuer> issuer;
   std::unique_ptr<policy::IdentifierPolicy> policy;
   std::unique_ptr<ra::RegistrationAuthority> ra;
@@ -44,7 +44,7 @@ struct Pipeline {
     char tmpl[] = "/tmp/flint-bench-XXXXXX";
     dir = mkdtemp(tmpl);
     store = std::move(sa::SqliteStore::Open(dir + "/flint.db", clock)).value();
-    nonces = std::make_unique<sa::SqlNonceService>(*store, random, clock);
+    nonces = std::make_unique<sa::MemoryNonceService>(random, clock);
     auto material = ca::LoadOrCreateCa(dir + "/ca", {}, clock, random);
     issuer = ca::NewIntermediateIssuer(*material, random);
     policy = std::make_unique<policy::IdentifierPolicy>(policy::IdentifierPolicyOptions{});
