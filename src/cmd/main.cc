@@ -1,6 +1,8 @@
 // flint's composition root: parses configuration, builds each authority, wires them, runs.
 #include <signal.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -72,13 +74,38 @@ std::vector<ra::Profile> RaProfiles(const config::Config& cfg) {
   return out;
 }
 
+// spdlog's console sinks fflush every line: one write(2) per request log line. When stdout is
+// not a terminal (a file, a pipe, the journal), lines are buffered instead and flushed at once
+// for warnings and errors, every second otherwise, and at exit.
+class BufferedStdoutSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  void flush_() override { std::fflush(stdout); }
+};
+
+void ConfigureLogging(const std::string& level) {
+  if (::isatty(STDOUT_FILENO) == 0) {
+    static char buffer[64 * 1024];
+    std::setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
+    auto logger = std::make_shared<spdlog::logger>("", std::make_shared<BufferedStdoutSink>());
+    logger->flush_on(spdlog::level::warn);
+    spdlog::set_default_logger(logger);
+    spdlog::flush_every(std::chrono::seconds(1));
+  }
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
 int Fail(const std::string& what) {
   spdlog::critical("{}", what);
   return 1;
 }
 
 int Serve(const config::Config& cfg) {
-  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  ConfigureLogging(cfg.log_level);
   auto listen = config::SplitHostPort(cfg.listen);
   if (!listen.ok()) return Fail("--listen: " + listen.error().detail);
 
@@ -221,7 +248,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (!cfg->has_value()) return 0;  // --help
-    return flint::Serve(**cfg);
+    int rc = flint::Serve(**cfg);
+    spdlog::shutdown();  // flushes buffered log lines, stops the periodic flusher
+    return rc;
   }
   if (args[0] == "admin") {
     args.erase(args.begin());

@@ -80,6 +80,7 @@ struct Services {
   sa::NonceService& nonces;
   const core::Clock& clock;
   KeyCache keys;
+  std::string directory_json;  // handlers::DirectoryJson, rendered at construction
 };
 
 // A POST whose JWS has been parsed, its signature verified against `key`, and its nonce redeemed.

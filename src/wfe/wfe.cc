@@ -101,7 +101,9 @@ void AddHeader(HttpResponse& r, std::string name, std::string value) {
 WebFrontEnd::WebFrontEnd(WfeOptions options, ra::RegistrationAuthority& ra,
                          sa::StoreReader& store, sa::NonceService& nonces,
                          const core::Clock& clock)
-    : services_{options, Urls{options.base_url}, ra, store, nonces, clock, {}} {}
+    : services_{options, Urls{options.base_url}, ra, store, nonces, clock, {}, {}} {
+  services_.directory_json = handlers::DirectoryJson(services_);
+}
 
 core::Result<Reply> WebFrontEnd::Dispatch(const HttpRequest& req, std::string* log_account) {
   const std::string& path = req.path;

@@ -5,7 +5,7 @@
 
 namespace flint::wfe::handlers {
 
-core::Result<Reply> Directory(Services& s) {
+std::string DirectoryJson(const Services& s) {
   boost::json::object d;
   d["newNonce"] = s.urls.NewNonce();
   d["newAccount"] = s.urls.NewAccount();
@@ -24,7 +24,13 @@ core::Result<Reply> Directory(Services& s) {
   for (const ra::Profile& p : s.ra.profiles()) profiles[p.name] = p.description;
   meta["profiles"] = std::move(profiles);
   d["meta"] = std::move(meta);
-  return JsonReply(200, d);
+  return boost::json::serialize(d);
+}
+
+core::Result<Reply> Directory(Services& s) {
+  Reply r;
+  r.body = s.directory_json.empty() ? DirectoryJson(s) : s.directory_json;
+  return r;
 }
 
 }  // namespace flint::wfe::handlers

@@ -6,6 +6,8 @@
 
 namespace flint::wfe::handlers {
 
+// The directory's JSON text: constant for a server's lifetime, so rendered once (Services).
+std::string DirectoryJson(const Services& s);
 core::Result<Reply> Directory(Services& s);                                      // §7.1.1
 core::Result<Reply> NewAccount(Services& s, const AuthedPost& post);             // §7.3
 core::Result<Reply> Account(Services& s, const AuthedPost& post, int64_t id);    // §7.3.2, 7.3.6
