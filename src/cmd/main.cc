@@ -182,6 +182,7 @@ int Serve(const config::Config& cfg) {
   ra_opts.profiles = RaProfiles(cfg);
   ra_opts.default_profile = cfg.default_profile;
   ra::RegistrationAuthority ra(ra_opts, **store, clock, random, policy, va.get(), *issuer);
+  ra.FailInterruptedFinalizations();
   ra.ResumeValidations();
   if (status) {
     ra.SetRevocationListener([&status](const core::Certificate&) { status->CrlChanged(); });

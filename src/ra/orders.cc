@@ -161,6 +161,18 @@ void RegistrationAuthority::ResumeValidations() {
   for (core::Challenge& ch : *pending) QueueValidation(std::move(ch));
 }
 
+void RegistrationAuthority::FailInterruptedFinalizations() {
+  auto failed = store_.FailInterruptedFinalizations(Err(
+      ErrorType::kServerInternal,
+      "issuance was interrupted by a server restart; create a new order to finalize again"));
+  if (!failed.ok()) {
+    spdlog::error("could not close interrupted finalizations: {}", failed.error().detail);
+  } else if (*failed > 0) {
+    spdlog::warn("{} orders were left processing by an interrupted finalize; marked invalid",
+                 *failed);
+  }
+}
+
 void RegistrationAuthority::RunValidation(const core::Challenge& ch) {
   auto authz = store_.GetAuthorization(ch.authz_id);
   if (!authz.ok()) {

@@ -144,6 +144,9 @@ class RegistrationAuthority {
 
   // Re-queues validations left `processing` by a previous run.
   void ResumeValidations();
+  // Orders left `processing` by a finalize that a crash interrupted -> invalid (serverInternal),
+  // so that clients stop polling and create a new order. At start, before serving.
+  void FailInterruptedFinalizations();
 
   // RFC 8555 §7.6 revokeCert, and the operator's revocation (request.admin): see
   // ra::RevokeCertificate in revocation.h for the rules and errors. After a successful

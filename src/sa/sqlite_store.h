@@ -83,6 +83,7 @@ class SqliteStore final : public Store, public NonceStore {
   Result<core::Authorization> DeactivateAuthorization(core::AuthzId id) override;
   Result<void> SetOrderProcessing(core::OrderId id) override;
   Result<void> SetOrderInvalid(core::OrderId id, const core::Error& error) override;
+  Result<int64_t> FailInterruptedFinalizations(const core::Error& error) override;
   Result<core::Certificate> FinalizeOrder(core::OrderId id, core::Certificate cert) override;
   Result<void> RevokeCertificate(core::CertificateId id, int reason, core::TimePoint at) override;
   Result<EabKey> CreateEabKey(EabKey key) override;

@@ -57,6 +57,8 @@ constexpr char kOrderProcessing[] =
     "UPDATE orders SET status = 'processing' WHERE id = ?1 AND status = 'pending'";
 constexpr char kOrderInvalid[] =
     "UPDATE orders SET status = 'invalid', error = ?2 WHERE id = ?1 AND status = 'processing'";
+constexpr char kFailProcessingOrders[] =
+    "UPDATE orders SET status = 'invalid', error = ?1 WHERE status = 'processing'";
 constexpr char kSelectProcessingOrderAccount[] =
     "SELECT account_id FROM orders WHERE id = ?1 AND status = 'processing'";
 constexpr char kInsertCertificate[] =
@@ -277,7 +279,10 @@ Result<core::Authorization> SqliteStore::DeactivateAuthorization(core::AuthzId i
 
 Result<void> SqliteStore::SetOrderProcessing(core::OrderId id) {
   core::TimePoint now = clock_.Now();
-  return Write([&](Connection& c) -> Result<void> {
+  // Not flushed on its own (store.h): FinalizeOrder's commit, later in the same WAL, makes it
+  // durable with the certificate; lost in a power failure before that, the order is just ready
+  // again, and no certificate was sent.
+  return Write(/*durable=*/false, [&](Connection& c) -> Result<void> {
     // Readiness is derived from the authorizations, so it is read inside this write
     // transaction: no other writer can change them before the update below commits.
     FLINT_ASSIGN_OR_RETURN(core::Order order, sqlite::LoadOrder(c, id, now));
@@ -287,6 +292,15 @@ Result<void> SqliteStore::SetOrderProcessing(core::OrderId id) {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kOrderProcessing));
     s.Bind(1, id.value);
     return sqlite::RunCompareAndSet(c, std::move(s), sqlite::kOrderExists, id.value, "order");
+  });
+}
+
+Result<int64_t> SqliteStore::FailInterruptedFinalizations(const core::Error& error) {
+  return Write([&](Connection& c) -> Result<int64_t> {
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kFailProcessingOrders));
+    s.Bind(1, EncodeError(error));
+    FLINT_TRY(s.Run());
+    return c.Changes();
   });
 }
 

@@ -117,10 +117,17 @@ class Store : public StoreReader {
   // authz pending|valid (and unexpired) -> deactivated (RFC 8555 §7.5.2). kConflict otherwise.
   virtual Result<core::Authorization> DeactivateAuthorization(core::AuthzId id) = 0;
   // Order ready -> processing (ready as derived above, checked inside the same statement or
-  // transaction). kConflict if it was not ready, e.g. a concurrent finalize won.
+  // transaction). kConflict if it was not ready, e.g. a concurrent finalize won. Atomic but not
+  // necessarily durable on return: a backend may leave it to the FinalizeOrder or
+  // SetOrderInvalid that follows (a power loss before then only leaves the order ready).
   virtual Result<void> SetOrderProcessing(core::OrderId id) = 0;
   // Order processing -> invalid with `error`.
   virtual Result<void> SetOrderInvalid(core::OrderId id, const core::Error& error) = 0;
+  // Every order still `processing` -> invalid with `error`: for start-up, when such an order can
+  // only be left over from a finalize that a crash or restart interrupted between the
+  // ready -> processing step and the certificate's commit, so that its client sees a final
+  // state (RFC 8555 §7.1.6) instead of polling forever. Returns how many orders it changed.
+  virtual Result<int64_t> FailInterruptedFinalizations(const core::Error& error) = 0;
   // Stores the certificate (unique serial) and sets the order processing -> valid, atomically.
   // The certificate's account_id and order_id are taken from the order. kConflict if the order
   // is not processing or the serial is taken (nothing is written). The order's expiry is not

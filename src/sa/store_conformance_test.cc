@@ -557,6 +557,27 @@ TEST_P(StoreConformanceTest, SetOrderInvalidRecordsTheError) {
   EXPECT_ERROR_TYPE(store().FinalizeOrder(o.id, MakeCert("0a")), ErrorType::kConflict);
 }
 
+TEST_P(StoreConformanceTest, InterruptedFinalizationsBecomeInvalid) {
+  core::Account acct = CreateAccount("t");
+  core::Order stuck = ReadyOrder(acct.id, {"a.example"});
+  core::Order done = ReadyOrder(acct.id, {"b.example"});
+  core::Order ready = ReadyOrder(acct.id, {"c.example"});
+  Must(store().SetOrderProcessing(stuck.id));
+  Must(store().SetOrderProcessing(done.id));
+  Must(store().FinalizeOrder(done.id, MakeCert("0b")));
+  // As at the next start, on another store object over the same database.
+  testing::StoreHandle restarted = Must(db_->Open(clock_));
+  core::Error err = core::Err(ErrorType::kServerInternal, "issuance was interrupted");
+  EXPECT_EQ(Must(restarted.store->FailInterruptedFinalizations(err)), 1);
+  core::Order got = Must(store().GetOrder(stuck.id));
+  EXPECT_EQ(got.status, OrderStatus::kInvalid);
+  ASSERT_TRUE(got.error.has_value());
+  EXPECT_EQ(got.error->type, ErrorType::kServerInternal);
+  EXPECT_EQ(Must(store().GetOrder(done.id)).status, OrderStatus::kValid);
+  EXPECT_EQ(Must(store().GetOrder(ready.id)).status, OrderStatus::kReady);
+  EXPECT_EQ(Must(restarted.store->FailInterruptedFinalizations(err)), 0);
+}
+
 TEST_P(StoreConformanceTest, FinalizeOrderStoresCertificateAndMakesOrderValid) {
   core::Account acct = CreateAccount("t");
   core::Order o = ReadyOrder(acct.id, {"a.example"});
