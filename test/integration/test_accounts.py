@@ -169,6 +169,53 @@ class DurabilityTest(unittest.TestCase):
             self.assertIn(flag, out.stdout)
 
 
+class NonceModeTest(unittest.TestCase):
+    """RFC 8555 §6.5 across processes: per-process nonces (the default) and --shared-nonces."""
+
+    def test_nonce_from_before_a_restart_is_refused_then_retry_works(self):
+        f = Flint().start()
+        try:
+            c = Client(f)
+            stale = c.new_nonce()
+            self.assertEqual(f.stop(), 0)
+            f.start()
+            c.nonce = stale
+            r = c.new_account()
+            self.assertEqual(r.status, 400, r.body)
+            self.assertEqual(r.problem_type(), "badNonce")
+            self.assertTrue(r.headers.get("Replay-Nonce"))  # the retry's nonce comes with it
+            r = c.new_account()
+            self.assertEqual(r.status, 201, r.body)
+        finally:
+            f.stop()
+            shutil.rmtree(f.data_dir, ignore_errors=True)
+
+    def test_shared_nonces_are_redeemed_once_across_instances(self):
+        a = Flint(extra_args=["--shared-nonces"]).start()
+        b = Flint(data_dir=a.data_dir, extra_args=["--shared-nonces"]).start()
+        try:
+            ca, cb = Client(a), Client(b)
+            nonce = ca.new_nonce()
+            cb.nonce = nonce  # issued by a, redeemed at b
+            r = cb.new_account()
+            self.assertEqual(r.status, 201, r.body)
+            ca.nonce = nonce  # and never again, at either instance
+            r = ca.new_account()
+            self.assertEqual(r.status, 400, r.body)
+            self.assertEqual(r.problem_type(), "badNonce")
+            # Without --shared-nonces, each process only accepts its own nonces.
+            self.assertEqual(b.stop(), 0)
+            b.extra_args = []
+            b.start()
+            cb.nonce = ca.new_nonce()
+            r = cb.new_account()
+            self.assertEqual(r.problem_type(), "badNonce", r.body)
+        finally:
+            b.stop()
+            a.stop()
+            shutil.rmtree(a.data_dir, ignore_errors=True)
+
+
 class CertbotAccountTest(unittest.TestCase):
     """The account layer through a real client: certbot register / update_account / unregister,
     with a clean restart and a kill -9 between the steps."""
