@@ -12,6 +12,7 @@
 
 #include "core/random.h"
 #include "sa/store_test_backends.h"
+#include "sa/store_test_fixture.h"
 #include "sa/test_util.h"
 
 namespace flint::sa {
@@ -22,18 +23,14 @@ using core::ErrorType;
 using testing::Backend;
 using testing::Must;
 
-class NonceServiceTest : public ::testing::TestWithParam<Backend> {
+class NonceServiceTest : public testing::BackendTest {
  protected:
   void SetUp() override {
-    db_ = GetParam().create();
-    handle_ = Must(db_->Open(clock_));
+    BackendTest::SetUp();
     service_ = std::make_unique<SqlNonceService>(*handle_.nonces, random_, clock_);
   }
 
-  core::FakeClock clock_;
   core::SecureRandom random_;
-  std::unique_ptr<testing::TestDatabase> db_;
-  testing::StoreHandle handle_;
   std::unique_ptr<SqlNonceService> service_;
 };
 

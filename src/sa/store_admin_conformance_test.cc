@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "sa/store.h"
 #include "sa/store_test_backends.h"
+#include "sa/store_test_fixture.h"
 #include "sa/test_util.h"
 
 namespace flint::sa {
@@ -18,14 +19,8 @@ using core::ErrorType;
 using testing::Backend;
 using testing::Must;
 
-class StoreAdminTest : public ::testing::TestWithParam<Backend> {
+class StoreAdminTest : public testing::BackendTest {
  protected:
-  void SetUp() override {
-    db_ = GetParam().create();
-    handle_ = Must(db_->Open(clock_));
-  }
-  Store& store() { return *handle_.store; }
-
   core::Account Account(const std::string& thumbprint, const std::string& eab = "") {
     core::Account a;
     a.jwk_json = R"({"kty":"EC"})";
@@ -59,9 +54,6 @@ class StoreAdminTest : public ::testing::TestWithParam<Backend> {
     return Must(store().CreateOrder(o, {a}));
   }
 
-  core::FakeClock clock_;
-  std::unique_ptr<testing::TestDatabase> db_;
-  testing::StoreHandle handle_;
 };
 
 TEST_P(StoreAdminTest, EabKeyRoundTripsAndListsOldestFirst) {

@@ -12,6 +12,7 @@
 #include "core/types.h"
 #include "sa/store.h"
 #include "sa/store_test_backends.h"
+#include "sa/store_test_fixture.h"
 #include "sa/test_util.h"
 
 namespace flint::sa {
@@ -29,16 +30,8 @@ using testing::Must;
 constexpr auto kAuthzLifetime = std::chrono::hours(24 * 7);
 constexpr auto kOrderLifetime = std::chrono::hours(24 * 7);
 
-class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
+class StoreConformanceTest : public testing::BackendTest {
  protected:
-  void SetUp() override {
-    db_ = GetParam().create();
-    handle_ = Must(db_->Open(clock_));
-  }
-
-  Store& store() { return *handle_.store; }
-  core::TimePoint Now() const { return clock_.Now(); }
-
   core::Account CreateAccount(const std::string& thumbprint) {
     core::Account a;
     a.contacts = {"mailto:admin@example.com"};
@@ -105,9 +98,6 @@ class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
     return c;
   }
 
-  core::FakeClock clock_;
-  std::unique_ptr<testing::TestDatabase> db_;  // outlives handle_
-  testing::StoreHandle handle_;
 };
 
 // --- Accounts ---

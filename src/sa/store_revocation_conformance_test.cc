@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "sa/store.h"
 #include "sa/store_test_backends.h"
+#include "sa/store_test_fixture.h"
 #include "sa/test_util.h"
 
 namespace flint::sa {
@@ -21,15 +22,8 @@ using core::ErrorType;
 using testing::Backend;
 using testing::Must;
 
-class StoreRevocationTest : public ::testing::TestWithParam<Backend> {
+class StoreRevocationTest : public testing::BackendTest {
  protected:
-  void SetUp() override {
-    db_ = GetParam().create();
-    handle_ = Must(db_->Open(clock_));
-  }
-  Store& store() { return *handle_.store; }
-  core::TimePoint Now() const { return clock_.Now(); }
-
   core::AccountId NewAccount(const std::string& thumbprint) {
     core::Account a;
     a.jwk_json = R"({"kty":"EC"})";
@@ -77,9 +71,6 @@ class StoreRevocationTest : public ::testing::TestWithParam<Backend> {
     return Must(store().FinalizeOrder(o.id, c));
   }
 
-  core::FakeClock clock_;
-  std::unique_ptr<testing::TestDatabase> db_;
-  testing::StoreHandle handle_;
 };
 
 TEST_P(StoreRevocationTest, ListsRevokedCertificatesInRevocationOrderWithReason) {
