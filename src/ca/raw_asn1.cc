@@ -1,10 +1,10 @@
 #include "ca/raw_asn1.h"
 
 #include <openssl/asn1t.h>
-#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
-#include <openssl/params.h>
+
+#include <algorithm>
 
 #include "ca/openssl_util.h"
 
@@ -120,24 +120,11 @@ core::Result<EVP_PKEY*> PublicKeyFromSpki(const RawSpki& spki, std::string_view 
     if (key == nullptr) return Malformed("the public key is malformed or of an unsupported type");
     return key;
   }
-  UniquePkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(curve), 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, bits->data,
-                                        static_cast<size_t>(bits->length)),
-      OSSL_PARAM_construct_end()};
-  EVP_PKEY* key = nullptr;
-  if (!ctx || bits->length <= 0 || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1 || key == nullptr) {
-    return Malformed("the EC public key is not a point on its curve");
-  }
-  UniquePkey owned(key);
-  UniquePkeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
-  if (!check || EVP_PKEY_public_check_quick(check.get()) != 1) {
-    return Malformed("the EC public key is not a valid point");
-  }
-  ERR_clear_error();
-  return owned.release();
+  auto key = core::EcPublicKeyFromPoint(
+      curve, std::string_view(reinterpret_cast<const char*>(bits->data),
+                              static_cast<size_t>(std::max(bits->length, 0))));
+  if (!key.ok()) return core::Err(core::ErrorType::kMalformed, key.error().detail);
+  return key->release();
 }
 
 }  // namespace flint::ca

@@ -13,6 +13,9 @@
 #include <openssl/x509v3.h>
 
 #include <memory>
+#include <string_view>
+
+#include "core/result.h"
 
 namespace flint::core {
 
@@ -38,5 +41,13 @@ using UniqueX509Name = std::unique_ptr<X509_NAME, OsslDeleter<X509_NAME_free>>;
 using UniqueGeneralNames = std::unique_ptr<GENERAL_NAMES, OsslDeleter<GENERAL_NAMES_free>>;
 using UniqueBio = std::unique_ptr<BIO, OsslDeleter<BIO_free_all>>;
 using UniqueAsn1Time = std::unique_ptr<ASN1_TIME, OsslDeleter<ASN1_TIME_free>>;
+
+// An EC public key from its SEC 1 point (`point`, compressed or not) on the named curve
+// `group_name` (OpenSSL's name, e.g. "prime256v1"). The import rejects a point off the curve and
+// the quick public check (~1 µs, unlike the full check's ~100 µs) the point at infinity; both
+// are kBadPublicKey ("EC point is not on the curve", "EC public key failed validation"). Leaves
+// OpenSSL's error queue empty.
+[[nodiscard]] Result<UniquePkey> EcPublicKeyFromPoint(const char* group_name,
+                                                      std::string_view point);
 
 }  // namespace flint::core

@@ -174,24 +174,7 @@ core::Result<PublicKey> PublicKeyFactory::Ec(const CurveInfo& curve, std::string
   point.push_back('\x04');
   point.append(x);
   point.append(y);
-  UniqueParamBld bld(OSSL_PARAM_BLD_new());
-  if (!bld ||
-      !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve.openssl_name,
-                                       0) ||
-      !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                        point.size())) {
-    ClearOpenSslErrors();
-    return Err(ErrorType::kInternal, "OSSL_PARAM_BLD failed");
-  }
-  UniquePkey pkey = FromData("EC", bld.get());
-  if (!pkey) return Err(ErrorType::kBadPublicKey, "EC point is not on the curve");
-  // The import already rejects points off the curve; the quick check (~1 µs, unlike the full
-  // check's ~100 µs) also rules out the point at infinity.
-  UniquePkeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
-  if (!check || EVP_PKEY_public_check_quick(check.get()) != 1) {
-    ClearOpenSslErrors();
-    return Err(ErrorType::kBadPublicKey, "EC public key failed validation");
-  }
+  FLINT_ASSIGN_OR_RETURN(UniquePkey pkey, core::EcPublicKeyFromPoint(curve.openssl_name, point));
   std::string json = "{\"crv\":\"" + std::string(curve.jwk_name) + "\",\"kty\":\"EC\",\"x\":\"" +
                      Base64UrlEncode(x) + "\",\"y\":\"" + Base64UrlEncode(y) + "\"}";
   return Finish(std::move(pkey), curve.kind, std::move(json));
