@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <openssl/core_names.h>
 #include <openssl/params.h>
@@ -72,9 +71,9 @@ std::optional<std::string> Base64UrlDecode(std::string_view in) {
   return out;
 }
 
-std::string EncodeExpiry(int64_t seconds) {
+// 8 bytes, big-endian: expiry seconds and counters.
+std::string EncodeUint64(uint64_t v) {
   std::string out(kExpiryBytes, '\0');
-  auto v = static_cast<uint64_t>(seconds);
   for (size_t i = 0; i < kExpiryBytes; ++i) {
     out[kExpiryBytes - 1 - i] = static_cast<char>(v & 0xff);
     v >>= 8;
@@ -82,10 +81,18 @@ std::string EncodeExpiry(int64_t seconds) {
   return out;
 }
 
-int64_t DecodeExpiry(std::string_view bytes) {
+uint64_t DecodeUint64(std::string_view bytes) {
   uint64_t v = 0;
   for (unsigned char c : bytes) v = (v << 8) | c;
-  return static_cast<int64_t>(v);
+  return v;
+}
+
+std::string EncodeExpiry(core::TimePoint t) {
+  return EncodeUint64(static_cast<uint64_t>(core::ToUnixSeconds(t)));
+}
+
+core::TimePoint DecodeExpiry(std::string_view bytes) {
+  return core::FromUnixSeconds(static_cast<int64_t>(DecodeUint64(bytes)));
 }
 
 core::Error BadNonce(std::string detail) {
@@ -94,28 +101,50 @@ core::Error BadNonce(std::string detail) {
 
 }  // namespace
 
+NonceMac::NonceMac(std::string_view key) {
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  keyed_ = hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr;
+  EVP_MAC_free(hmac);
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                         OSSL_PARAM_construct_end()};
+  if (keyed_ == nullptr ||
+      EVP_MAC_init(keyed_, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   params) != 1) {
+    // Without a MAC no nonce could ever be checked; this is a broken OpenSSL installation.
+    std::abort();
+  }
+}
+
+NonceMac::~NonceMac() { EVP_MAC_CTX_free(keyed_); }
+
+std::optional<std::string> NonceMac::Compute(std::string_view data) const {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  size_t md_len = 0;
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_);
+  bool ok = ctx != nullptr &&
+            EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()),
+                           data.size()) == 1 &&
+            EVP_MAC_final(ctx, md.data(), &md_len, md.size()) == 1 && md_len >= kMacBytes;
+  EVP_MAC_CTX_free(ctx);
+  if (!ok) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(md.data()), kMacBytes);
+}
+
 SqlNonceService::SqlNonceService(NonceStore& store, core::Random& random, const core::Clock& clock,
                                  std::chrono::seconds lifetime, int prune_every)
     : store_(store),
+      mac_(store.NonceSecret()),
       random_(random),
       clock_(clock),
       lifetime_(lifetime),
       prune_every_(prune_every > 0 ? static_cast<uint64_t>(prune_every) : 1) {}
 
-std::string SqlNonceService::Mac(std::string_view random_and_expiry) const {
-  const std::string& key = store_.NonceSecret();
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int md_len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(random_and_expiry.data()), random_and_expiry.size(),
-       md.data(), &md_len);
-  return std::string(reinterpret_cast<const char*>(md.data()), kMacBytes);
-}
-
 std::string SqlNonceService::Issue() {
   std::string raw = random_.Bytes(kRandomBytes);
-  raw += EncodeExpiry(core::ToUnixSeconds(clock_.Now() + lifetime_));
-  raw += Mac(raw);
+  raw += EncodeExpiry(clock_.Now() + lifetime_);
+  // A MAC OpenSSL failed to compute leaves zeros, which no redemption accepts.
+  raw += mac_.Compute(raw).value_or(std::string(kMacBytes, '\0'));
   return Base64UrlEncode(raw);
 }
 
@@ -124,12 +153,11 @@ Result<void> SqlNonceService::Redeem(std::string_view nonce) {
   std::optional<std::string> raw = Base64UrlDecode(nonce);
   if (!raw || raw->size() != kNonceBytes) return BadNonce("nonce is not valid base64url");
   std::string_view bytes(*raw);
-  std::string expected = Mac(bytes.substr(0, kSignedBytes));
-  if (CRYPTO_memcmp(expected.data(), bytes.data() + kSignedBytes, kMacBytes) != 0) {
+  std::optional<std::string> expected = mac_.Compute(bytes.substr(0, kSignedBytes));
+  if (!expected || CRYPTO_memcmp(expected->data(), bytes.data() + kSignedBytes, kMacBytes) != 0) {
     return BadNonce("nonce was not issued by this server");
   }
-  core::TimePoint expires =
-      core::FromUnixSeconds(DecodeExpiry(bytes.substr(kRandomBytes, kExpiryBytes)));
+  core::TimePoint expires = DecodeExpiry(bytes.substr(kRandomBytes, kExpiryBytes));
   core::TimePoint now = clock_.Now();
   if (now >= expires) return BadNonce("nonce has expired");
 
@@ -160,38 +188,10 @@ constexpr size_t kMemoryNonceChars = (kMemoryNonceBytes * 8 + 5) / 6;  // 43
 
 MemoryNonceService::MemoryNonceService(core::Random& random, const core::Clock& clock,
                                        std::chrono::seconds lifetime, uint64_t window)
-    : clock_(clock), lifetime_(lifetime), unused_((std::max<uint64_t>(window, 64) + 63) / 64, 0) {
-  const std::string key = random.Bytes(32);
-  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  keyed_ = hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr;
-  EVP_MAC_free(hmac);
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
-                         OSSL_PARAM_construct_end()};
-  if (keyed_ == nullptr ||
-      EVP_MAC_init(keyed_, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
-                   params) != 1) {
-    // Without a MAC no nonce could ever be checked; this is a broken OpenSSL installation.
-    std::abort();
-  }
-}
-
-MemoryNonceService::~MemoryNonceService() { EVP_MAC_CTX_free(keyed_); }
-
-std::string MemoryNonceService::Mac(std::string_view counter_and_expiry) const {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  size_t md_len = 0;
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_);
-  bool ok = ctx != nullptr &&
-            EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(counter_and_expiry.data()),
-                           counter_and_expiry.size()) == 1 &&
-            EVP_MAC_final(ctx, md.data(), &md_len, md.size()) == 1 && md_len >= kMacBytes;
-  EVP_MAC_CTX_free(ctx);
-  // A failed MAC yields all zeros: such nonces never verify (their MAC would have to match a
-  // computation that fails), and Issue's callers see no error to handle.
-  if (!ok) return std::string(kMacBytes, '\0');
-  return std::string(reinterpret_cast<const char*>(md.data()), kMacBytes);
-}
+    : clock_(clock),
+      lifetime_(lifetime),
+      mac_(random.Bytes(32)),
+      unused_((std::max<uint64_t>(window, 64) + 63) / 64, 0) {}
 
 std::string MemoryNonceService::Issue() {
   const uint64_t window = unused_.size() * 64;
@@ -201,9 +201,10 @@ std::string MemoryNonceService::Issue() {
     counter = next_++;
     unused_[(counter % window) / 64] |= uint64_t{1} << (counter % 64);
   }
-  std::string raw = EncodeExpiry(static_cast<int64_t>(counter));
-  raw += EncodeExpiry(core::ToUnixSeconds(clock_.Now() + lifetime_));
-  raw += Mac(raw);
+  std::string raw = EncodeUint64(counter);
+  raw += EncodeExpiry(clock_.Now() + lifetime_);
+  // A MAC OpenSSL failed to compute leaves zeros, which no redemption accepts.
+  raw += mac_.Compute(raw).value_or(std::string(kMacBytes, '\0'));
   return Base64UrlEncode(raw);
 }
 
@@ -212,13 +213,13 @@ Result<void> MemoryNonceService::Redeem(std::string_view nonce) {
   std::optional<std::string> raw = Base64UrlDecode(nonce);
   if (!raw || raw->size() != kMemoryNonceBytes) return BadNonce("nonce is not valid base64url");
   std::string_view bytes(*raw);
-  std::string expected = Mac(bytes.substr(0, kMemorySignedBytes));
-  if (CRYPTO_memcmp(expected.data(), bytes.data() + kMemorySignedBytes, kMacBytes) != 0) {
+  std::optional<std::string> expected = mac_.Compute(bytes.substr(0, kMemorySignedBytes));
+  if (!expected ||
+      CRYPTO_memcmp(expected->data(), bytes.data() + kMemorySignedBytes, kMacBytes) != 0) {
     return BadNonce("nonce was not issued by this server (or before its last restart)");
   }
-  const auto counter = static_cast<uint64_t>(DecodeExpiry(bytes.substr(0, kCounterBytes)));
-  const core::TimePoint expires =
-      core::FromUnixSeconds(DecodeExpiry(bytes.substr(kCounterBytes, kExpiryBytes)));
+  const uint64_t counter = DecodeUint64(bytes.substr(0, kCounterBytes));
+  const core::TimePoint expires = DecodeExpiry(bytes.substr(kCounterBytes, kExpiryBytes));
   if (clock_.Now() >= expires) return BadNonce("nonce has expired");
 
   const uint64_t window = unused_.size() * 64;

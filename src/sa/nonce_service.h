@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <vector>
 #include <chrono>
 #include <string>
@@ -26,6 +27,22 @@
 #include "sa/store.h"
 
 namespace flint::sa {
+
+// HMAC-SHA256 under a fixed key, truncated to 16 bytes: the MAC of both nonce services. The
+// keyed context is set up once and duplicated per use (a one-shot HMAC fetches the algorithms
+// again on every call). Thread-safe.
+class NonceMac {
+ public:
+  explicit NonceMac(std::string_view key);
+  ~NonceMac();
+  NonceMac(const NonceMac&) = delete;
+  NonceMac& operator=(const NonceMac&) = delete;
+  // The 16-byte MAC of `data`, or nullopt if OpenSSL failed (the caller refuses the nonce).
+  std::optional<std::string> Compute(std::string_view data) const;
+
+ private:
+  EVP_MAC_CTX* keyed_ = nullptr;
+};
 
 class SqlNonceService final : public NonceService {
  public:
@@ -43,9 +60,8 @@ class SqlNonceService final : public NonceService {
   Result<void> Redeem(std::string_view nonce) override;
 
  private:
-  std::string Mac(std::string_view random_and_expiry) const;
-
   NonceStore& store_;
+  const NonceMac mac_;  // keyed with store_.NonceSecret()
   core::Random& random_;
   const core::Clock& clock_;
   const std::chrono::seconds lifetime_;
@@ -75,7 +91,6 @@ class MemoryNonceService final : public NonceService {
   MemoryNonceService(core::Random& random, const core::Clock& clock,
                      std::chrono::seconds lifetime = SqlNonceService::kDefaultLifetime,
                      uint64_t window = kDefaultWindow);
-  ~MemoryNonceService() override;
   MemoryNonceService(const MemoryNonceService&) = delete;
   MemoryNonceService& operator=(const MemoryNonceService&) = delete;
 
@@ -85,11 +100,9 @@ class MemoryNonceService final : public NonceService {
   Result<void> Redeem(std::string_view nonce) override;
 
  private:
-  std::string Mac(std::string_view counter_and_expiry) const;
-
   const core::Clock& clock_;
   const std::chrono::seconds lifetime_;
-  EVP_MAC_CTX* keyed_ = nullptr;  // HMAC-SHA256 with the key set; duplicated per use
+  const NonceMac mac_;  // keyed with random bytes drawn at construction
   std::mutex mu_;
   uint64_t next_ = 0;                 // the counter of the next nonce; guarded by mu_
   std::vector<uint64_t> unused_;      // bit (counter % window): issued, not redeemed; mu_
