@@ -29,7 +29,7 @@ std::string DirectoryJson(const Services& s) {
 
 core::Result<Reply> Directory(Services& s) {
   Reply r;
-  r.body = s.directory_json.empty() ? DirectoryJson(s) : s.directory_json;
+  r.body = s.directory_json;  // rendered by WebFrontEnd's constructor
   return r;
 }
 
