@@ -117,7 +117,12 @@ int Serve(const config::Config& cfg) {
   if (!ca.ok()) return Fail("CA in " + cfg.data_dir + ": " + ca.error().detail);
 
   // Step 2: storage and nonces.
-  auto store = sa::SqliteStore::Open(cfg.data_dir + "/flint.db", clock);
+  // One process per database (the default) syncs commits in the background and holds each
+  // response until what it reports is on disk; instances sharing the database (--shared-nonces)
+  // must not see each other's unsynced commits, so they sync every commit.
+  sa::SqliteStoreOptions store_opts;
+  store_opts.deferred_sync = !cfg.shared_nonces;
+  auto store = sa::SqliteStore::Open(cfg.data_dir + "/flint.db", clock, store_opts);
   if (!store.ok()) return Fail("store: " + store.error().detail);
   std::unique_ptr<sa::NonceService> nonce_service;
   if (cfg.shared_nonces) {
@@ -160,7 +165,7 @@ int Serve(const config::Config& cfg) {
   std::unique_ptr<cmd::StatusListener> status;
   cmd::CertificateUrls cert_urls = cmd::UrlsWithoutListener(cfg, base_url);
   if (!cfg.http_listen.empty()) {
-    auto s = cmd::StatusListener::Start(cfg, *ca, **store, clock);
+    auto s = cmd::StatusListener::Start(cfg, *ca, **store, clock, store->get());
     if (!s.ok()) return Fail("--http-listen " + cfg.http_listen + ": " + s.error().detail);
     status = std::move(s).value();
     cert_urls = status->urls();
@@ -207,6 +212,7 @@ int Serve(const config::Config& cfg) {
   http_opts.tls_key_pem = std::move(*tls_key);
   http_opts.io_threads = cfg.io_threads;
   http_opts.worker_threads = cfg.worker_threads;
+  http_opts.durability = store->get();
   wfe::HttpServer server(http_opts, [&front](wfe::HttpRequest& r) { return front.Handle(r); });
   server.SetInlineHandler([&front](wfe::HttpRequest& r) { return front.HandleInline(r); });
 

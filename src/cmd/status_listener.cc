@@ -47,10 +47,9 @@ CertificateUrls UrlsWithoutListener(const config::Config& cfg, const std::string
   return u;
 }
 
-core::Result<std::unique_ptr<StatusListener>> StatusListener::Start(const config::Config& cfg,
-                                                                   const ca::CaMaterial& ca,
-                                                                   sa::Store& store,
-                                                                   const core::Clock& clock) {
+core::Result<std::unique_ptr<StatusListener>> StatusListener::Start(
+    const config::Config& cfg, const ca::CaMaterial& ca, sa::Store& store,
+    const core::Clock& clock, core::DurabilityBarrier* durability) {
   FLINT_ASSIGN_OR_RETURN(config::HostPort hp, config::SplitHostPort(cfg.http_listen));
   std::unique_ptr<StatusListener> l(new StatusListener());
   l->signer_ = std::make_shared<ca::KeySigner>(ca.intermediate_key);
@@ -70,6 +69,7 @@ core::Result<std::unique_ptr<StatusListener>> StatusListener::Start(const config
   so.io_threads = 1;
   so.worker_threads = 2;
   so.max_body_bytes = 16 * 1024;  // OCSP requests are a few hundred bytes
+  so.durability = durability;
   wfe::StatusFrontEnd* front = l->front_.get();
   l->server_ = std::make_unique<wfe::HttpServer>(
       so, [front](wfe::HttpRequest& r) { return front->Handle(r); });

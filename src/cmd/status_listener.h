@@ -14,6 +14,7 @@
 #include "ca/ocsp.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/durability.h"
 #include "core/result.h"
 #include "ra/status_authority.h"
 #include "sa/store.h"
@@ -40,11 +41,11 @@ class StatusListener {
   // A background thread asks for the current CRL every minute, so the CRL is regenerated
   // hourly and picks up revocations made by other processes even when nobody fetches it.
   // All threads start with SIGINT/SIGTERM blocked, so the main thread's sigwait gets them.
+  // Responses wait for `durability` (may be null; see HttpServerOptions::durability).
   // kMalformed for a bad address, kInternal when the listener cannot start.
-  static core::Result<std::unique_ptr<StatusListener>> Start(const config::Config& cfg,
-                                                             const ca::CaMaterial& ca,
-                                                             sa::Store& store,
-                                                             const core::Clock& clock);
+  static core::Result<std::unique_ptr<StatusListener>> Start(
+      const config::Config& cfg, const ca::CaMaterial& ca, sa::Store& store,
+      const core::Clock& clock, core::DurabilityBarrier* durability);
   ~StatusListener();
 
   const CertificateUrls& urls() const { return urls_; }

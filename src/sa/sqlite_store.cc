@@ -88,7 +88,8 @@ Result<std::string> LoadOrCreateNonceSecret(Connection& c) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
-                                                       const core::Clock& clock) {
+                                                       const core::Clock& clock,
+                                                       SqliteStoreOptions options) {
   if (path.empty() || path == ":memory:") {
     return Internal("sqlite: the store needs a database file, not '" + path + "'");
   }
@@ -97,20 +98,41 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   FLINT_TRY(ConfigureWriter(*writer));
   FLINT_TRY(sqlite::Migrate(*writer));
   FLINT_ASSIGN_OR_RETURN(std::string secret, LoadOrCreateNonceSecret(*writer));
+  if (options.deferred_sync) {
+    // Commits stop fsyncing; the syncing thread does it for them (SyncLoop). WAL mode keeps the
+    // database consistent either way; NORMAL still syncs around checkpoints.
+    FLINT_TRY(writer->Exec("PRAGMA synchronous = NORMAL"));
+    FLINT_ASSIGN_OR_RETURN(std::string sync, writer->QueryText("PRAGMA synchronous"));
+    if (sync != "1") return Internal("sqlite: cannot set synchronous = NORMAL");
+  }
   FLINT_ASSIGN_OR_RETURN(std::unique_ptr<ConnectionPool> readers,
                          ConnectionPool::Open(path, kReaderConnections));
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(clock, std::move(writer), std::move(readers), std::move(secret)));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(clock, std::move(writer), std::move(readers),
+                                                      std::move(secret), path + "-wal",
+                                                      options.deferred_sync));
 }
 
 SqliteStore::SqliteStore(const core::Clock& clock, std::unique_ptr<Connection> writer,
-                         std::unique_ptr<ConnectionPool> readers, std::string nonce_secret)
+                         std::unique_ptr<ConnectionPool> readers, std::string nonce_secret,
+                         std::string wal_path, bool deferred_sync)
     : clock_(clock),
       nonce_secret_(std::move(nonce_secret)),
       writer_(std::move(writer)),
-      readers_(std::move(readers)) {}
+      readers_(std::move(readers)),
+      deferred_sync_(deferred_sync),
+      wal_path_(std::move(wal_path)) {
+  if (deferred_sync_) syncer_ = std::thread([this] { SyncLoop(); });
+}
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  if (!syncer_.joinable()) return;
+  {
+    std::lock_guard lock(sync_mu_);
+    sync_stop_ = true;
+  }
+  sync_cv_.notify_all();
+  syncer_.join();  // after a last sync of whatever was committed
+}
 
 // --- Accounts ---
 

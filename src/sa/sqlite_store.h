@@ -1,8 +1,14 @@
 #pragma once
 // The embedded storage backend: one SQLite file in WAL mode.
 //
-// Durability: synchronous=FULL, so each write's COMMIT has reached stable storage before the
-// method returns (survives kill -9 and power loss). Each intent is one transaction: writes use
+// Durability, in one of two modes (SqliteStoreOptions::deferred_sync):
+//   - immediate (default): synchronous=FULL, so each write's COMMIT has reached stable storage
+//     before the method returns (survives kill -9 and power loss);
+//   - deferred (`flint serve` with one process per database): commits are written to the WAL
+//     (surviving kill -9 at once) and a syncing thread fdatasyncs the WAL for every commit so far,
+//     one fsync for however many commits arrived meanwhile. Callers hold back anything that
+//     depends on storage until the DurabilityBarrier below says it is durable, so a response
+//     still never reports a write that power loss could undo. Each intent is one transaction: writes use
 // BEGIN IMMEDIATE on the single writer connection (serialized by a mutex within the process and
 // by SQLite's write lock across processes); reads use a small pool of read-only connections and
 // see a consistent snapshot without queueing behind writes.
@@ -13,15 +19,21 @@
 // Open() applies pending schema migrations (sqlite_schema.h). `clock` decides derived statuses
 // (expiry, store.h) and created_at; it must outlive the store.
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/clock.h"
+#include "core/durability.h"
 #include "sa/nonce_store.h"
 #include "sa/store.h"
 
@@ -32,7 +44,13 @@ class Connection;
 class ConnectionPool;
 }  // namespace sqlite
 
-class SqliteStore final : public Store, public NonceStore {
+struct SqliteStoreOptions {
+  // See "Durability" above. Only for a database file that no other process writes or serves
+  // from: another process's readers would see commits this process has not synced yet.
+  bool deferred_sync = false;
+};
+
+class SqliteStore final : public Store, public NonceStore, public core::DurabilityBarrier {
  public:
   // Read-only connections kept for StoreReader methods.
   static constexpr int kReaderConnections = 4;
@@ -41,8 +59,16 @@ class SqliteStore final : public Store, public NonceStore {
   // readers use separate connections). kInternal if it cannot be opened, is not a database,
   // has a newer schema than this flint knows, or WAL / synchronous=FULL cannot be set.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path,
-                                                   const core::Clock& clock);
+                                                   const core::Clock& clock,
+                                                   SqliteStoreOptions options = {});
+  // Syncs what is still unsynced (deferred mode), then closes.
   ~SqliteStore() override;
+
+  // DurabilityBarrier (sqlite_store_commit.cc). In immediate mode every mark is already durable.
+  // In deferred mode a failed fdatasync is final (retrying cannot bring back pages the kernel
+  // dropped): waiters get false, and every later write fails with kInternal.
+  uint64_t Mark() const override;
+  void WhenDurable(uint64_t mark, std::function<void(bool durable)> done) override;
 
   // StoreReader
   Result<core::Account> GetAccount(core::AccountId id) override;
@@ -106,14 +132,15 @@ class SqliteStore final : public Store, public NonceStore {
 
  private:
   SqliteStore(const core::Clock& clock, std::unique_ptr<sqlite::Connection> writer,
-              std::unique_ptr<sqlite::ConnectionPool> readers, std::string nonce_secret);
+              std::unique_ptr<sqlite::ConnectionPool> readers, std::string nonce_secret,
+              std::string wal_path, bool deferred_sync);
 
   // Run `fn(sqlite::Connection&)` (returning a Result) atomically. Write: group commit — the
   // write joins a queue; one caller at a time (the leader) runs every queued write on the writer
   // connection inside one BEGIN IMMEDIATE transaction, each in its own SAVEPOINT (rolled back
-  // alone if its `fn` fails), then COMMITs once (one fsync for the batch) and wakes the others.
-  // Every caller returns only after the commit that made its write durable. Read on a pooled
-  // read-only connection. Defined in sqlite_store_internal.h.
+  // alone if its `fn` fails), then COMMITs once (in immediate mode, one fsync for the batch) and
+  // wakes the others. Every caller returns only after its batch committed (and, in immediate
+  // mode, synced). Read on a pooled read-only connection. Defined in sqlite_store_internal.h.
   template <typename Fn>
   auto Write(Fn&& fn) {
     return Write(/*durable=*/true, std::forward<Fn>(fn));
@@ -134,6 +161,10 @@ class SqliteStore final : public Store, public NonceStore {
   template <typename Fn>
   auto Read(Fn&& fn);
 
+  // Deferred sync: the syncing thread's loop, and one fdatasync of the WAL file.
+  void SyncLoop();
+  bool SyncWal();
+
   const core::Clock& clock_;
   const std::string nonce_secret_;
   std::mutex write_mu_;
@@ -145,6 +176,22 @@ class SqliteStore final : public Store, public NonceStore {
   std::unique_ptr<sqlite::Connection> writer_;
   bool writer_synced_ = true;  // the writer's synchronous is FULL; guarded by write_mu_
   std::unique_ptr<sqlite::ConnectionPool> readers_;  // internally synchronized
+
+  // Deferred sync. Commits are numbered in order; a mark is a commit number.
+  const bool deferred_sync_;
+  const std::string wal_path_;
+  // The last commit any reader may have seen: bumped before its COMMIT starts. Written by the
+  // batch leader only (under write_mu_).
+  std::atomic<uint64_t> visible_seq_{0};
+  std::atomic<bool> sync_failed_{false};  // set once, under sync_mu_
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  uint64_t written_seq_ = 0;  // guarded by sync_mu_: commits whose WAL frames are all written
+  uint64_t durable_seq_ = 0;  // guarded by sync_mu_: commits fdatasynced
+  bool sync_stop_ = false;    // guarded by sync_mu_
+  std::vector<std::pair<uint64_t, std::function<void(bool)>>> sync_waiters_;  // sync_mu_
+  int wal_fd_ = -1;  // the syncing thread's own descriptor of the WAL file
+  std::thread syncer_;
 };
 
 }  // namespace flint::sa

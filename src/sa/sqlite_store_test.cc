@@ -7,9 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <atomic>
 #include <fstream>
+#include <future>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -80,6 +83,115 @@ TEST(SqliteStoreTest, ReportedWritesSurviveKill9) {
   auto store = Must(SqliteStore::Open(path, clock));
   EXPECT_EQ(Must(store->GetAccountByThumbprint("survivor")).id.value, id);
   EXPECT_ERROR_TYPE(SqlNonceService(*store, random, clock).Redeem(nonce), ErrorType::kBadNonce);
+}
+
+// Deferred sync: what the child reports is what the barrier has declared durable.
+TEST(SqliteStoreTest, DeferredSyncWritesTheBarrierCoveredSurviveKill9) {
+  TempDir dir;
+  const std::string path = dir.File("flint.db");
+  core::FakeClock clock;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    auto store = SqliteStore::Open(path, clock, {.deferred_sync = true});
+    if (!store.ok()) _exit(2);
+    auto created = (*store)->CreateAccount(NewAccount("synced"));
+    if (!created.ok()) _exit(3);
+    int64_t id = created->id.value;
+    std::promise<bool> durable;
+    (*store)->WhenDurable((*store)->Mark(), [&](bool ok) { durable.set_value(ok); });
+    if (!durable.get_future().get()) _exit(4);
+    if (write(fds[1], &id, sizeof id) != sizeof id) _exit(5);
+    raise(SIGKILL);
+    _exit(6);
+  }
+  close(fds[1]);
+  int64_t id = 0;
+  ssize_t n = read(fds[0], &id, sizeof id);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  ASSERT_EQ(n, static_cast<ssize_t>(sizeof id));
+  auto store = Must(SqliteStore::Open(path, clock));
+  EXPECT_EQ(Must(store->GetAccountByThumbprint("synced")).id.value, id);
+}
+
+// A mark covers every commit made before it was taken; it is answered inline once synced.
+TEST(SqliteStoreTest, DeferredSyncBarrierCoversEveryEarlierCommit) {
+  TempDir dir;
+  core::FakeClock clock;
+  auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock, {.deferred_sync = true}));
+  const uint64_t start = store->Mark();
+  bool inline_answer = false;
+  store->WhenDurable(start, [&](bool ok) { inline_answer = ok; });
+  EXPECT_TRUE(inline_answer);  // nothing was committed since opening
+
+  std::vector<std::future<bool>> answers;
+  uint64_t last = start;
+  for (int i = 0; i < 5; ++i) {
+    Must(store->CreateAccount(NewAccount("acct-" + std::to_string(i))));
+    const uint64_t mark = store->Mark();
+    EXPECT_GT(mark, last);  // every commit moves the mark
+    last = mark;
+    auto answer = std::make_shared<std::promise<bool>>();
+    answers.push_back(answer->get_future());
+    store->WhenDurable(mark, [answer](bool ok) { answer->set_value(ok); });
+  }
+  for (auto& a : answers) EXPECT_TRUE(a.get());
+  inline_answer = false;
+  store->WhenDurable(last, [&](bool ok) { inline_answer = ok; });
+  EXPECT_TRUE(inline_answer);  // already synced: answered before WhenDurable returns
+}
+
+TEST(SqliteStoreTest, ImmediateModeAnswersEveryMarkInline) {
+  TempDir dir;
+  core::FakeClock clock;
+  auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock));
+  Must(store->CreateAccount(NewAccount("now")));
+  bool answered = false;
+  store->WhenDurable(store->Mark(), [&](bool ok) { answered = ok; });
+  EXPECT_TRUE(answered);
+}
+
+// A WAL that cannot be synced (here: moved away, so the syncing thread cannot find it) is
+// final: the waiter is told its write is not durable, and later writes are refused.
+TEST(SqliteStoreTest, DeferredSyncFailureRefusesWaitersAndLaterWrites) {
+  TempDir dir;
+  const std::string path = dir.File("flint.db");
+  core::FakeClock clock;
+  auto store = Must(SqliteStore::Open(path, clock, {.deferred_sync = true}));
+  ASSERT_EQ(std::rename((path + "-wal").c_str(), dir.File("moved-wal").c_str()), 0);
+  Must(store->CreateAccount(NewAccount("unsynced")));
+  std::promise<bool> answer;
+  store->WhenDurable(store->Mark(), [&](bool ok) { answer.set_value(ok); });
+  EXPECT_FALSE(answer.get_future().get());
+  EXPECT_ERROR_TYPE(store->CreateAccount(NewAccount("refused")), ErrorType::kInternal);
+  bool later = true;
+  store->WhenDurable(store->Mark(), [&](bool ok) { later = ok; });
+  EXPECT_FALSE(later);  // answered inline: nothing can become durable any more
+}
+
+// Waiters still pending when the store closes are answered by its last sync.
+TEST(SqliteStoreTest, DeferredSyncClosingSyncsAndAnswersWaiters) {
+  TempDir dir;
+  const std::string path = dir.File("flint.db");
+  core::FakeClock clock;
+  std::future<bool> answer;
+  core::AccountId id;
+  {
+    auto store = Must(SqliteStore::Open(path, clock, {.deferred_sync = true}));
+    id = Must(store->CreateAccount(NewAccount("closing"))).id;
+    auto promise = std::make_shared<std::promise<bool>>();
+    answer = promise->get_future();
+    store->WhenDurable(store->Mark(), [promise](bool ok) { promise->set_value(ok); });
+  }
+  EXPECT_TRUE(answer.get());
+  auto store = Must(SqliteStore::Open(path, clock));
+  EXPECT_EQ(Must(store->GetAccount(id)).jwk_thumbprint, "closing");
 }
 
 TEST(SqliteStoreTest, DataPersistsAcrossReopenAndMigrationIsIdempotent) {

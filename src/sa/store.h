@@ -1,7 +1,10 @@
 #pragma once
 // The storage authority's contract. Methods name intents, not tables; each state transition is
 // atomic (a compare-and-set in the backend's own SQL). Every method that reports success for a
-// write has made that write durable (it survives kill -9 of the process) before it returns.
+// write has committed it before it returns: it survives kill -9 of the process. Surviving power
+// loss may come later (a backend that syncs in the background, SqliteStore's deferred mode):
+// what a response reports is held back until core::DurabilityBarrier says it is on stable
+// storage.
 //
 // All methods are thread-safe and blocking: callers (the RA) run them on worker threads, never on
 // the HTTP I/O threads.

@@ -8,9 +8,10 @@ namespace {
 
 class SqliteTestDatabase final : public TestDatabase {
  public:
+  explicit SqliteTestDatabase(SqliteStoreOptions options) : options_(options) {}
   core::Result<StoreHandle> Open(const core::Clock& clock) override {
     FLINT_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store,
-                           SqliteStore::Open(dir_.File("flint.db"), clock));
+                           SqliteStore::Open(dir_.File("flint.db"), clock, options_));
     StoreHandle handle;
     handle.nonces = store.get();
     handle.store = std::move(store);
@@ -18,6 +19,7 @@ class SqliteTestDatabase final : public TestDatabase {
   }
 
  private:
+  const SqliteStoreOptions options_;
   TempDir dir_;
 };
 
@@ -25,7 +27,12 @@ class SqliteTestDatabase final : public TestDatabase {
 
 std::vector<Backend> AllBackends() {
   return {
-      {"Sqlite", [] { return std::make_unique<SqliteTestDatabase>(); }},
+      {"Sqlite", [] { return std::make_unique<SqliteTestDatabase>(SqliteStoreOptions{}); }},
+      // What `flint serve` runs by default: commits synced in the background.
+      {"SqliteDeferredSync",
+       [] {
+         return std::make_unique<SqliteTestDatabase>(SqliteStoreOptions{.deferred_sync = true});
+       }},
   };
 }
 

@@ -347,19 +347,34 @@ std::optional<HttpResponse> InvokeInline(const InlineHandler& handler, HttpReque
 
 // Runs the blocking handler on `pool` and completes on the awaiting coroutine's own executor (its
 // io_context), so the coroutine never blocks an I/O thread and never resumes on a worker.
+// With a durability barrier, the response completes only once every write the handler could
+// have seen is on stable storage (core/durability.h); the worker does not wait for that.
 template <typename CompletionToken>
-auto AsyncRunOnPool(asio::thread_pool& pool, const Handler& handler, HttpRequest request,
+auto AsyncRunOnPool(asio::thread_pool& pool, const Handler& handler,
+                    core::DurabilityBarrier* durability, HttpRequest request,
                     CompletionToken&& token) {
-  auto initiate = [&pool, &handler](auto completion, HttpRequest req) {
+  auto initiate = [&pool, &handler, durability](auto completion, HttpRequest req) {
     auto work = asio::make_work_guard(asio::get_associated_executor(completion));
-    asio::post(pool, [&handler, req = std::move(req), completion = std::move(completion),
-                      work = std::move(work)]() mutable {
+    asio::post(pool, [&handler, durability, req = std::move(req),
+                      completion = std::move(completion), work = std::move(work)]() mutable {
       HttpResponse res = InvokeHandler(handler, req);
-      asio::dispatch(work.get_executor(),
-                     [completion = std::move(completion), res = std::move(res)]() mutable {
-                       std::move(completion)(std::move(res));
-                     });
-      work.reset();
+      auto complete = [completion = std::move(completion), res = std::move(res),
+                       work = std::move(work)](bool durable) mutable {
+        if (!durable) res = Problem(500, "serverInternal", "internal error");
+        asio::dispatch(work.get_executor(),
+                       [completion = std::move(completion), res = std::move(res)]() mutable {
+                         std::move(completion)(std::move(res));
+                       });
+        work.reset();
+      };
+      if (durability == nullptr) {
+        complete(true);
+        return;
+      }
+      // std::function needs a copyable target; the completion handler is move-only.
+      auto shared = std::make_shared<decltype(complete)>(std::move(complete));
+      durability->WhenDurable(durability->Mark(),
+                              [shared](bool durable) { (*shared)(durable); });
     });
   };
   return asio::async_initiate<CompletionToken, void(HttpResponse)>(
@@ -576,8 +591,8 @@ asio::awaitable<bool> Session<Stream>::ServeOne() {
   if (quick) {
     res = std::move(*quick);
   } else {
-    res = co_await AsyncRunOnPool(server_.pool(), server_.handler(), std::move(request),
-                                  asio::use_awaitable);
+    res = co_await AsyncRunOnPool(server_.pool(), server_.handler(), options().durability,
+                                  std::move(request), asio::use_awaitable);
   }
   keep_alive = keep_alive && !server_.stopping();
   unsigned status = 0;

@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "core/durability.h"
 #include "core/result.h"
 #include "wfe/http_types.h"
 
@@ -43,6 +44,11 @@ struct HttpServerOptions {
   int max_connections = 4096;
   // Stop() waits at most this long for in-flight requests before closing what is left.
   std::chrono::seconds shutdown_grace{20};
+  // Optional, not owned, must outlive the server. When set, a Handler's response is sent only
+  // once every write it could have seen is durable, and as a 500 serverInternal problem if that
+  // cannot be ensured; the worker thread moves on meanwhile. InlineHandler responses do not
+  // wait (they must not depend on storage).
+  core::DurabilityBarrier* durability = nullptr;
 };
 
 // Start() and Stop() must not be called concurrently with each other; everything else is internal.

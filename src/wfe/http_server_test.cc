@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -504,6 +505,75 @@ TEST_F(HttpServerTest, HandlerExceptionBecomes500) {
   Client client;
   ASSERT_TRUE(client.Connect(port()));
   ASSERT_TRUE(client.Write(Get("/")));
+  std::optional<Response> res = client.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->status, 500);
+  EXPECT_EQ(res->body,
+            R"({"type":"urn:ietf:params:acme:error:serverInternal","detail":"internal error","status":500})");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durability barrier: a response waits until what it reports is durable.
+
+// Hands out the mark it was given, and holds every waiter until the test releases it.
+class HeldBarrier : public core::DurabilityBarrier {
+ public:
+  uint64_t Mark() const override { return mark_; }
+  void WhenDurable(uint64_t mark, std::function<void(bool)> done) override {
+    waited_mark_ = mark;
+    waiting_.set_value(std::move(done));
+  }
+  std::future<std::function<void(bool)>> Waiting() { return waiting_.get_future(); }
+  void set_mark(uint64_t mark) { mark_ = mark; }
+  uint64_t waited_mark() const { return waited_mark_; }
+
+ private:
+  uint64_t mark_ = 0;
+  std::atomic<uint64_t> waited_mark_{0};
+  std::promise<std::function<void(bool)>> waiting_;
+};
+
+TEST_F(HttpServerTest, ResponseIsSentOnlyOnceTheBarrierSaysDurable) {
+  HeldBarrier barrier;
+  barrier.set_mark(42);
+  std::atomic<bool> released{false};
+  std::atomic<int> handled{0};
+  HttpServerOptions options = TestOptions();
+  options.durability = &barrier;
+  StartServer(options, [&](HttpRequest& req) {
+    ++handled;
+    return Echo(req);
+  });
+  auto waiting = barrier.Waiting();
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(Get("/held")));
+  std::function<void(bool)> done = waiting.get();  // the handler ran and its response waits
+  EXPECT_EQ(handled.load(), 1);
+  EXPECT_EQ(barrier.waited_mark(), 42u);  // the mark taken after the handler
+  std::thread release([&] {
+    released = true;
+    done(true);
+  });
+  std::optional<Response> res = client.ReadResponse();
+  release.join();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_TRUE(released.load());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "GET /held q= host=localhost body=");
+}
+
+TEST_F(HttpServerTest, ResponseBecomes500WhenDurabilityCannotBeEnsured) {
+  HeldBarrier barrier;
+  HttpServerOptions options = TestOptions();
+  options.durability = &barrier;
+  StartServer(options);
+  auto waiting = barrier.Waiting();
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(Post("/acme/new-order", "{}")));
+  std::function<void(bool)> done = waiting.get();
+  done(false);  // e.g. fdatasync failed: the handler's success must not reach the client
   std::optional<Response> res = client.ReadResponse();
   ASSERT_TRUE(res.has_value());
   EXPECT_EQ(res->status, 500);
