@@ -11,7 +11,8 @@
 //     still never reports a write that power loss could undo. Each intent is one transaction: writes use
 // BEGIN IMMEDIATE on the single writer connection (serialized by a mutex within the process and
 // by SQLite's write lock across processes); reads use a small pool of read-only connections and
-// see a consistent snapshot without queueing behind writes.
+// see a consistent snapshot without queueing behind writes (on the writer connection itself
+// when it is idle, whose page cache survives its own commits).
 //
 // Several SqliteStore objects (in one or several processes) may open the same file; all their
 // transitions stay atomic, and nonce redemption stays exactly-once (NonceStore).

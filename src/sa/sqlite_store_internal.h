@@ -40,14 +40,21 @@ auto SqliteStore::Write(bool durable, Fn&& fn) {
 template <typename Fn>
 auto SqliteStore::Read(Fn&& fn) {
   using R = std::invoke_result_t<Fn&, sqlite::Connection&>;
+  auto run = [&fn](sqlite::Connection& conn) -> R {
+    auto txn = sqlite::Transaction::Begin(conn, sqlite::Transaction::Kind::kRead);
+    if (!txn.ok()) return R(std::move(txn).error());
+    R result = fn(conn);
+    if (!result.ok()) return result;
+    Result<void> done = txn->Commit();
+    if (!done.ok()) return R(std::move(done).error());
+    return result;
+  };
+  // The writer's page cache stays valid across its own commits, while a pooled reader drops its
+  // whole cache whenever anyone committed; so read on the writer when it is idle.
+  std::unique_lock writer_lock(write_mu_, std::try_to_lock);
+  if (writer_lock.owns_lock()) return run(*writer_);
   sqlite::ConnectionPool::Lease conn = readers_->Acquire();
-  auto txn = sqlite::Transaction::Begin(*conn, sqlite::Transaction::Kind::kRead);
-  if (!txn.ok()) return R(std::move(txn).error());
-  R result = fn(*conn);
-  if (!result.ok()) return result;
-  Result<void> done = txn->Commit();
-  if (!done.ok()) return R(std::move(done).error());
-  return result;
+  return run(*conn);
 }
 
 namespace sqlite {
