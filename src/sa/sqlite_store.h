@@ -8,11 +8,12 @@
 //     (surviving kill -9 at once) and a syncing thread fdatasyncs the WAL for every commit so far,
 //     one fsync for however many commits arrived meanwhile. Callers hold back anything that
 //     depends on storage until the DurabilityBarrier below says it is durable, so a response
-//     still never reports a write that power loss could undo. Each intent is one transaction: writes use
-// BEGIN IMMEDIATE on the single writer connection (serialized by a mutex within the process and
-// by SQLite's write lock across processes); reads use a small pool of read-only connections and
-// see a consistent snapshot without queueing behind writes (on the writer connection itself
-// when it is idle, whose page cache survives its own commits).
+//     still never reports a write that power loss could undo.
+// Each intent is one transaction: writes use BEGIN IMMEDIATE on the single writer connection
+// (serialized by a mutex within the process and by SQLite's write lock across processes); reads
+// see a consistent snapshot without queueing behind writes, on the writer connection when it is
+// idle (its page cache survives its own commits) and otherwise on a small pool of read-only
+// connections.
 //
 // Several SqliteStore objects (in one or several processes) may open the same file; all their
 // transitions stay atomic, and nonce redemption stays exactly-once (NonceStore).
