@@ -31,6 +31,9 @@ FLINT_ARGS=${FLINT_ARGS:-}
 LOADGEN_ARGS=${LOADGEN_ARGS:-}
 PERF=${PERF:-0}
 PY=/usr/bin/python3
+# The revision measured, taken before this run writes its own results into the tree. Changes to
+# bench/results alone do not count as a dirty tree.
+FLINT_REV="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet -- . ':!bench/results' 2>/dev/null || echo +dirty)"
 
 # Step 1: build what is missing.
 if [ ! -x "$BUILD_DIR/flint" ] || [ ! -x "$BUILD_DIR/bench/loadgen" ]; then
@@ -210,7 +213,7 @@ done
 meta=$(printf '{"date":"%s","host_cpus":%s,"cpu":"%s","kernel":"%s","flint_rev":"%s","pebble":"%s","rounds":%s,"duration_s":%s,"loadgen_args":"%s","flint_args":"%s"}' \
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" \
   "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//;s/"//g')" "$(uname -r)" \
-  "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo +dirty)" \
+  "$FLINT_REV" \
   "$(dpkg-query -W -f='${Version}' pebble 2>/dev/null)" "$ROUNDS" "$DURATION" "$LOADGEN_ARGS" "$FLINT_ARGS")
 $PY bench/summarize.py --work "$WORK" --speed "$WORK/speed.txt" --meta "$meta" --out "$OUT"
 $PY bench/plot.py "$OUT/latest.json" "$OUT/latest.png" || echo "(no plot: $PY bench/plot.py failed; is python3-matplotlib installed?)"
