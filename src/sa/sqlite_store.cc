@@ -3,6 +3,11 @@
 
 #include "sa/sqlite_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "core/random.h"
@@ -105,22 +110,36 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
     FLINT_ASSIGN_OR_RETURN(std::string sync, writer->QueryText("PRAGMA synchronous"));
     if (sync != "1") return Internal("sqlite: cannot set synchronous = NORMAL");
   }
-  FLINT_ASSIGN_OR_RETURN(std::unique_ptr<ConnectionPool> readers,
-                         ConnectionPool::Open(path, kReaderConnections));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(clock, std::move(writer), std::move(readers),
-                                                      std::move(secret), path + "-wal",
-                                                      options.deferred_sync));
+  int wal_fd = -1;
+  if (options.deferred_sync) {
+    // The writer has the WAL open since its first transaction above and keeps it until it closes.
+    const std::string wal_path = path + "-wal";
+    wal_fd = open(wal_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal_fd < 0) {
+      return Internal("sqlite: cannot open " + wal_path + " to sync it: " + std::strerror(errno));
+    }
+  }
+  auto readers = ConnectionPool::Open(path, kReaderConnections);
+  if (!readers.ok()) {
+    if (wal_fd >= 0) close(wal_fd);
+    return std::move(readers).error();
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(clock, std::move(writer),
+                                                      std::move(readers).value(),
+                                                      std::move(secret), wal_fd,
+                                                      std::move(options)));
 }
 
 SqliteStore::SqliteStore(const core::Clock& clock, std::unique_ptr<Connection> writer,
                          std::unique_ptr<ConnectionPool> readers, std::string nonce_secret,
-                         std::string wal_path, bool deferred_sync)
+                         int wal_fd, SqliteStoreOptions options)
     : clock_(clock),
       nonce_secret_(std::move(nonce_secret)),
       writer_(std::move(writer)),
       readers_(std::move(readers)),
-      deferred_sync_(deferred_sync),
-      wal_path_(std::move(wal_path)) {
+      deferred_sync_(options.deferred_sync),
+      sync_wal_(std::move(options.sync_wal)),
+      wal_fd_(wal_fd) {
   if (deferred_sync_) syncer_ = std::thread([this] { SyncLoop(); });
 }
 
@@ -132,6 +151,7 @@ SqliteStore::~SqliteStore() {
   }
   sync_cv_.notify_all();
   syncer_.join();  // after a last sync of whatever was committed
+  close(wal_fd_);
 }
 
 // --- Accounts ---

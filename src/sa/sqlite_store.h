@@ -50,6 +50,9 @@ struct SqliteStoreOptions {
   // See "Durability" above. Only for a database file that no other process writes or serves
   // from: another process's readers would see commits this process has not synced yet.
   bool deferred_sync = false;
+  // Deferred sync: makes the WAL file (an open descriptor) durable, returning 0 or an errno.
+  // Empty: fdatasync. Tests inject failures here.
+  std::function<int(int fd)> sync_wal;
 };
 
 class SqliteStore final : public Store, public NonceStore, public core::DurabilityBarrier {
@@ -135,7 +138,7 @@ class SqliteStore final : public Store, public NonceStore, public core::Durabili
  private:
   SqliteStore(const core::Clock& clock, std::unique_ptr<sqlite::Connection> writer,
               std::unique_ptr<sqlite::ConnectionPool> readers, std::string nonce_secret,
-              std::string wal_path, bool deferred_sync);
+              int wal_fd, SqliteStoreOptions options);
 
   // Run `fn(sqlite::Connection&)` (returning a Result) atomically. Write: group commit — the
   // write joins a queue; one caller at a time (the leader) runs every queued write on the writer
@@ -163,7 +166,7 @@ class SqliteStore final : public Store, public NonceStore, public core::Durabili
   template <typename Fn>
   auto Read(Fn&& fn);
 
-  // Deferred sync: the syncing thread's loop, and one fdatasync of the WAL file.
+  // Deferred sync: the syncing thread's loop, and one sync of the WAL file.
   void SyncLoop();
   bool SyncWal();
 
@@ -181,7 +184,7 @@ class SqliteStore final : public Store, public NonceStore, public core::Durabili
 
   // Deferred sync. Commits are numbered in order; a mark is a commit number.
   const bool deferred_sync_;
-  const std::string wal_path_;
+  const std::function<int(int fd)> sync_wal_;
   // The last commit any reader may have seen: bumped before its COMMIT starts. Written by the
   // batch leader only (under write_mu_).
   std::atomic<uint64_t> visible_seq_{0};
@@ -192,7 +195,9 @@ class SqliteStore final : public Store, public NonceStore, public core::Durabili
   uint64_t durable_seq_ = 0;  // guarded by sync_mu_: commits fdatasynced
   bool sync_stop_ = false;    // guarded by sync_mu_
   std::vector<std::pair<uint64_t, std::function<void(bool)>>> sync_waiters_;  // sync_mu_
-  int wal_fd_ = -1;  // the syncing thread's own descriptor of the WAL file
+  // The syncing thread's own descriptor of the WAL file, opened once: the writer connection
+  // holds the same file open for the store's lifetime, so this is the inode its frames go to.
+  const int wal_fd_;
   std::thread syncer_;
 };
 

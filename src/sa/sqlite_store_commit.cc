@@ -2,8 +2,6 @@
 // COMMIT costs an fsync, so concurrent writes share one. In deferred mode COMMIT does not sync;
 // the syncing thread (SyncLoop) fdatasyncs the WAL for every commit written so far, and the
 // DurabilityBarrier tells callers when a commit is covered.
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -173,33 +171,23 @@ void SqliteStore::SyncLoop() {
   const uint64_t durable = durable_seq_;
   lock.unlock();
   for (auto& w : left) w.second(w.first <= durable);
-  if (wal_fd_ >= 0) close(wal_fd_);
-  wal_fd_ = -1;
 }
 
 bool SqliteStore::SyncWal() {
-  // This store's open connections keep the WAL file in place; should it have been replaced
-  // anyway, syncing the old file would silently sync nothing, so check and reopen.
-  struct stat named {};
-  struct stat held {};
-  const bool current = wal_fd_ >= 0 && stat(wal_path_.c_str(), &named) == 0 &&
-                       fstat(wal_fd_, &held) == 0 && named.st_ino == held.st_ino &&
-                       named.st_dev == held.st_dev;
-  if (!current) {
-    if (wal_fd_ >= 0) close(wal_fd_);
-    wal_fd_ = open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (wal_fd_ < 0) {
-      spdlog::error("sqlite: cannot open {} to sync it: {}", wal_path_, std::strerror(errno));
-      return false;
+  int err = 0;
+  if (sync_wal_) {
+    err = sync_wal_(wal_fd_);
+  } else {
+    while (fdatasync(wal_fd_) != 0) {
+      if (errno != EINTR) {
+        err = errno;
+        break;
+      }
     }
   }
-  int rc;
-  do {
-    rc = fdatasync(wal_fd_);
-  } while (rc != 0 && errno == EINTR);
-  if (rc != 0) {
-    spdlog::error("sqlite: fdatasync of {} failed: {}; refusing further writes", wal_path_,
-                  std::strerror(errno));
+  if (err != 0) {
+    spdlog::error("sqlite: syncing the WAL failed: {}; refusing further writes",
+                  std::strerror(err));
     return false;
   }
   return true;

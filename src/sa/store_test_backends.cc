@@ -31,7 +31,9 @@ std::vector<Backend> AllBackends() {
       // What `flint serve` runs by default: commits synced in the background.
       {"SqliteDeferredSync",
        [] {
-         return std::make_unique<SqliteTestDatabase>(SqliteStoreOptions{.deferred_sync = true});
+         SqliteStoreOptions options;
+         options.deferred_sync = true;
+         return std::make_unique<SqliteTestDatabase>(options);
        }},
   };
 }
