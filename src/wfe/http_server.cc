@@ -345,17 +345,43 @@ std::optional<HttpResponse> InvokeInline(const InlineHandler& handler, HttpReque
   return Problem(500, "serverInternal", "internal error");
 }
 
+// Responses waiting for the durability barrier. Each holds work on its session's io_context,
+// and the barrier may call back from its own thread at any time, so the server must not destroy
+// its io_contexts while any is outstanding.
+class DurabilityWaits {
+ public:
+  void Begin() {
+    std::lock_guard lock(mu_);
+    ++outstanding_;
+  }
+  void End() {
+    std::lock_guard lock(mu_);
+    if (--outstanding_ == 0) done_.notify_all();
+  }
+  // Blocks until every wait has been answered (within one sync of the store, unless its disk
+  // hangs, in which case the store could not close either).
+  void Drain() {
+    std::unique_lock lock(mu_);
+    done_.wait(lock, [this] { return outstanding_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable done_;
+  int outstanding_ = 0;
+};
+
 // Runs the blocking handler on `pool` and completes on the awaiting coroutine's own executor (its
 // io_context), so the coroutine never blocks an I/O thread and never resumes on a worker.
 // With a durability barrier, the response completes only once every write the handler could
 // have seen is on stable storage (core/durability.h); the worker does not wait for that.
 template <typename CompletionToken>
 auto AsyncRunOnPool(asio::thread_pool& pool, const Handler& handler,
-                    core::DurabilityBarrier* durability, HttpRequest request,
-                    CompletionToken&& token) {
-  auto initiate = [&pool, &handler, durability](auto completion, HttpRequest req) {
+                    core::DurabilityBarrier* durability, DurabilityWaits& waits,
+                    HttpRequest request, CompletionToken&& token) {
+  auto initiate = [&pool, &handler, durability, &waits](auto completion, HttpRequest req) {
     auto work = asio::make_work_guard(asio::get_associated_executor(completion));
-    asio::post(pool, [&handler, durability, req = std::move(req),
+    asio::post(pool, [&handler, durability, &waits, req = std::move(req),
                       completion = std::move(completion), work = std::move(work)]() mutable {
       HttpResponse res = InvokeHandler(handler, req);
       auto complete = [completion = std::move(completion), res = std::move(res),
@@ -373,8 +399,11 @@ auto AsyncRunOnPool(asio::thread_pool& pool, const Handler& handler,
       }
       // std::function needs a copyable target; the completion handler is move-only.
       auto shared = std::make_shared<decltype(complete)>(std::move(complete));
-      durability->WhenDurable(durability->Mark(),
-                              [shared](bool durable) { (*shared)(durable); });
+      waits.Begin();
+      durability->WhenDurable(durability->Mark(), [shared, &waits](bool durable) {
+        (*shared)(durable);
+        waits.End();
+      });
     });
   };
   return asio::async_initiate<CompletionToken, void(HttpResponse)>(
@@ -431,6 +460,7 @@ class ServerCore {
   const InlineHandler& inline_handler() const { return inline_handler_; }
   void set_inline_handler(InlineHandler h) { inline_handler_ = std::move(h); }
   asio::thread_pool& pool() { return *pool_; }
+  DurabilityWaits& durability_waits() { return durability_waits_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   // Called when a session object dies: frees its connection slot.
   void Release(SessionList::iterator registration);
@@ -463,6 +493,7 @@ class ServerCore {
   std::vector<std::thread> io_threads_;
   std::unique_ptr<tcp::acceptor> acceptor_;  // on io_[0]
   std::unique_ptr<asio::thread_pool> pool_;
+  DurabilityWaits durability_waits_;
   size_t next_io_ = 0;  // accept loop only
   uint16_t port_ = 0;
   bool started_ = false;
@@ -592,7 +623,8 @@ asio::awaitable<bool> Session<Stream>::ServeOne() {
     res = std::move(*quick);
   } else {
     res = co_await AsyncRunOnPool(server_.pool(), server_.handler(), options().durability,
-                                  std::move(request), asio::use_awaitable);
+                                  server_.durability_waits(), std::move(request),
+                                  asio::use_awaitable);
   }
   keep_alive = keep_alive && !server_.stopping();
   unsigned status = 0;
@@ -877,6 +909,7 @@ void ServerCore::Teardown() {
     pool_->join();  // waits for a handler still running
     pool_.reset();
   }
+  durability_waits_.Drain();  // responses the barrier has yet to release refer to io_
   acceptor_.reset();
   io_work_.clear();
   io_.clear();

@@ -581,6 +581,31 @@ TEST_F(HttpServerTest, ResponseBecomes500WhenDurabilityCannotBeEnsured) {
             R"({"type":"urn:ietf:params:acme:error:serverInternal","detail":"internal error","status":500})");
 }
 
+// The barrier calls back on its own thread, into the session's io_context: Stop() must not
+// destroy the io_contexts while a response still waits, even past the grace period.
+TEST_F(HttpServerTest, StopWaitsForResponsesTheBarrierStillHolds) {
+  HeldBarrier barrier;
+  HttpServerOptions options = TestOptions();
+  options.durability = &barrier;
+  options.shutdown_grace = std::chrono::seconds(0);
+  StartServer(options);
+  auto waiting = barrier.Waiting();
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(Get("/held")));
+  std::function<void(bool)> done = waiting.get();
+  std::atomic<bool> released{false};
+  std::atomic<bool> stopped_after_release{false};
+  std::thread stopper([&] {
+    server_->Stop();
+    stopped_after_release = released.load();
+  });
+  released = true;
+  done(true);  // into an io_context that is stopping or stopped, but not destroyed
+  stopper.join();
+  EXPECT_TRUE(stopped_after_release.load());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Requests the transport refuses itself: answered with a problem document, then closed.
 
