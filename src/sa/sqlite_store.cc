@@ -103,15 +103,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   FLINT_TRY(ConfigureWriter(*writer));
   FLINT_TRY(sqlite::Migrate(*writer));
   FLINT_ASSIGN_OR_RETURN(std::string secret, LoadOrCreateNonceSecret(*writer));
+  int wal_fd = -1;
   if (options.deferred_sync) {
     // Commits stop fsyncing; the syncing thread does it for them (SyncLoop). WAL mode keeps the
     // database consistent either way; NORMAL still syncs around checkpoints.
     FLINT_TRY(writer->Exec("PRAGMA synchronous = NORMAL"));
     FLINT_ASSIGN_OR_RETURN(std::string sync, writer->QueryText("PRAGMA synchronous"));
     if (sync != "1") return Internal("sqlite: cannot set synchronous = NORMAL");
-  }
-  int wal_fd = -1;
-  if (options.deferred_sync) {
     // The writer has the WAL open since its first transaction above and keeps it until it closes.
     const std::string wal_path = path + "-wal";
     wal_fd = open(wal_path.c_str(), O_RDONLY | O_CLOEXEC);
