@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <memory>
 #include <thread>
@@ -47,8 +48,35 @@ std::string Pragma(const std::string& path, const char* sql) {
   return Must(conn->QueryText(sql));
 }
 
-// The child reports each result as soon as the call returns, then dies by SIGKILL: no
-// destructor, no close, no checkpoint. Whatever it reported must be there on reopen.
+// Runs `child` in a forked process that reports the id it returns as soon as it has it, then
+// dies by SIGKILL: no destructor, no close, no checkpoint (so `child` must leave its store open,
+// in a variable that outlives the call). `child` returns a negative exit code for a failure.
+// Returns the reported id (whatever it names must be there on reopen).
+int64_t ReportThenKill9(const std::function<int64_t()>& child) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  EXPECT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    int64_t id = child();
+    if (id < 0) _exit(static_cast<int>(-id));
+    if (write(fds[1], &id, sizeof id) != sizeof id) _exit(5);
+    raise(SIGKILL);
+    _exit(6);
+  }
+  close(fds[1]);
+  int64_t id = 0;
+  ssize_t n = read(fds[0], &id, sizeof id);
+  close(fds[0]);
+  int status = 0;
+  EXPECT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  EXPECT_EQ(n, static_cast<ssize_t>(sizeof id));
+  return id;
+}
+
 TEST(SqliteStoreTest, ReportedWritesSurviveKill9) {
   TempDir dir;
   const std::string path = dir.File("flint.db");
@@ -59,31 +87,16 @@ TEST(SqliteStoreTest, ReportedWritesSurviveKill9) {
     auto store = Must(SqliteStore::Open(path, clock));
     nonce = SqlNonceService(*store, random, clock).Issue();
   }
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
+  std::unique_ptr<SqliteStore> open_at_kill;
+  const int64_t id = ReportThenKill9([&]() -> int64_t {
     auto store = SqliteStore::Open(path, clock);
-    if (!store.ok()) _exit(2);
-    auto created = (*store)->CreateAccount(NewAccount("survivor"));
-    if (!created.ok()) _exit(3);
-    int64_t id = created->id.value;
-    if (!SqlNonceService(**store, random, clock).Redeem(nonce).ok()) _exit(4);
-    if (write(fds[1], &id, sizeof id) != sizeof id) _exit(5);
-    raise(SIGKILL);
-    _exit(6);
-  }
-  close(fds[1]);
-  int64_t id = 0;
-  ssize_t n = read(fds[0], &id, sizeof id);
-  close(fds[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
-  ASSERT_EQ(WTERMSIG(status), SIGKILL);
-  ASSERT_EQ(n, static_cast<ssize_t>(sizeof id));
+    if (!store.ok()) return -2;
+    open_at_kill = std::move(store).value();
+    auto created = open_at_kill->CreateAccount(NewAccount("survivor"));
+    if (!created.ok()) return -3;
+    if (!SqlNonceService(*open_at_kill, random, clock).Redeem(nonce).ok()) return -4;
+    return created->id.value;
+  });
   EXPECT_TRUE(std::filesystem::exists(path + "-wal"));  // recovery works from the WAL
 
   auto store = Must(SqliteStore::Open(path, clock));
@@ -96,32 +109,19 @@ TEST(SqliteStoreTest, DeferredSyncWritesTheBarrierCoveredSurviveKill9) {
   TempDir dir;
   const std::string path = dir.File("flint.db");
   core::FakeClock clock;
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
+  std::unique_ptr<SqliteStore> open_at_kill;
+  const int64_t id = ReportThenKill9([&]() -> int64_t {
     auto store = SqliteStore::Open(path, clock, DeferredSync());
-    if (!store.ok()) _exit(2);
-    auto created = (*store)->CreateAccount(NewAccount("synced"));
-    if (!created.ok()) _exit(3);
-    int64_t id = created->id.value;
+    if (!store.ok()) return -2;
+    open_at_kill = std::move(store).value();
+    auto created = open_at_kill->CreateAccount(NewAccount("synced"));
+    if (!created.ok()) return -3;
     std::promise<bool> durable;
-    (*store)->WhenDurable((*store)->Mark(), [&](bool ok) { durable.set_value(ok); });
-    if (!durable.get_future().get()) _exit(4);
-    if (write(fds[1], &id, sizeof id) != sizeof id) _exit(5);
-    raise(SIGKILL);
-    _exit(6);
-  }
-  close(fds[1]);
-  int64_t id = 0;
-  ssize_t n = read(fds[0], &id, sizeof id);
-  close(fds[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
-  ASSERT_EQ(n, static_cast<ssize_t>(sizeof id));
+    open_at_kill->WhenDurable(open_at_kill->Mark(), [&](bool ok) { durable.set_value(ok); });
+    if (!durable.get_future().get()) return -4;
+    return created->id.value;
+  });
+  EXPECT_TRUE(std::filesystem::exists(path + "-wal"));  // the child never closed the store
   auto store = Must(SqliteStore::Open(path, clock));
   EXPECT_EQ(Must(store->GetAccountByThumbprint("synced")).id.value, id);
 }
