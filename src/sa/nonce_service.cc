@@ -16,13 +16,12 @@
 namespace flint::sa {
 namespace {
 
+// Nonce ids: random for the shared service, a counter for the in-memory one. Sealed, a shared
+// nonce is 40 bytes (54 base64url characters), an in-memory one 32 bytes (43).
 constexpr size_t kRandomBytes = 16;
+constexpr size_t kCounterBytes = 8;
 constexpr size_t kExpiryBytes = 8;
 constexpr size_t kMacBytes = 16;
-constexpr size_t kSignedBytes = kRandomBytes + kExpiryBytes;
-constexpr size_t kNonceBytes = kSignedBytes + kMacBytes;
-// 40 bytes in unpadded base64url: 53 full sextets plus one carrying the last 2 bits.
-constexpr size_t kNonceChars = (kNonceBytes * 8 + 5) / 6;
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -131,6 +130,28 @@ std::optional<std::string> NonceMac::Compute(std::string_view data) const {
   return std::string(reinterpret_cast<const char*>(md.data()), kMacBytes);
 }
 
+std::string NonceMac::Seal(std::string id, core::TimePoint expires) const {
+  id += EncodeExpiry(expires);
+  id += Compute(id).value_or(std::string(kMacBytes, '\0'));
+  return Base64UrlEncode(id);
+}
+
+Result<NonceMac::Opened> NonceMac::Open(std::string_view nonce, size_t id_bytes,
+                                        std::string_view not_ours) const {
+  const size_t signed_bytes = id_bytes + kExpiryBytes;
+  const size_t nonce_bytes = signed_bytes + kMacBytes;
+  if (nonce.size() != (nonce_bytes * 8 + 5) / 6) return BadNonce("nonce has the wrong length");
+  std::optional<std::string> raw = Base64UrlDecode(nonce);
+  if (!raw || raw->size() != nonce_bytes) return BadNonce("nonce is not valid base64url");
+  std::string_view bytes(*raw);
+  std::optional<std::string> expected = Compute(bytes.substr(0, signed_bytes));
+  if (!expected || CRYPTO_memcmp(expected->data(), bytes.data() + signed_bytes, kMacBytes) != 0) {
+    return BadNonce(std::string(not_ours));
+  }
+  return Opened{std::string(bytes.substr(0, id_bytes)),
+                DecodeExpiry(bytes.substr(id_bytes, kExpiryBytes))};
+}
+
 SqlNonceService::SqlNonceService(NonceStore& store, core::Random& random, const core::Clock& clock,
                                  std::chrono::seconds lifetime, int prune_every)
     : store_(store),
@@ -141,27 +162,16 @@ SqlNonceService::SqlNonceService(NonceStore& store, core::Random& random, const 
       prune_every_(prune_every > 0 ? static_cast<uint64_t>(prune_every) : 1) {}
 
 std::string SqlNonceService::Issue() {
-  std::string raw = random_.Bytes(kRandomBytes);
-  raw += EncodeExpiry(clock_.Now() + lifetime_);
-  // A MAC OpenSSL failed to compute leaves zeros, which no redemption accepts.
-  raw += mac_.Compute(raw).value_or(std::string(kMacBytes, '\0'));
-  return Base64UrlEncode(raw);
+  return mac_.Seal(random_.Bytes(kRandomBytes), clock_.Now() + lifetime_);
 }
 
 Result<void> SqlNonceService::Redeem(std::string_view nonce) {
-  if (nonce.size() != kNonceChars) return BadNonce("nonce has the wrong length");
-  std::optional<std::string> raw = Base64UrlDecode(nonce);
-  if (!raw || raw->size() != kNonceBytes) return BadNonce("nonce is not valid base64url");
-  std::string_view bytes(*raw);
-  std::optional<std::string> expected = mac_.Compute(bytes.substr(0, kSignedBytes));
-  if (!expected || CRYPTO_memcmp(expected->data(), bytes.data() + kSignedBytes, kMacBytes) != 0) {
-    return BadNonce("nonce was not issued by this server");
-  }
-  core::TimePoint expires = DecodeExpiry(bytes.substr(kRandomBytes, kExpiryBytes));
+  FLINT_ASSIGN_OR_RETURN(NonceMac::Opened opened,
+                         mac_.Open(nonce, kRandomBytes, "nonce was not issued by this server"));
   core::TimePoint now = clock_.Now();
-  if (now >= expires) return BadNonce("nonce has expired");
+  if (now >= opened.expires) return BadNonce("nonce has expired");
 
-  Result<void> recorded = store_.RecordNonceRedemption(bytes.substr(0, kRandomBytes), expires);
+  Result<void> recorded = store_.RecordNonceRedemption(opened.id, opened.expires);
   if (!recorded.ok()) {
     if (recorded.error().type == core::ErrorType::kConflict) {
       return BadNonce("nonce was already used");
@@ -176,15 +186,6 @@ Result<void> SqlNonceService::Redeem(std::string_view nonce) {
 }
 
 // --- MemoryNonceService ---
-
-namespace {
-
-constexpr size_t kCounterBytes = 8;
-constexpr size_t kMemorySignedBytes = kCounterBytes + kExpiryBytes;
-constexpr size_t kMemoryNonceBytes = kMemorySignedBytes + kMacBytes;
-constexpr size_t kMemoryNonceChars = (kMemoryNonceBytes * 8 + 5) / 6;  // 43
-
-}  // namespace
 
 MemoryNonceService::MemoryNonceService(core::Random& random, const core::Clock& clock,
                                        std::chrono::seconds lifetime, uint64_t window)
@@ -201,26 +202,16 @@ std::string MemoryNonceService::Issue() {
     counter = next_++;
     unused_[(counter % window) / 64] |= uint64_t{1} << (counter % 64);
   }
-  std::string raw = EncodeUint64(counter);
-  raw += EncodeExpiry(clock_.Now() + lifetime_);
-  // A MAC OpenSSL failed to compute leaves zeros, which no redemption accepts.
-  raw += mac_.Compute(raw).value_or(std::string(kMacBytes, '\0'));
-  return Base64UrlEncode(raw);
+  return mac_.Seal(EncodeUint64(counter), clock_.Now() + lifetime_);
 }
 
 Result<void> MemoryNonceService::Redeem(std::string_view nonce) {
-  if (nonce.size() != kMemoryNonceChars) return BadNonce("nonce has the wrong length");
-  std::optional<std::string> raw = Base64UrlDecode(nonce);
-  if (!raw || raw->size() != kMemoryNonceBytes) return BadNonce("nonce is not valid base64url");
-  std::string_view bytes(*raw);
-  std::optional<std::string> expected = mac_.Compute(bytes.substr(0, kMemorySignedBytes));
-  if (!expected ||
-      CRYPTO_memcmp(expected->data(), bytes.data() + kMemorySignedBytes, kMacBytes) != 0) {
-    return BadNonce("nonce was not issued by this server (or before its last restart)");
-  }
-  const uint64_t counter = DecodeUint64(bytes.substr(0, kCounterBytes));
-  const core::TimePoint expires = DecodeExpiry(bytes.substr(kCounterBytes, kExpiryBytes));
-  if (clock_.Now() >= expires) return BadNonce("nonce has expired");
+  FLINT_ASSIGN_OR_RETURN(
+      NonceMac::Opened opened,
+      mac_.Open(nonce, kCounterBytes,
+                "nonce was not issued by this server (or before its last restart)"));
+  const uint64_t counter = DecodeUint64(opened.id);
+  if (clock_.Now() >= opened.expires) return BadNonce("nonce has expired");
 
   const uint64_t window = unused_.size() * 64;
   std::lock_guard lock(mu_);

@@ -40,6 +40,17 @@ class NonceMac {
   // The 16-byte MAC of `data`, or nullopt if OpenSSL failed (the caller refuses the nonce).
   std::optional<std::string> Compute(std::string_view data) const;
 
+  // The wire form both services use: base64url(id ‖ expiry(8) ‖ MAC(id ‖ expiry)). A MAC OpenSSL
+  // failed to compute is left as zeros, which no redemption accepts.
+  std::string Seal(std::string id, core::TimePoint expires) const;
+  struct Opened {
+    std::string id;
+    core::TimePoint expires;
+  };
+  // The inverse, for nonces whose id has `id_bytes`: badNonce for a wrong length or encoding,
+  // and badNonce with `not_ours` for a MAC that does not match. Expiry is the caller's check.
+  Result<Opened> Open(std::string_view nonce, size_t id_bytes, std::string_view not_ours) const;
+
  private:
   EVP_MAC_CTX* keyed_ = nullptr;
 };
