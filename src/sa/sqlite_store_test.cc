@@ -14,6 +14,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -41,6 +42,21 @@ SqliteStoreOptions DeferredSync() {
   SqliteStoreOptions options;
   options.deferred_sync = true;
   return options;
+}
+
+// The barrier's answer for `mark`, whenever it comes (the callback may outlive this call).
+std::future<bool> DurableAnswer(SqliteStore& store, uint64_t mark) {
+  auto answer = std::make_shared<std::promise<bool>>();
+  std::future<bool> future = answer->get_future();
+  store.WhenDurable(mark, [answer](bool ok) { answer->set_value(ok); });
+  return future;
+}
+
+// The barrier's answer for `mark` if it was given before WhenDurable returned, else nullopt.
+std::optional<bool> InlineAnswer(SqliteStore& store, uint64_t mark) {
+  auto answer = std::make_shared<std::optional<bool>>();
+  store.WhenDurable(mark, [answer](bool ok) { *answer = ok; });
+  return *answer;
 }
 
 std::string Pragma(const std::string& path, const char* sql) {
@@ -116,9 +132,7 @@ TEST(SqliteStoreTest, DeferredSyncWritesTheBarrierCoveredSurviveKill9) {
     open_at_kill = std::move(store).value();
     auto created = open_at_kill->CreateAccount(NewAccount("synced"));
     if (!created.ok()) return -3;
-    std::promise<bool> durable;
-    open_at_kill->WhenDurable(open_at_kill->Mark(), [&](bool ok) { durable.set_value(ok); });
-    if (!durable.get_future().get()) return -4;
+    if (!DurableAnswer(*open_at_kill, open_at_kill->Mark()).get()) return -4;
     return created->id.value;
   });
   EXPECT_TRUE(std::filesystem::exists(path + "-wal"));  // the child never closed the store
@@ -132,9 +146,7 @@ TEST(SqliteStoreTest, DeferredSyncBarrierCoversEveryEarlierCommit) {
   core::FakeClock clock;
   auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock, DeferredSync()));
   const uint64_t start = store->Mark();
-  bool inline_answer = false;
-  store->WhenDurable(start, [&](bool ok) { inline_answer = ok; });
-  EXPECT_TRUE(inline_answer);  // nothing was committed since opening
+  EXPECT_EQ(InlineAnswer(*store, start), true);  // nothing was committed since opening
 
   std::vector<std::future<bool>> answers;
   uint64_t last = start;
@@ -143,14 +155,10 @@ TEST(SqliteStoreTest, DeferredSyncBarrierCoversEveryEarlierCommit) {
     const uint64_t mark = store->Mark();
     EXPECT_GT(mark, last);  // every commit moves the mark
     last = mark;
-    auto answer = std::make_shared<std::promise<bool>>();
-    answers.push_back(answer->get_future());
-    store->WhenDurable(mark, [answer](bool ok) { answer->set_value(ok); });
+    answers.push_back(DurableAnswer(*store, mark));
   }
   for (auto& a : answers) EXPECT_TRUE(a.get());
-  inline_answer = false;
-  store->WhenDurable(last, [&](bool ok) { inline_answer = ok; });
-  EXPECT_TRUE(inline_answer);  // already synced: answered before WhenDurable returns
+  EXPECT_EQ(InlineAnswer(*store, last), true);  // already synced: answered before returning
 }
 
 TEST(SqliteStoreTest, ImmediateModeAnswersEveryMarkInline) {
@@ -158,9 +166,7 @@ TEST(SqliteStoreTest, ImmediateModeAnswersEveryMarkInline) {
   core::FakeClock clock;
   auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock));
   Must(store->CreateAccount(NewAccount("now")));
-  bool answered = false;
-  store->WhenDurable(store->Mark(), [&](bool ok) { answered = ok; });
-  EXPECT_TRUE(answered);
+  EXPECT_EQ(InlineAnswer(*store, store->Mark()), true);
 }
 
 // A WAL that cannot be synced is final: the waiter is told its write is not durable, and later
@@ -169,21 +175,17 @@ TEST(SqliteStoreTest, DeferredSyncFailureRefusesWaitersAndLaterWrites) {
   TempDir dir;
   core::FakeClock clock;
   std::atomic<int> syncs{0};
-  SqliteStoreOptions options;
-  options.deferred_sync = true;
+  SqliteStoreOptions options = DeferredSync();
   options.sync_wal = [&](int) {
     ++syncs;
     return EIO;
   };
   auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock, options));
   Must(store->CreateAccount(NewAccount("unsynced")));
-  std::promise<bool> answer;
-  store->WhenDurable(store->Mark(), [&](bool ok) { answer.set_value(ok); });
-  EXPECT_FALSE(answer.get_future().get());
+  EXPECT_FALSE(DurableAnswer(*store, store->Mark()).get());
   EXPECT_ERROR_TYPE(store->CreateAccount(NewAccount("refused")), ErrorType::kInternal);
-  bool later = true;
-  store->WhenDurable(store->Mark(), [&](bool ok) { later = ok; });
-  EXPECT_FALSE(later);  // answered inline: nothing can become durable any more
+  // Answered inline: nothing can become durable any more.
+  EXPECT_EQ(InlineAnswer(*store, store->Mark()), false);
   EXPECT_EQ(syncs.load(), 1);  // never retried
 }
 
@@ -197,9 +199,7 @@ TEST(SqliteStoreTest, DeferredSyncClosingSyncsAndAnswersWaiters) {
   {
     auto store = Must(SqliteStore::Open(path, clock, DeferredSync()));
     id = Must(store->CreateAccount(NewAccount("closing"))).id;
-    auto promise = std::make_shared<std::promise<bool>>();
-    answer = promise->get_future();
-    store->WhenDurable(store->Mark(), [promise](bool ok) { promise->set_value(ok); });
+    answer = DurableAnswer(*store, store->Mark());
   }
   EXPECT_TRUE(answer.get());
   auto store = Must(SqliteStore::Open(path, clock));
