@@ -122,6 +122,7 @@ int Serve(const config::Config& cfg) {
   // must not see each other's unsynced commits, so they sync every commit.
   sa::SqliteStoreOptions store_opts;
   store_opts.deferred_sync = !cfg.shared_nonces;
+  store_opts.cache_accounts = !cfg.shared_nonces;  // no other process changes accounts
   auto store = sa::SqliteStore::Open(cfg.data_dir + "/flint.db", clock, store_opts);
   if (!store.ok()) return Fail("store: " + store.error().detail);
   std::unique_ptr<sa::NonceService> nonce_service;

@@ -137,7 +137,8 @@ SqliteStore::SqliteStore(const core::Clock& clock, std::unique_ptr<Connection> w
       readers_(std::move(readers)),
       deferred_sync_(options.deferred_sync),
       sync_wal_(std::move(options.sync_wal)),
-      wal_fd_(wal_fd) {
+      wal_fd_(wal_fd),
+      account_cache_(options.cache_accounts ? std::make_unique<AccountCache>() : nullptr) {
   if (deferred_sync_) syncer_ = std::thread([this] { SyncLoop(); });
 }
 
@@ -155,7 +156,20 @@ SqliteStore::~SqliteStore() {
 // --- Accounts ---
 
 Result<core::Account> SqliteStore::GetAccount(core::AccountId id) {
-  return Read([&](Connection& c) { return sqlite::LoadAccount(c, id); });
+  if (!account_cache_) return Read([&](Connection& c) { return sqlite::LoadAccount(c, id); });
+  if (std::optional<core::Account> cached = account_cache_->Find(id)) return *std::move(cached);
+  const uint64_t generation = account_cache_->Generation();  // before the read (account_cache.h)
+  Result<core::Account> account = Read([&](Connection& c) { return sqlite::LoadAccount(c, id); });
+  if (account.ok()) account_cache_->InsertIfCurrent(*account, generation);
+  return account;
+}
+
+template <typename Fn>
+Result<core::Account> SqliteStore::WriteAccount(core::AccountId id, Fn&& fn) {
+  Result<core::Account> account = Write(std::forward<Fn>(fn));
+  // Committed or not, the next read of this account goes to the database.
+  if (account_cache_) account_cache_->Invalidate(id);
+  return account;
 }
 
 Result<core::Account> SqliteStore::GetAccountByThumbprint(const std::string& thumbprint) {
@@ -189,7 +203,7 @@ Result<core::Account> SqliteStore::CreateAccount(core::Account account) {
 
 Result<core::Account> SqliteStore::UpdateAccountContacts(core::AccountId id,
                                                          std::vector<std::string> contacts) {
-  return Write([&](Connection& c) -> Result<core::Account> {
+  return WriteAccount(id, [&](Connection& c) -> Result<core::Account> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdateContacts));
     s.Bind(1, id.value).Bind(2, EncodeStrings(contacts));
     FLINT_TRY(
@@ -199,7 +213,7 @@ Result<core::Account> SqliteStore::UpdateAccountContacts(core::AccountId id,
 }
 
 Result<core::Account> SqliteStore::DeactivateAccount(core::AccountId id) {
-  return Write([&](Connection& c) -> Result<core::Account> {
+  return WriteAccount(id, [&](Connection& c) -> Result<core::Account> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kDeactivateAccount));
     s.Bind(1, id.value);
     FLINT_TRY(
@@ -212,7 +226,7 @@ Result<core::Account> SqliteStore::ChangeAccountKey(core::AccountId id,
                                                     const std::string& old_thumbprint,
                                                     const std::string& new_jwk_json,
                                                     const std::string& new_thumbprint) {
-  return Write([&](Connection& c) -> Result<core::Account> {
+  return WriteAccount(id, [&](Connection& c) -> Result<core::Account> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kChangeAccountKey));
     s.Bind(1, id.value).Bind(2, new_jwk_json).Bind(3, new_thumbprint).Bind(4, old_thumbprint);
     // A UNIQUE violation on thumbprint (the new key belongs to another account) is kConflict.

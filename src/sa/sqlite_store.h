@@ -36,6 +36,7 @@
 
 #include "core/clock.h"
 #include "core/durability.h"
+#include "sa/account_cache.h"
 #include "sa/nonce_store.h"
 #include "sa/store.h"
 
@@ -53,6 +54,10 @@ struct SqliteStoreOptions {
   // Deferred sync: makes the WAL file (an open descriptor) durable, returning 0 or an errno.
   // Empty: fdatasync. Tests inject failures here.
   std::function<int(int fd)> sync_wal;
+  // Keep accounts in memory (AccountCache), so GetAccount seldom reads the database. Only for a
+  // database whose accounts no other process changes (the same condition as deferred_sync):
+  // another process's key change or deactivation would go unseen here.
+  bool cache_accounts = false;
 };
 
 class SqliteStore final : public Store, public NonceStore, public core::DurabilityBarrier {
@@ -199,6 +204,12 @@ class SqliteStore final : public Store, public NonceStore, public core::Durabili
   // holds the same file open for the store's lifetime, so this is the inode its frames go to.
   const int wal_fd_;
   std::thread syncer_;
+
+  // Set with SqliteStoreOptions::cache_accounts. Every write to an existing account goes
+  // through WriteAccount, which invalidates its entry once the write is over.
+  const std::unique_ptr<AccountCache> account_cache_;
+  template <typename Fn>
+  Result<core::Account> WriteAccount(core::AccountId id, Fn&& fn);
 };
 
 }  // namespace flint::sa

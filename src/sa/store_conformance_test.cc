@@ -187,6 +187,22 @@ TEST_P(StoreConformanceTest, ChangeAccountKeyWithStaleOldThumbprintConflicts) {
   EXPECT_EQ(Must(store().GetAccount(a.id)).jwk_thumbprint, "current");
 }
 
+// A backend that keeps accounts in memory (SqliteStoreOptions::cache_accounts) must still show
+// every change to the next read, including for an account read (and cached) before the change.
+TEST_P(StoreConformanceTest, GetAccountSeesEveryEarlierAccountWrite) {
+  core::Account a = CreateAccount("k1");
+  EXPECT_EQ(Must(store().GetAccount(a.id)).jwk_thumbprint, "k1");
+  Must(store().UpdateAccountContacts(a.id, {"mailto:x@example.com"}));
+  EXPECT_EQ(Must(store().GetAccount(a.id)).contacts,
+            std::vector<std::string>{"mailto:x@example.com"});
+  Must(store().ChangeAccountKey(a.id, "k1", R"({"k":2})", "k2"));
+  core::Account moved = Must(store().GetAccount(a.id));
+  EXPECT_EQ(moved.jwk_thumbprint, "k2");
+  EXPECT_EQ(moved.jwk_json, R"({"k":2})");
+  Must(store().DeactivateAccount(a.id));
+  EXPECT_EQ(Must(store().GetAccount(a.id)).status, core::AccountStatus::kDeactivated);
+}
+
 // --- Orders, authorizations, challenges ---
 
 TEST_P(StoreConformanceTest, CreateOrderStoresOrderAuthorizationsAndChallenges) {

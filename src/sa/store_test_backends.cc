@@ -28,11 +28,12 @@ class SqliteTestDatabase final : public TestDatabase {
 std::vector<Backend> AllBackends() {
   return {
       {"Sqlite", [] { return std::make_unique<SqliteTestDatabase>(SqliteStoreOptions{}); }},
-      // What `flint serve` runs by default: commits synced in the background.
+      // What `flint serve` runs by default: commits synced in the background, accounts cached.
       {"SqliteDeferredSync",
        [] {
          SqliteStoreOptions options;
          options.deferred_sync = true;
+         options.cache_accounts = true;
          return std::make_unique<SqliteTestDatabase>(options);
        }},
   };
