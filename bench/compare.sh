@@ -14,6 +14,8 @@
 #   ROUNDS=3  DURATION=20  WARMUP=3  CONCURRENCY="1 4 16 64"  SERVERS="pebble flint"
 #   BUILD_DIR=build  OUT=bench/results  FLINT_ARGS=""  (extra `flint serve` flags)
 #   LOADGEN_ARGS=""  (extra loadgen flags, e.g. "--names 3" or "--account-per-cert")
+#   TRANSPORT_SECONDS=5  the transport floor: each server's CPU for one minimal HTTPS request
+#           (GET of the directory on kept-alive TLS connections, 16 clients); 0 skips it
 #   PERF=1  after flint's rounds at concurrency 16, one extra round (not in the table) under
 #           `perf record --call-graph dwarf`; bench/perf_summary.py writes where flint's CPU goes
 #           to $OUT/flint-profile.txt (needs linux-perf)
@@ -30,6 +32,7 @@ OUT=${OUT:-bench/results}
 FLINT_ARGS=${FLINT_ARGS:-}
 LOADGEN_ARGS=${LOADGEN_ARGS:-}
 PERF=${PERF:-0}
+TRANSPORT_SECONDS=${TRANSPORT_SECONDS:-5}
 PY=/usr/bin/python3
 # The revision measured, taken before this run writes its own results into the tree. Changes to
 # bench/results alone do not count as a dirty tree.
@@ -152,6 +155,24 @@ run_loadgen() {  # C SECONDS JSON [extra args]
 echo "openssl speed -seconds 2 ecdsap256 ..."
 openssl speed -seconds 2 ecdsap256 2>/dev/null >"$WORK/speed.txt"
 make_pebble_tls
+
+# Step 3b: the transport floor. No server can spend less per issuance than its verifications and
+# signature plus, for each request of the flow, what a request that does nothing costs it (TLS
+# records, HTTP, the kernel's sockets). Measured as server CPU per GET of the directory.
+if [ "$TRANSPORT_SECONDS" != 0 ]; then
+  for server in $SERVERS; do
+    echo "== $server: transport floor, GET of the directory, ${TRANSPORT_SECONDS}s at concurrency 16"
+    started=1
+    if [ "$server" = pebble ]; then start_pebble transport || started=0; else start_flint transport || started=0; fi
+    if [ "$started" = 1 ]; then
+      json="$WORK/$server-transport.json"
+      rc=0
+      run_loadgen 16 "$TRANSPORT_SECONDS" "$json" --mode directory || rc=$?
+      manifest "{\"server\":\"$server\",\"event\":\"transport\",\"rc\":$rc,\"report\":\"$json\"}"
+    fi
+    stop_server
+  done
+fi
 
 # Step 4: the runs. Servers alternate at each concurrency so drift hits both alike.
 for c in $CONCURRENCY; do

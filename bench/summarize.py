@@ -52,10 +52,35 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def transport_floor(entries, cells):
+    """Server CPU per minimal request (GET of the directory), per server, and what it implies.
+
+    The implied floor per certificate: the crypto floor's signatures plus flint's measured
+    requests per issuance, each at the cheaper of the two servers' per-request cost.
+    """
+    per_request_us = {}
+    for e in entries:
+        if e.get("event") != "transport":
+            continue
+        r = load(e["report"])
+        if r and r.get("server") and r["requests"]:
+            per_request_us[e["server"]] = {"us": r["server"]["cpu_us_per_request"],
+                                           "requests_per_s": r["requests_per_s"]}
+    requests = median([s["requests_per_issuance"] for s in cells
+                       if s["server"] == "flint" and s["requests_per_issuance"]])
+    if not per_request_us or not requests:
+        return None
+    cheapest = min(v["us"] for v in per_request_us.values())
+    return {"per_request": per_request_us, "requests_per_issuance": requests,
+            "cheapest_us": cheapest, "ms_per_cert": cheapest * requests / 1e3}
+
+
 def aggregate(entries, work):
     """Groups the manifest by (server, concurrency) and summarizes each group."""
     groups = {}
     for e in entries:
+        if e.get("event") == "transport":
+            continue
         key = (e["server"], e["concurrency"])
         g = groups.setdefault(key, {"server": e["server"], "concurrency": e["concurrency"],
                                     "rounds": [], "status": [], "store_bytes": None})
@@ -149,6 +174,18 @@ def markdown(result):
                      f"{floor['signs']} sign x {floor['sign_us']:.1f} us = "
                      f"**{floor['ms_per_cert']:.3f} ms CPU per certificate**.")
         lines.append("")
+    tf = result.get("transport_floor")
+    if floor and tf:
+        both = floor["ms_per_cert"] + tf["ms_per_cert"]
+        lines.append("Transport floor (server CPU per GET of the directory on kept-alive TLS, "
+                     "16 clients): " +
+                     ", ".join(f"{srv} {v['us']:.1f} us ({v['requests_per_s']:.0f} requests/s)"
+                               for srv, v in sorted(tf["per_request"].items())) +
+                     f". An issuance is {tf['requests_per_issuance']:.2f} requests, so crypto + "
+                     f"transport = {floor['ms_per_cert']:.3f} + {tf['ms_per_cert']:.3f} = "
+                     f"**{both:.3f} ms ({both / floor['ms_per_cert']:.2f}x the crypto floor)** "
+                     "before any storage or ACME logic.")
+        lines.append("")
     lines.append("| conc | server | issuances/s | p50 ms | p99 ms | CPU ms/cert | x floor | "
                  "peak RSS MiB | errors | store B/cert | status |")
     lines.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -210,8 +247,9 @@ def main():
     args = ap.parse_args()
     with open(os.path.join(args.work, "manifest.jsonl")) as f:
         entries = [json.loads(line) for line in f if line.strip()]
+    cells = aggregate(entries, args.work)
     result = {"meta": json.loads(args.meta), "crypto_floor": crypto_floor(args.speed),
-              "results": aggregate(entries, args.work)}
+              "transport_floor": transport_floor(entries, cells), "results": cells}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "latest.json"), "w") as f:
         json.dump(result, f, indent=1)
