@@ -9,8 +9,8 @@
 // the read may have seen the state from before that write. So once Invalidate(id) has returned,
 // no Find(id) returns the state from before the write.
 //
-// Bounded: when it holds kMaxEntries accounts it is emptied and refills from the database.
-// Thread-safe.
+// Bounded: when it holds kMaxEntries accounts (a few MiB: an entry is the account row, mostly its
+// JWK, and the map's node) it is emptied and refills from the database. Thread-safe.
 
 #include <cstddef>
 #include <cstdint>
@@ -24,7 +24,7 @@ namespace flint::sa {
 
 class AccountCache {
  public:
-  static constexpr size_t kMaxEntries = 65536;
+  static constexpr size_t kMaxEntries = 8192;
 
   std::optional<core::Account> Find(core::AccountId id) const;
   uint64_t Generation() const;
