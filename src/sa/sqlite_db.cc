@@ -125,6 +125,11 @@ std::string Statement::Blob(int col) const {
 // --- Connection ---
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mode mode) {
+  // SQLite counts every allocation under one process-wide mutex unless told not to, which the
+  // threads contend on; flint never reads those counters. Only possible before SQLite
+  // initializes (the first open); if something initialized it earlier, the counters stay on.
+  static const int kMemStatusOff = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)kMemStatusOff;
   int flags =
       SQLITE_OPEN_NOMUTEX |
       (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);

@@ -3,6 +3,7 @@
 #include "sa/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -230,6 +231,16 @@ TEST(SqliteStoreTest, DataPersistsAcrossReopenAndMigrationIsIdempotent) {
   Must(sqlite::Migrate(*conn));
   EXPECT_EQ(Must(conn->QueryText("PRAGMA user_version")),
             std::to_string(sqlite::LatestSchemaVersion()));
+}
+
+// SQLite's allocation counters take one process-wide mutex per allocation; flint turns them off
+// before its first connection, so the threads do not contend on it.
+TEST(SqliteStoreTest, SqliteKeepsNoAllocationCounters) {
+  TempDir dir;
+  core::FakeClock clock;
+  auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock));
+  Must(store->CreateAccount(NewAccount("counted")));
+  EXPECT_EQ(sqlite3_memory_used(), 0);
 }
 
 TEST(SqliteStoreTest, DatabaseIsInWalModeWithForeignKeys) {
