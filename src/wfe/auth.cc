@@ -20,6 +20,11 @@ core::Result<jose::PublicKey> KeyCache::Get(const std::string& jwk_json) {
   return key;
 }
 
+size_t KeyCache::size() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return keys_.size();
+}
+
 namespace {
 
 bool IsJoseContentType(const std::string* ct) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <boost/json.hpp>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -32,6 +33,21 @@ class WfeTest : public testing::PipelineTest {
  protected:
   void Configure(ra::RaOptions&, WfeOptions& wo) override { wo.caa_identities = {"flint.test"}; }
 };
+
+// Every new key a client presents adds an entry, so the cache of parsed keys must stay bounded
+// (about 2.7 KB per entry).
+TEST(KeyCacheTest, StaysWithinItsBound) {
+  KeyCache cache;
+  for (size_t i = 0; i <= KeyCache::kMaxEntries; ++i) {
+    std::string x(32, '\0');
+    std::memcpy(x.data(), &i, sizeof i);  // distinct Ed25519 public keys
+    const std::string jwk =
+        R"({"crv":"Ed25519","kty":"OKP","x":")" + jose::Base64UrlEncode(x) + R"("})";
+    ASSERT_TRUE(cache.Get(jwk).ok()) << i;
+    ASSERT_LE(cache.size(), KeyCache::kMaxEntries);
+  }
+  EXPECT_GE(cache.size(), 1u);  // the newest key is kept
+}
 
 TEST_F(WfeTest, DirectoryListsResourcesAndMeta) {
   HttpResponse r = Send("GET", "/directory", "", "");
