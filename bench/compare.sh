@@ -139,6 +139,10 @@ start_flint() {  # C: sets server_pid, DIRECTORY, CA_FILE, DATA
   wait_listening "$port"
 }
 
+start_server() {  # SERVER LABEL: starts Pebble or flint (see above); fails if it does not listen
+  if [ "$1" = pebble ]; then start_pebble "$2"; else start_flint "$2"; fi
+}
+
 run_loadgen() {  # C SECONDS JSON [extra args]
   local c=$1 secs=$2 json=$3
   shift 3
@@ -162,9 +166,7 @@ make_pebble_tls
 if [ "$TRANSPORT_SECONDS" != 0 ]; then
   for server in $SERVERS; do
     echo "== $server: transport floor, GET of the directory, ${TRANSPORT_SECONDS}s at concurrency 16"
-    started=1
-    if [ "$server" = pebble ]; then start_pebble transport || started=0; else start_flint transport || started=0; fi
-    if [ "$started" = 1 ]; then
+    if start_server "$server" transport; then
       json="$WORK/$server-transport.json"
       rc=0
       run_loadgen 16 "$TRANSPORT_SECONDS" "$json" --mode directory || rc=$?
@@ -178,9 +180,7 @@ fi
 for c in $CONCURRENCY; do
   for server in $SERVERS; do
     echo "== $server, concurrency $c: warm-up ${WARMUP}s, $ROUNDS x ${DURATION}s"
-    started=1
-    if [ "$server" = pebble ]; then start_pebble "$c" || started=0; else start_flint "$c" || started=0; fi
-    if [ "$started" = 0 ]; then
+    if ! start_server "$server" "$c"; then
       echo "   $server did not start"; tail -5 "$WORK/$server-$c.log" || true
       manifest "{\"server\":\"$server\",\"concurrency\":$c,\"event\":\"start-failed\"}"
       stop_server; continue

@@ -55,8 +55,8 @@ def median(values):
 def transport_floor(entries, cells):
     """Server CPU per minimal request (GET of the directory), per server, and what it implies.
 
-    The implied floor per certificate: the crypto floor's signatures plus flint's measured
-    requests per issuance, each at the cheaper of the two servers' per-request cost.
+    The transport part of a certificate's floor: flint's measured requests per issuance, each at
+    the cheaper server's per-request cost (markdown() adds the crypto floor to it).
     """
     per_request_us = {}
     for e in entries:

@@ -156,10 +156,11 @@ SqliteStore::~SqliteStore() {
 // --- Accounts ---
 
 Result<core::Account> SqliteStore::GetAccount(core::AccountId id) {
-  if (!account_cache_) return Read([&](Connection& c) { return sqlite::LoadAccount(c, id); });
+  auto load = [&](Connection& c) { return sqlite::LoadAccount(c, id); };
+  if (!account_cache_) return Read(load);
   if (std::optional<core::Account> cached = account_cache_->Find(id)) return *std::move(cached);
   const uint64_t generation = account_cache_->Generation();  // before the read (account_cache.h)
-  Result<core::Account> account = Read([&](Connection& c) { return sqlite::LoadAccount(c, id); });
+  Result<core::Account> account = Read(load);
   if (account.ok()) account_cache_->InsertIfCurrent(*account, generation);
   return account;
 }
