@@ -180,7 +180,47 @@ core::Result<PublicKey> PublicKeyFactory::Ec(const CurveInfo& curve, std::string
   return Finish(std::move(pkey), curve.kind, std::move(json));
 }
 
+namespace {
+
+// RFC 8032 §5.1.3: an Ed25519 public key encodes y (255 bits, little-endian) and the sign of x
+// in the top bit. A point of small order (1, 2, 4 or 8) lets one signature verify for many
+// messages, so such keys are refused. With the sign bit cleared, these are the encodings whose
+// y (mod p = 2^255 - 19) is that of a small-order point: 0, 1, p-1, the order-8 y and p minus
+// it, and the non-canonical p and p+1 (which reduce to 0 and 1). Derived with the curve
+// equation (each order was checked with a small model of the curve in Python).
+bool IsSmallOrderEd25519(std::string_view x) {
+  static constexpr std::array<std::string_view, 7> kSmallOrderY = {
+      "0000000000000000000000000000000000000000000000000000000000000000",
+      "0100000000000000000000000000000000000000000000000000000000000000",
+      "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+      "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+      "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+      "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+      "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  };
+  if (x.size() != kEd25519KeyBytes) return false;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    auto b = static_cast<unsigned char>(x[i]);
+    if (i + 1 == x.size()) b &= 0x7f;  // the sign of x
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 0x0f]);
+  }
+  for (std::string_view y : kSmallOrderY) {
+    if (hex == y) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 core::Result<PublicKey> PublicKeyFactory::Ed25519(std::string_view x) {
+  if (IsSmallOrderEd25519(x)) {
+    return Err(ErrorType::kBadPublicKey,
+               "Ed25519 public key is a point of small order; any signature would verify");
+  }
   UniquePkey pkey(EVP_PKEY_new_raw_public_key_ex(
       nullptr, "ED25519", nullptr, reinterpret_cast<const unsigned char*>(x.data()), x.size()));
   if (!pkey) {

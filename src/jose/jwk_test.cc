@@ -6,6 +6,8 @@
 #include <openssl/evp.h>
 
 #include <boost/json/parse.hpp>
+#include <string>
+#include <vector>
 
 #include "jose/base64url.h"
 #include "jose/openssl_util.h"
@@ -47,6 +49,32 @@ TEST(JwkTest, Rfc8037Ed25519ThumbprintExample) {
   ASSERT_TRUE(key.ok()) << key.error().detail;
   EXPECT_EQ(key->thumbprint(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
   EXPECT_TRUE(key->Fits(Algorithm::kEdDSA));
+}
+
+// Small-order Ed25519 points (orders 1, 2, 4, 8), canonical and non-canonical, with either
+// sign bit: with such a key any signature verifies, so each is badPublicKey.
+TEST(JwkTest, Ed25519SmallOrderKeysAreRefused) {
+  const std::vector<std::string> small_order = {
+      "0000000000000000000000000000000000000000000000000000000000000000",
+      "0100000000000000000000000000000000000000000000000000000000000000",
+      "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+      "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+      "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+      "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+      "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  };
+  for (const std::string& hex : small_order) {
+    for (unsigned char sign : {0x00, 0x80}) {
+      std::string raw;
+      for (std::size_t i = 0; i < hex.size(); i += 2)
+        raw.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+      raw.back() = static_cast<char>(static_cast<unsigned char>(raw.back()) | sign);
+      auto key = ParseJwkJson(R"({"kty":"OKP","crv":"Ed25519","x":")" + Base64UrlEncode(raw) +
+                              "\"}");
+      ASSERT_FALSE(key.ok()) << hex << " sign " << int(sign);
+      EXPECT_EQ(key.error().type, core::ErrorType::kBadPublicKey) << hex;
+    }
+  }
 }
 
 TEST(JwkTest, RsaIntegersAreCanonicalizedWithoutLeadingZeros) {

@@ -134,7 +134,13 @@ core::Result<Algorithm> ParseHeaderAlg(const json::object& h, Kind kind) {
 core::Result<void> ParseHeaderNonce(const json::object& h, Kind kind, ProtectedHeader& out) {
   const bool eab = kind == Kind::kEab;
   const json::value* nonce = h.if_contains("nonce");
-  if (kind == Kind::kKeyChangeInner && nonce == nullptr) return core::Ok();
+  if (kind == Kind::kKeyChangeInner) {
+    // RFC 8555 §7.3.5: the inner JWS MUST omit "nonce" (the outer one carries it).
+    if (nonce != nullptr) {
+      return Err(ErrorType::kMalformed, "keyChange inner JWS must not have a nonce");
+    }
+    return core::Ok();
+  }
   if (eab) {
     if (nonce != nullptr) {
       return Err(ErrorType::kMalformed, "external account binding must not have a nonce");
@@ -186,7 +192,8 @@ core::Result<void> ParseHeaderKey(const json::object& h, Kind kind, ProtectedHea
   return core::Ok();
 }
 
-core::Result<ProtectedHeader> ParseHeader(std::string_view protected_b64, Kind kind) {
+core::Result<ProtectedHeader> ParseHeader(std::string_view protected_b64, Kind kind,
+                                          std::string* seen_nonce) {
   auto decoded = Base64UrlDecode(protected_b64);
   if (!decoded.ok()) {
     return Err(ErrorType::kMalformed, "JWS protected header is not valid base64url");
@@ -209,6 +216,7 @@ core::Result<ProtectedHeader> ParseHeader(std::string_view protected_b64, Kind k
     return Err(ErrorType::kMalformed, "JWS \"b64\" header is not supported");
   }
   FLINT_TRY(ParseHeaderNonce(*h, kind, out));
+  if (seen_nonce != nullptr) *seen_nonce = out.nonce;
   const json::value* url = h->if_contains("url");
   if (url == nullptr || !url->is_string()) {
     return Err(ErrorType::kMalformed, "JWS protected header has no \"url\" string");
@@ -218,10 +226,11 @@ core::Result<ProtectedHeader> ParseHeader(std::string_view protected_b64, Kind k
   return out;
 }
 
-core::Result<Jws> ParseFlattened(const json::value& v, Kind kind) {
+core::Result<Jws> ParseFlattened(const json::value& v, Kind kind,
+                                 std::string* seen_nonce = nullptr) {
   FLINT_ASSIGN_OR_RETURN(FlattenedParts parts, SplitFlattened(v));
   Jws jws;
-  FLINT_ASSIGN_OR_RETURN(jws.header, ParseHeader(parts.protected_b64, kind));
+  FLINT_ASSIGN_OR_RETURN(jws.header, ParseHeader(parts.protected_b64, kind, seen_nonce));
   auto payload = Base64UrlDecode(parts.payload_b64);
   if (!payload.ok()) return Err(ErrorType::kMalformed, "JWS payload is not valid base64url");
   if (!IsValidUtf8(*payload)) return Err(ErrorType::kMalformed, "JWS payload is not UTF-8");
@@ -300,12 +309,12 @@ core::Result<void> VerifyEcdsa(const Jws& jws, const PublicKey& key, const char*
 
 }  // namespace
 
-core::Result<Jws> ParseJws(std::string_view body) {
+core::Result<Jws> ParseJws(std::string_view body, std::string* seen_nonce) {
   auto parsed = core::ParseStrictJson(body);
   if (!parsed.ok()) {
     return Err(ErrorType::kMalformed, "request body is not a JWS: " + parsed.error().detail);
   }
-  return ParseFlattened(*parsed, Kind::kRequest);
+  return ParseFlattened(*parsed, Kind::kRequest, seen_nonce);
 }
 
 core::Result<Jws> ParseEabJws(const boost::json::value& eab) {

@@ -3,7 +3,8 @@
 // demands, and verified with the RFC 7518 §3 algorithms listed in jwk.h.
 //
 // The flow in the web front end: ParseJws (pure parsing, no crypto except the JWK import for
-// "jwk" headers), then nonce redemption, url comparison and account lookup for "kid", then
+// "jwk" headers), then nonce redemption (also when parsing failed after the nonce, or any later
+// check fails), url comparison and account lookup for "kid", then
 // VerifyJws against the account's (cached) PublicKey. Nothing is parsed twice.
 
 #include <boost/json/fwd.hpp>
@@ -53,7 +54,11 @@ struct Jws {
 //    kBadPublicKey;
 //  - payload: base64url; if non-empty, valid UTF-8 -> else kMalformed;
 //  - signature: base64url -> else kMalformed.
-[[nodiscard]] core::Result<Jws> ParseJws(std::string_view body);
+// When `seen_nonce` is given, it receives the header's nonce as soon as that nonce has parsed,
+// even if a later rule then fails: RFC 8555 §6.5 makes a nonce invalid once it has appeared
+// in a request, so the caller redeems it whether or not the rest of the request is accepted.
+[[nodiscard]] core::Result<Jws> ParseJws(std::string_view body,
+                                         std::string* seen_nonce = nullptr);
 
 // Verifies `jws` with `key` over ASCII(protected_b64 || '.' || payload_b64) (RFC 7515 §5.2).
 // ES256/384/512 signatures are the raw R || S of exactly twice the field size (RFC 7518 §3.4).
@@ -71,7 +76,8 @@ struct Jws {
 [[nodiscard]] core::Result<Jws> ParseEabJws(const boost::json::value& eab);
 
 // Parses the inner JWS of a keyChange request (RFC 8555 §7.3.5), already parsed as JSON: the
-// ParseJws rules, except that "nonce" may be omitted and "jwk" is required (kMalformed).
+// ParseJws rules, except that "nonce" must be absent (§7.3.5: the inner JWS MUST omit it) and
+// "jwk" is required; both violations are kMalformed.
 [[nodiscard]] core::Result<Jws> ParseKeyChangeInnerJws(const boost::json::value& inner);
 
 // Checks the HMAC-SHA256 of an EAB JWS (RFC 7518 §3.2) with the raw MAC key octets

@@ -65,7 +65,16 @@ core::Result<AuthedPost> Authenticate(Services& s, const HttpRequest& request, K
   if (!IsJoseContentType(request.Header("content-type")))
     return Err(ErrorType::kUnsupportedMediaType,
                "Content-Type must be application/jose+json");
-  FLINT_ASSIGN_OR_RETURN(jose::Jws jws, jose::ParseJws(request.body));
+  // RFC 8555 §6.5: a nonce is spent once it has appeared in a request, whatever becomes of
+  // the request, so it is redeemed before any other check can refuse the request.
+  std::string seen_nonce;
+  core::Result<jose::Jws> parsed = jose::ParseJws(request.body, &seen_nonce);
+  if (!parsed.ok()) {
+    if (!seen_nonce.empty()) (void)s.nonces.Redeem(seen_nonce);
+    return std::move(parsed).error();
+  }
+  jose::Jws jws = std::move(parsed).value();
+  FLINT_TRY(s.nonces.Redeem(jws.header.nonce));
   const std::string expected_url = s.urls.base + request.target;
   if (jws.header.url != expected_url)
     return Err(ErrorType::kUnauthorized, "JWS url \"" + jws.header.url.substr(0, 200) +
@@ -88,7 +97,6 @@ core::Result<AuthedPost> Authenticate(Services& s, const HttpRequest& request, K
     account = std::move(acct);
   }
   FLINT_TRY(jose::VerifyJws(jws, *key));
-  FLINT_TRY(s.nonces.Redeem(jws.header.nonce));
 
   boost::json::value payload;
   if (!jws.post_as_get()) {

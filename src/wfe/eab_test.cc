@@ -67,7 +67,7 @@ TEST_F(EabTest, KeyBindsOnlyOneAccount) {
   ASSERT_EQ(NewAccountWith(first, GoodBinding(first)).status, 201);
   auto second = jose::KeyPair::Generate(jose::Algorithm::kES256);
   HttpResponse r = NewAccountWith(second, GoodBinding(second));
-  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.status, 403);
   EXPECT_EQ(ProblemType(r), "unauthorized") << r.body;
 }
 

@@ -8,7 +8,10 @@ using core::ErrorType;
 
 int HttpStatusFor(ErrorType type) {
   switch (type) {
-    case ErrorType::kUnauthorized: return 401;
+    // The client did authenticate (its JWS verified, or it was refused before that for a
+    // rule it broke), so a refusal is 403, as Boulder and Pebble answer; 401 would promise a
+    // WWW-Authenticate challenge (RFC 9110 §15.5.2) that ACME does not have.
+    case ErrorType::kUnauthorized:
     case ErrorType::kExternalAccountRequired:
     case ErrorType::kOrderNotReady:
     case ErrorType::kCaa:

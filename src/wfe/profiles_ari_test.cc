@@ -256,7 +256,7 @@ TEST_F(ProfilesAriTest, ReplacesRefusals) {
   auto other = jose::KeyPair::Generate(jose::Algorithm::kES256);
   std::string other_kid = NewAccount(other);
   HttpResponse foreign = Post(other, "/acme/new-order", Ids("t.example.com") + replaces, other_kid);
-  EXPECT_EQ(foreign.status, 401);
+  EXPECT_EQ(foreign.status, 403);
   EXPECT_EQ(ProblemType(foreign), "unauthorized") << foreign.body;
 }
 

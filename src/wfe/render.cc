@@ -58,7 +58,10 @@ boost::json::value RenderChallenge(const Services& s, const core::Challenge& c) 
   j["url"] = s.urls.Challenge(c.id);
   j["status"] = core::ToString(c.status);
   j["token"] = c.token;
-  if (c.validated_at) j["validated"] = core::FormatRfc3339(*c.validated_at);
+  // RFC 8555 §7.1.5: "validated" belongs to a valid challenge only (older stores also dated
+  // failures).
+  if (c.validated_at && c.status == core::ChallengeStatus::kValid)
+    j["validated"] = core::FormatRfc3339(*c.validated_at);
   if (c.error) j["error"] = ProblemValue(*c.error, 0);
   return j;
 }
@@ -116,6 +119,10 @@ std::optional<core::TimePoint> ParseRfc3339(std::string_view t) {
     return std::nullopt;
   }
   if (pos != t.size()) return std::nullopt;
+  // A day past the month's end ("2026-02-30") would be normalized by timegm into another date.
+  static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+  if (D > kDaysIn[M - 1] || (M == 2 && D == 29 && !leap)) return std::nullopt;
   std::tm tm{};
   tm.tm_year = Y - 1900;
   tm.tm_mon = M - 1;
@@ -123,8 +130,16 @@ std::optional<core::TimePoint> ParseRfc3339(std::string_view t) {
   tm.tm_hour = h;
   tm.tm_min = m;
   tm.tm_sec = sec;
-  time_t tt = timegm(&tm);
-  return core::FromUnixSeconds(static_cast<int64_t>(tt) - offset);
+  const int64_t unix_seconds = static_cast<int64_t>(timegm(&tm)) - offset;
+  // TimePoint counts nanoseconds in 64 bits: beyond about 1677-2262 a date would wrap around
+  // (into today's date, say), so such dates are refused rather than misread.
+  using std::chrono::duration_cast;
+  const int64_t max =
+      duration_cast<std::chrono::seconds>(core::TimePoint::max().time_since_epoch()).count();
+  const int64_t min =
+      duration_cast<std::chrono::seconds>(core::TimePoint::min().time_since_epoch()).count();
+  if (unix_seconds >= max || unix_seconds <= min) return std::nullopt;
+  return core::FromUnixSeconds(unix_seconds);
 }
 
 }  // namespace flint::wfe

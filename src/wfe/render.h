@@ -20,6 +20,8 @@ boost::json::value RenderChallenge(const Services& s, const core::Challenge& cha
 boost::json::value RenderIdentifier(const core::Identifier& id);
 
 // Parses an RFC 3339 date-time ("2026-01-02T03:04:05Z", fraction and offset allowed).
+// std::nullopt for anything else, for a day the month does not have, and for an instant a
+// TimePoint cannot hold (before about 1678 or after about 2262).
 std::optional<core::TimePoint> ParseRfc3339(std::string_view text);
 
 }  // namespace flint::wfe

@@ -159,7 +159,7 @@ TEST_F(RevocationHttpTest, RevokeWithTheCertificateKeyAsJwk) {
   jose::KeyPair cert_key = NewKey();
   core::Certificate cert = Issue(acct, {"jwk.example.com"}, cert_key);
   HttpResponse other = Revoke(NewKey(), Payload(cert));
-  EXPECT_EQ(other.status, 401);
+  EXPECT_EQ(other.status, 403);
   EXPECT_EQ(ProblemType(other), "unauthorized");
   HttpResponse r = Revoke(cert_key, Payload(cert, "1"));
   ASSERT_EQ(r.status, 200) << r.body;
@@ -192,7 +192,7 @@ TEST_F(RevocationHttpTest, RefusalsHaveTheirProblemTypes) {
       {"not_ours", R"({"certificate":")" + jose::Base64UrlEncode(ca::CertToDer(
                        ca_->intermediate_cert.get()).value()) + "\"}",
        false, 404, "malformed"},
-      {"other_account", Payload(cert), true, 401, "unauthorized"},
+      {"other_account", Payload(cert), true, 403, "unauthorized"},
   };
   for (const Case& c : cases) {
     HttpResponse r = c.as_stranger ? Revoke(stranger, c.payload, Kid(stranger_acct))

@@ -51,6 +51,13 @@ core::Result<Reply> RevokeCertRoute(Services& s, const AuthedPost& p, int64_t) {
 core::Result<Reply> NewOrderRoute(Services& s, const AuthedPost& p, int64_t) {
   return handlers::NewOrder(s, p);
 }
+// RFC 8555 §6.3, §7.4.2: the issuer certificate the certificate response links to ("up") is
+// read with POST-as-GET too (Caddy and Apache mod_md follow that link with POST-as-GET).
+core::Result<Reply> IssuerRoute(Services& s, const AuthedPost& p, int64_t) {
+  if (!p.post_as_get())
+    return Err(ErrorType::kMalformed, "the issuer certificate is read with POST-as-GET");
+  return handlers::Issuer(s);
+}
 
 // Matches the POST resources; std::nullopt for an unknown path (404).
 std::optional<PostRoute> MatchPost(std::string_view path) {
@@ -62,6 +69,7 @@ std::optional<PostRoute> MatchPost(std::string_view path) {
     if (parts[1] == "new-order") return PostRoute{KeyMode::kKid, &NewOrderRoute};
     // RFC 8555 §7.6: kid (an account) or jwk (the certificate's key).
     if (parts[1] == "revoke-cert") return PostRoute{KeyMode::kAny, &RevokeCertRoute};
+    if (parts[1] == "issuer") return PostRoute{KeyMode::kKid, &IssuerRoute};
     return std::nullopt;
   }
   std::optional<int64_t> id = ParseId(parts[2]);
@@ -88,8 +96,7 @@ std::optional<std::string_view> RenewalInfoCertId(std::string_view path) {
 }
 
 bool IsKnownGetOnly(std::string_view path) {
-  return path == "/directory" || path == "/acme/new-nonce" || path == "/acme/issuer" ||
-         RenewalInfoCertId(path).has_value();
+  return path == "/directory" || path == "/acme/new-nonce" || RenewalInfoCertId(path).has_value();
 }
 
 void AddHeader(HttpResponse& r, std::string name, std::string value) {
@@ -117,7 +124,7 @@ core::Result<Reply> WebFrontEnd::Dispatch(const HttpRequest& req, std::string* l
       r.content_type.clear();
       return r;
     }
-    if (MatchPost(path)) {
+    if (MatchPost(path) && path != "/acme/issuer") {
       return Err(ErrorType::kMethodNotAllowed,
                  "this resource is read with POST-as-GET (RFC 8555 §6.3)");
     }

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include <openssl/evp.h>
@@ -22,6 +23,7 @@
 #include "sa/nonce_service.h"
 #include "sa/sqlite_store.h"
 #include "wfe/pipeline_test_util.h"
+#include "wfe/render.h"
 
 namespace flint::wfe {
 namespace {
@@ -41,6 +43,7 @@ TEST(KeyCacheTest, StaysWithinItsBound) {
   for (size_t i = 0; i <= KeyCache::kMaxEntries; ++i) {
     std::string x(32, '\0');
     std::memcpy(x.data(), &i, sizeof i);  // distinct Ed25519 public keys
+    x[16] = 1;  // none of them a small-order point (y = 0 and y = 1 are)
     const std::string jwk =
         R"({"crv":"Ed25519","kty":"OKP","x":")" + jose::Base64UrlEncode(x) + R"("})";
     ASSERT_TRUE(cache.Get(jwk).ok()) << i;
@@ -132,7 +135,7 @@ TEST_F(WfeTest, AccountPostAsGetUpdateAndDeactivate) {
   ASSERT_EQ(deact.status, 200) << deact.body;
   EXPECT_NE(deact.body.find("\"deactivated\""), std::string::npos);
   HttpResponse after = Post(key, PathOf(acct), "", acct);
-  EXPECT_EQ(after.status, 401);
+  EXPECT_EQ(after.status, 403);
   EXPECT_EQ(ProblemType(after), "unauthorized");
 }
 
@@ -166,11 +169,97 @@ TEST_F(WfeTest, NonceIsSingleUse) {
   EXPECT_FALSE(Header(second, "Replay-Nonce").empty());
 }
 
+// RFC 8555 §6.5: a nonce is invalid once it has appeared in a request, even one that was then
+// refused (here for a url mismatch, a bad signature, a header rule, or a missing account).
+TEST_F(WfeTest, NonceOfARefusedRequestIsSpent) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string body = Sign(key, "/acme/new-acct", "{}");
+  auto v = core::ParseStrictJson(body);
+  v->as_object()["payload"] = jose::Base64UrlEncode(R"({"contact":[]})");
+  const std::string bad_signature = json::serialize(*v);
+  struct Case {
+    std::string name;
+    std::function<std::string(const std::string& nonce)> refused;  // a refused request body
+    std::string path;
+    std::string want_type;
+  };
+  const std::vector<Case> cases = {
+      {"url-mismatch",
+       [&](const std::string& n) { return Sign(key, "/acme/new-order", "{}", "", n); },
+       "/acme/new-acct", "unauthorized"},
+      {"unknown-kid",
+       [&](const std::string& n) {
+         return Sign(key, "/acme/new-order", "{}", std::string(kBase) + "/acme/acct/999", n);
+       },
+       "/acme/new-order", "accountDoesNotExist"},
+      {"kid-on-new-account",
+       [&](const std::string& n) {
+         return Sign(key, "/acme/new-acct", "{}", std::string(kBase) + "/acme/acct/1", n);
+       },
+       "/acme/new-acct", "malformed"},
+  };
+  for (const Case& c : cases) {
+    std::string nonce = Nonce();
+    HttpResponse refused = Send("POST", c.path, c.refused(nonce));
+    EXPECT_EQ(ProblemType(refused), c.want_type) << c.name << ": " << refused.body;
+    HttpResponse again =
+        Send("POST", "/acme/new-acct", Sign(key, "/acme/new-acct", "{}", "", nonce));
+    EXPECT_EQ(again.status, 400) << c.name;
+    EXPECT_EQ(ProblemType(again), "badNonce") << c.name;
+  }
+  // A request that fails signature verification spends the nonce it carried.
+  auto header = core::ParseStrictJson(
+      *jose::Base64UrlDecode(std::string(v->as_object()["protected"].as_string())));
+  std::string spent(header->as_object()["nonce"].as_string());
+  EXPECT_EQ(ProblemType(Send("POST", "/acme/new-acct", bad_signature)), "malformed");
+  EXPECT_EQ(ProblemType(Send("POST", "/acme/new-acct",
+                             Sign(key, "/acme/new-acct", "{}", "", spent))),
+            "badNonce");
+}
+
+// A header that parses as far as its nonce and then breaks a rule (both jwk and kid) spends it.
+TEST_F(WfeTest, NonceOfAnUnparsableHeaderIsSpent) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string nonce = Nonce();
+  json::object h;
+  h["alg"] = "ES256";
+  h["jwk"] = *core::ParseStrictJson(key.public_key().canonical_json());
+  h["kid"] = std::string(kBase) + "/acme/acct/1";
+  h["nonce"] = nonce;
+  h["url"] = std::string(kBase) + "/acme/new-acct";
+  HttpResponse refused =
+      Send("POST", "/acme/new-acct", key.SignFlattened(json::serialize(h), "{}"));
+  EXPECT_EQ(ProblemType(refused), "malformed");
+  EXPECT_EQ(ProblemType(Send("POST", "/acme/new-acct",
+                             Sign(key, "/acme/new-acct", "{}", "", nonce))),
+            "badNonce");
+}
+
+// The client authenticated, so a refusal is 403 (as Boulder and Pebble answer), not 401, which
+// would promise a WWW-Authenticate challenge (RFC 9110 §15.5.2).
 TEST_F(WfeTest, UrlMismatchIsUnauthorized) {
   auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
   HttpResponse r = Send("POST", "/acme/new-acct", Sign(key, "/acme/new-order", "{}"));
-  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.status, 403);
   EXPECT_EQ(ProblemType(r), "unauthorized");
+}
+
+// RFC 8555 §6.3, §7.4.2: the issuer link (rel="up") answers POST-as-GET as well as GET.
+TEST_F(WfeTest, IssuerAnswersGetAndPostAsGet) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string acct = NewAccount(key);
+  HttpResponse get = Send("GET", "/acme/issuer", "", "");
+  ASSERT_EQ(get.status, 200) << get.body;
+  HttpResponse post = Post(key, "/acme/issuer", "", acct);
+  ASSERT_EQ(post.status, 200) << post.body;
+  EXPECT_EQ(Header(post, "Content-Type"), "application/pem-certificate-chain");
+  EXPECT_EQ(post.body, get.body);
+  EXPECT_FALSE(Header(post, "Replay-Nonce").empty());
+  // A payload other than the empty POST-as-GET one is malformed; no account is unauthorized.
+  EXPECT_EQ(ProblemType(Post(key, "/acme/issuer", "{}", acct)), "malformed");
+  auto stranger = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  EXPECT_EQ(ProblemType(Post(stranger, "/acme/issuer", "")), "malformed");
+  EXPECT_EQ(Send("PUT", "/acme/issuer", "", "").status, 405);
 }
 
 TEST_F(WfeTest, WrongContentTypeIs415) {
@@ -215,10 +304,12 @@ TEST_F(WfeTest, BadSignatureIsMalformed) {
 
 // keyChange (RFC 8555 §7.3.5): the inner JWS signed by the new key.
 std::string InnerKeyChange(const jose::KeyPair& new_key, const jose::KeyPair& old_key,
-                           const std::string& acct, const std::string& url) {
+                           const std::string& acct, const std::string& url,
+                           const std::string& inner_nonce = "") {
   json::object h;
   h["alg"] = std::string(jose::AlgorithmName(new_key.algorithm()));
   h["jwk"] = *core::ParseStrictJson(new_key.public_key().canonical_json());
+  if (!inner_nonce.empty()) h["nonce"] = inner_nonce;
   h["url"] = url;
   json::object p;
   p["account"] = acct;
@@ -259,6 +350,20 @@ TEST_F(WfeTest, KeyChangeInnerUrlMismatchAndWrongOldKey) {
   EXPECT_EQ(ProblemType(Post(old_key, "/acme/key-change", bad_url, acct)), "malformed");
   std::string bad_old = InnerKeyChange(new_key, other, acct, std::string(kBase) + "/acme/key-change");
   EXPECT_EQ(ProblemType(Post(old_key, "/acme/key-change", bad_old, acct)), "malformed");
+}
+
+// RFC 8555 §7.3.5: the inner JWS MUST omit "nonce"; one that carries it is refused and the key
+// stays as it was.
+TEST_F(WfeTest, KeyChangeInnerWithNonceIsMalformed) {
+  auto old_key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  auto new_key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string acct = NewAccount(old_key);
+  std::string inner = InnerKeyChange(new_key, old_key, acct,
+                                     std::string(kBase) + "/acme/key-change", Nonce());
+  HttpResponse r = Post(old_key, "/acme/key-change", inner, acct);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ProblemType(r), "malformed");
+  EXPECT_EQ(Post(old_key, PathOf(acct), "", acct).status, 200);
 }
 
 TEST_F(WfeTest, InternalErrorsRevealNothing) {
@@ -320,10 +425,9 @@ TEST_F(WfeOrderTest, IssuesACertificateEndToEnd) {
   HttpResponse cert = PostAcct(std::string(done.at("certificate").as_string()), "");
   ASSERT_EQ(cert.status, 200);
   EXPECT_EQ(Header(cert, "Content-Type"), "application/pem-certificate-chain");
-  bool has_up = false;
-  for (auto& [k, v] : cert.headers)
-    if (k == "Link" && v.find("/acme/issuer>;rel=\"up\"") != std::string::npos) has_up = true;
-  EXPECT_TRUE(has_up);
+  // The body is the whole chain, so there is no rel="up" link: clients that follow it (Caddy)
+  // would append the intermediate a second time.
+  for (auto& [k, v] : cert.headers) EXPECT_EQ(v.find("rel=\"up\""), std::string::npos) << k;
   size_t certs = 0;
   for (size_t p = 0; (p = cert.body.find("BEGIN CERTIFICATE", p)) != std::string::npos; ++p) ++certs;
   EXPECT_EQ(certs, 2u);
@@ -343,12 +447,63 @@ TEST_F(WfeOrderTest, FinalizeRefusals) {
   EXPECT_EQ(problem(R"({"csr":")" +
                     jose::Base64UrlEncode(MakeCsr({"c.example.com"}, key_->pkey())) + "\"}"),
             "badCSR");
+  // RFC 8555 §11.1: another account's key is refused too.
+  auto other_key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  NewAccount(other_key);
+  HttpResponse other = PostAcct(
+      fin, R"({"csr":")" + jose::Base64UrlEncode(MakeCsr({"c.example.com"}, other_key.pkey())) +
+               "\"}");
+  EXPECT_EQ(other.status, 400);
+  EXPECT_EQ(ProblemType(other), "badCSR");
   // Still ready after refusals; one good finalize, then orderNotReady.
   std::string good = R"({"csr":")" + jose::Base64UrlEncode(MakeCsr({"c.example.com"})) + "\"}";
   EXPECT_EQ(JsonOf(PostAcct(fin, good)).at("status").as_string(), "valid");
   HttpResponse again = PostAcct(fin, good);
   EXPECT_EQ(again.status, 403);
   EXPECT_EQ(ProblemType(again), "orderNotReady");
+}
+
+// flint validates one challenge of an authorization at a time: answering a second one while
+// the first is processing says so, instead of answering 200 pending and never starting it.
+TEST_F(WfeOrderTest, SecondChallengeWhileOneIsProcessingIsRefused) {
+  HttpResponse order = PostAcct(
+      "/acme/new-order", R"({"identifiers":[{"type":"dns","value":"two.example.com"}]})");
+  ASSERT_EQ(order.status, 201) << order.body;
+  std::string authz_url(JsonOf(order).at("authorizations").as_array().at(0).as_string());
+  json::value authz = JsonOf(PostAcct(authz_url, ""));
+  const json::array& chs = authz.at("challenges").as_array();
+  ASSERT_GE(chs.size(), 2u);
+  // The first challenge is left processing (as while its validation is in flight).
+  auto first = ParseId(PathOf(std::string(chs[0].at("url").as_string())).substr(12));
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(store_->SetChallengeProcessing(core::ChallengeId(*first)).ok());
+  std::string second_url(chs[1].at("url").as_string());
+  HttpResponse r = PostAcct(second_url, "{}");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(ProblemType(r), "malformed");
+  EXPECT_EQ(Header(r, "Retry-After"), "1");
+  EXPECT_EQ(JsonOf(PostAcct(second_url, "")).at("status").as_string(), "pending");
+}
+
+TEST(ParseRfc3339Test, RefusesDatesATimePointCannotHold) {
+  EXPECT_EQ(ParseRfc3339("2026-01-02T03:04:05Z"), core::FromUnixSeconds(1767323045));
+  EXPECT_EQ(ParseRfc3339("2028-02-29T00:00:00+01:00"), core::FromUnixSeconds(1835391600));
+  for (const char* bad : {"2262-04-12T00:00:00Z", "2300-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+                          "1600-01-01T00:00:00Z", "2026-02-30T00:00:00Z", "2027-02-29T00:00:00Z",
+                          "2026-04-31T00:00:00Z"}) {
+    EXPECT_EQ(ParseRfc3339(bad), std::nullopt) << bad;
+  }
+}
+
+// Dates past 2262 used to wrap around into today's date; they are malformed.
+TEST_F(WfeOrderTest, NewOrderRefusesDatesOutOfRange) {
+  for (const char* key : {"notBefore", "notAfter"}) {
+    HttpResponse r = PostAcct("/acme/new-order",
+                              std::string(R"({"identifiers":[{"type":"dns","value":"e.example.com"}],")") +
+                                  key + R"(":"2300-01-01T00:00:00Z"})");
+    EXPECT_EQ(r.status, 400) << key;
+    EXPECT_EQ(ProblemType(r), "malformed") << key << ": " << r.body;
+  }
 }
 
 TEST_F(WfeOrderTest, FinalizeBeforeReadyIsOrderNotReady) {

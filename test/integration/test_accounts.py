@@ -84,7 +84,7 @@ class AccountFlowTest(unittest.TestCase):
         deact = c.post(c.kid, {"status": "deactivated"})
         self.assertEqual(deact.json()["status"], "deactivated")
         after = c.post(c.kid, None)
-        self.assertEqual(after.status, 401)
+        self.assertEqual(after.status, 403)
         self.assertEqual(after.problem_type(), "unauthorized")
 
     def test_key_change(self):

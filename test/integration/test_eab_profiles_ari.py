@@ -80,7 +80,7 @@ class EabRequiredTest(unittest.TestCase):
         r = second.new_account({"termsOfServiceAgreed": True,
                                 "externalAccountBinding": eab_binding(second, key["key_id"],
                                                                       key["hmac_key"])})
-        self.assertEqual(r.status, 401, r.body)
+        self.assertEqual(r.status, 403, r.body)
         self.assertEqual(r.problem_type(), "unauthorized")
         third = Client(self.flint)
         r = third.new_account({"termsOfServiceAgreed": True,

@@ -194,7 +194,7 @@ class RevocationTest(unittest.TestCase):
         self.assertEqual((r.status, r.problem_type()), (400, "badRevocationReason"))
         stranger = Issuance(Client(self.flint))
         r = stranger.revoke(der)
-        self.assertEqual((r.status, r.problem_type()), (401, "unauthorized"))
+        self.assertEqual((r.status, r.problem_type()), (403, "unauthorized"))
         with open(self.intermediate, "rb") as f:
             not_ours = x509.load_pem_x509_certificate(f.read()).public_bytes(
                 serialization.Encoding.DER)

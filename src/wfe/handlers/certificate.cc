@@ -1,4 +1,5 @@
-// RFC 8555 §7.4.2 certificate download (POST-as-GET), and the issuer certificate it links to.
+// RFC 8555 §7.4.2 certificate download (POST-as-GET), and the issuer certificate (GET or
+// POST-as-GET at /acme/issuer).
 #include "wfe/handlers/handlers.h"
 
 namespace flint::wfe::handlers {
@@ -15,8 +16,9 @@ core::Result<Reply> Certificate(Services& s, const AuthedPost& post, int64_t id)
   Reply reply;
   reply.status = 200;
   reply.content_type = "application/pem-certificate-chain";
+  // The chain is complete (leaf, then the intermediate), so no rel="up" link points to the
+  // issuer: Caddy appends whatever that link returns, and would send the intermediate twice.
   reply.body = cert->chain_pem;
-  reply.links.push_back("<" + s.urls.Issuer() + ">;rel=\"up\"");
   return reply;
 }
 

@@ -24,7 +24,7 @@ core::Result<Reply> Finalize(Services& s, const AuthedPost& post, int64_t id);  
 core::Result<Reply> Authorization(Services& s, const AuthedPost& post, int64_t id);  // §7.5
 core::Result<Reply> Challenge(Services& s, const AuthedPost& post, int64_t id);    // §7.5.1
 core::Result<Reply> Certificate(Services& s, const AuthedPost& post, int64_t id);  // §7.4.2
-core::Result<Reply> Issuer(Services& s);  // the issuing CA certificate (Link rel="up")
+core::Result<Reply> Issuer(Services& s);  // the issuing CA certificate, PEM
 core::Result<Reply> RenewalInfo(Services& s, std::string_view cert_id);  // RFC 9773 §4
 core::Result<Reply> RevokeCert(Services& s, const AuthedPost& post);           // §7.6
 
