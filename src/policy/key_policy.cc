@@ -222,6 +222,13 @@ core::Result<void> CheckEc(EVP_PKEY* key) {
 
 }  // namespace
 
+core::Result<void> CheckAccountKey(EVP_PKEY* key) {
+  if (key == nullptr || !EVP_PKEY_is_a(key, "RSA")) return core::Ok();
+  core::Result<void> rsa = CheckRsa(key);
+  if (rsa.ok() || rsa.error().type != core::ErrorType::kBadCsr) return rsa;
+  return core::Err(core::ErrorType::kBadPublicKey, rsa.error().detail);
+}
+
 core::Result<void> CheckCertificateKey(EVP_PKEY* key) {
   if (key == nullptr) return BadKey("the CSR has no public key");
   // RFC 4055 RSA-PSS keys are a distinct type; is_a("RSA") is false for them.

@@ -19,4 +19,10 @@ namespace flint::policy {
 
 [[nodiscard]] core::Result<void> CheckCertificateKey(EVP_PKEY* key);
 
+// An ACME account key (RFC 8555 §7.3, §7.3.5), after jose's JWK allow-list: an RSA key must
+// also meet the RSA rules above (2048-4096 bits, a multiple of 8, exponent 65537, no small
+// factor, not Fermat-factorable), refused with kBadPublicKey. EC and Ed25519 keys are already
+// fully checked by jose (curve allow-list, point on the curve, no small-order Ed25519 point).
+[[nodiscard]] core::Result<void> CheckAccountKey(EVP_PKEY* key);
+
 }  // namespace flint::policy

@@ -171,6 +171,35 @@ TEST(KeyPolicyTest, CertificateKeys) {
   }
 }
 
+// Account keys: RSA keys meet the certificate-key RSA rules (badPublicKey); EC P-521 and
+// Ed25519, valid JWS account keys, pass.
+TEST(KeyPolicyTest, AccountKeys) {
+  const std::vector<KeyCase> cases = {
+      {"ok/rsa-2048", [] { return Rsa(2048); }, true},
+      {"ok/ecdsa-p521", [] { return Ec("P-521"); }, true},
+      {"ok/ed25519", [] { return Named("ED25519"); }, true},
+      {"fail/rsa-2048-e3", [] { return Rsa(2048, 3); }, false, "exponent 3 is not allowed"},
+      {"fail/rsa-4104", [] { return RsaPublicOfSize(4104); }, false, "RSA key size 4104"},
+      {"fail/rsa-small-factor", RsaPublicWithSmallFactor, false, "small prime"},
+      {"fail/rsa-close-factors", RsaPublicWithCloseFactors, false, "Fermat"},
+  };
+  for (const KeyCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    KeyPtr key = c.make();
+    ASSERT_NE(key, nullptr) << "test key generation failed";
+    const core::Result<void> result = CheckAccountKey(key.get());
+    if (c.ok) {
+      EXPECT_TRUE(result.ok()) << result.error().detail;
+    } else {
+      ASSERT_FALSE(result.ok());
+      EXPECT_EQ(result.error().type, core::ErrorType::kBadPublicKey);
+      EXPECT_NE(result.error().detail.find(c.detail_contains), std::string::npos)
+          << result.error().detail;
+    }
+    EXPECT_EQ(ERR_peek_error(), 0u);
+  }
+}
+
 TEST(KeyPolicyTest, NullKeyIsBadCsr) {
   const core::Result<void> result = CheckCertificateKey(nullptr);
   ASSERT_FALSE(result.ok());

@@ -48,6 +48,14 @@ Result<ca::ParsedCsr> RegistrationAuthority::CheckCsrAgainstOrder(const core::Ac
   }
   if (account_key != nullptr && EVP_PKEY_eq(account_key, csr.public_key.get()) == 1)
     return Err(ErrorType::kBadCsr, "the CSR's key must not be the account key");
+  // RFC 8555 §11.1: no account key, whoever's, may also be a certificate key. Looked up by the
+  // RFC 7638 thumbprint every account is stored under.
+  auto as_jwk = jose::PublicKeyFromPkey(csr.public_key.get());
+  if (as_jwk.ok()) {
+    auto holder = store_.GetAccountByThumbprint(as_jwk->thumbprint());
+    if (holder.ok()) return Err(ErrorType::kBadCsr, "the CSR's key is an ACME account key");
+    if (holder.error().type != ErrorType::kNotFound) return std::move(holder).error();
+  }
 
   std::set<std::string> want, got;
   for (const core::Identifier& id : order.identifiers) want.insert(id.value);

@@ -140,7 +140,22 @@ Result<core::Challenge> RegistrationAuthority::RespondToChallenge(const core::Ac
   auto started = store_.SetChallengeProcessing(id);
   if (!started.ok()) {
     if (started.error().type != ErrorType::kConflict) return std::move(started).error();
-    return store_.GetChallenge(id);  // a concurrent request started it first
+    // Either a concurrent request started this challenge first (answer with it), or another
+    // challenge of the authorization is being validated, in which case this one did not start
+    // and must not look as if it had been accepted.
+    FLINT_ASSIGN_OR_RETURN(core::Challenge now, store_.GetChallenge(id));
+    if (now.status != core::ChallengeStatus::kPending) return now;
+    FLINT_ASSIGN_OR_RETURN(core::Authorization current, store_.GetAuthorization(ch.authz_id));
+    if (current.status != core::AuthzStatus::kPending) {
+      return Err(ErrorType::kMalformed, "the authorization is " +
+                                            std::string(core::ToString(current.status)) +
+                                            "; its challenges can no longer be answered");
+    }
+    core::Error busy = Err(ErrorType::kMalformed,
+                           "another challenge of this authorization is being validated; this "
+                           "one was not started (answer it again once that one has finished)");
+    busy.retry_after = std::chrono::seconds(1);
+    return busy;
   }
   QueueValidation(*started);
   return started;

@@ -1,5 +1,7 @@
 #include "ra/ra.h"
 
+#include "policy/key_policy.h"
+
 #include <algorithm>
 
 #include "ra/eab.h"
@@ -103,6 +105,7 @@ Result<NewAccountResult> RegistrationAuthority::NewAccount(const jose::PublicKey
   if (existing.error().type != ErrorType::kNotFound) return std::move(existing).error();
   if (req.only_return_existing)
     return Err(ErrorType::kAccountDoesNotExist, "no account exists with the provided key");
+  FLINT_TRY(policy::CheckAccountKey(key.pkey()));
   if (options_.external_account_required && !req.external_account_binding)
     return Err(ErrorType::kExternalAccountRequired,
                "this server requires an external account binding (RFC 8555 §7.3.4)");
@@ -159,6 +162,7 @@ Result<core::Account> RegistrationAuthority::ChangeKey(const KeyChangeRequest& r
   if (req.new_key.thumbprint() == acct.jwk_thumbprint)
     return Err(ErrorType::kMalformed, "keyChange: the new key is the account's current key");
   FLINT_TRY(CheckKeyNotBlocked(store_, req.new_key.pkey(), ErrorType::kBadPublicKey));
+  FLINT_TRY(policy::CheckAccountKey(req.new_key.pkey()));
   auto other = store_.GetAccountByThumbprint(req.new_key.thumbprint());
   if (other.ok()) {
     core::Error e = Err(ErrorType::kConflict, "keyChange: the new key is already in use");

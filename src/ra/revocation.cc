@@ -75,19 +75,27 @@ Result<bool> AccountControlsAllNames(sa::Store& store, const core::Clock& clock,
   });
 }
 
-Result<void> CheckAuthorized(sa::Store& store, const core::Clock& clock,
-                             const RevocationRequest& req, const Target& t) {
+// Who may revoke a certificate (RFC 8555 §7.6), in the order they are recognized.
+enum class Requester {
+  kCertificateKey,  // the request is signed by the certificate's own key
+  kSubscriber,      // the account that ordered the certificate
+  kNameHolder,      // another account holding authorizations for every name
+};
+
+Result<Requester> CheckAuthorized(sa::Store& store, const core::Clock& clock,
+                                  const RevocationRequest& req, const Target& t) {
   if (req.jwk) {
     // §7.6: "the public key in the certificate" signed the request.
-    if (EVP_PKEY_eq(req.jwk->pkey(), t.facts.public_key.get()) == 1) return core::Ok();
+    if (EVP_PKEY_eq(req.jwk->pkey(), t.facts.public_key.get()) == 1)
+      return Requester::kCertificateKey;
     return Err(ErrorType::kUnauthorized,
                "the JWS key (jwk) is not the public key of the certificate");
   }
   if (!req.account) return Err(ErrorType::kUnauthorized, "no requester");
-  if (req.account->id == t.cert.account_id) return core::Ok();
+  if (req.account->id == t.cert.account_id) return Requester::kSubscriber;
   FLINT_ASSIGN_OR_RETURN(bool controls,
                          AccountControlsAllNames(store, clock, req.account->id, t.facts.identifiers));
-  if (controls) return core::Ok();
+  if (controls) return Requester::kNameHolder;
   return Err(ErrorType::kUnauthorized,
              "this account did not order the certificate and does not hold valid authorizations "
              "for all of its names");
@@ -127,7 +135,7 @@ Result<void> CheckSpkiNotBlocked(sa::Store& store, const std::string& spki_sha25
 Result<core::Certificate> RevokeCertificate(sa::Store& store, const core::Clock& clock,
                                             const RevocationRequest& req) {
   // Step 1: the reason (RFC 8555 §7.6: badRevocationReason).
-  const int reason = req.reason.value_or(kReasonUnspecified);
+  int reason = req.reason.value_or(kReasonUnspecified);
   bool allowed = req.admin ? IsOperatorRevocationReason(reason) : IsSubscriberRevocationReason(reason);
   if (!allowed) {
     return Err(ErrorType::kBadRevocationReason, "revocation reason " + std::to_string(reason) +
@@ -135,7 +143,14 @@ Result<core::Certificate> RevokeCertificate(sa::Store& store, const core::Clock&
   }
   // Step 2: the certificate, then the requester's right to revoke it.
   FLINT_ASSIGN_OR_RETURN(Target t, FindTarget(store, req));
-  if (!req.admin) FLINT_TRY(CheckAuthorized(store, clock, req, t));
+  if (!req.admin) {
+    FLINT_ASSIGN_OR_RETURN(Requester who, CheckAuthorized(store, clock, req, t));
+    // An account that merely controls the names (not the subscriber, not the key holder) can
+    // say that the certificate is no longer needed for them, nothing about its key: its
+    // revocation is recorded as cessationOfOperation (as Boulder does), so it can neither
+    // block the subscriber's key nor assert a reason it cannot know.
+    if (who == Requester::kNameHolder) reason = kReasonCessationOfOperation;
+  }
   if (t.cert.revoked) return Err(ErrorType::kAlreadyRevoked, "the certificate is already revoked");
 
   // Step 3: keyCompromise blocks the key first, so that no new certificate or account can use

@@ -68,6 +68,33 @@ TEST_F(RevocationTest, AccountHoldingAuthorizationsForAllNamesRevokes) {
   EXPECT_EQ(r->revocation_reason, kReasonCessationOfOperation);
 }
 
+// Only the certificate's key or its subscriber may say the key is compromised: an account that
+// only holds authorizations for the names revokes as cessationOfOperation, and no key is
+// blocked.
+TEST_F(RevocationTest, NameHolderKeyCompromiseIsCessationAndBlocksNoKey) {
+  core::Account owner = NewAccount(NewKey());
+  core::Account other = NewAccount(NewKey());
+  jose::KeyPair cert_key = NewKey();
+  core::Certificate cert = Issue(owner, {"h.example.com"}, cert_key);
+  ReadyOrder(other, {"h.example.com"});
+  auto r = ra_->RevokeCertificate(ByAccount(cert, other, kReasonKeyCompromise));
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ(r->revocation_reason, kReasonCessationOfOperation);
+  EXPECT_FALSE(store_->GetBlockedKey(ca::SpkiSha256Hex(cert_key.pkey()).value()).value());
+  EXPECT_TRUE(FinalizeWith(owner, {"h2.example.com"}, cert_key.pkey()).ok());
+}
+
+// The subscriber may: its keyCompromise blocks the key.
+TEST_F(RevocationTest, SubscriberKeyCompromiseBlocksTheKey) {
+  core::Account owner = NewAccount(NewKey());
+  jose::KeyPair cert_key = NewKey();
+  core::Certificate cert = Issue(owner, {"sk.example.com"}, cert_key);
+  auto r = ra_->RevokeCertificate(ByAccount(cert, owner, kReasonKeyCompromise));
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ(r->revocation_reason, kReasonKeyCompromise);
+  EXPECT_TRUE(store_->GetBlockedKey(ca::SpkiSha256Hex(cert_key.pkey()).value()).value());
+}
+
 TEST_F(RevocationTest, WildcardNameIsCoveredByTheBaseDomainsAuthorization) {
   core::Account owner = NewAccount(NewKey());
   core::Account other = NewAccount(NewKey());

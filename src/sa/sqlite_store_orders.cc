@@ -253,7 +253,7 @@ Result<void> SqliteStore::FinishValidation(core::ChallengeId id, bool valid,
       FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kFinishChallenge));
       s.Bind(1, id.value)
           .Bind(2, status)
-          .Bind(3, ToUnixSeconds(validated_at))
+          .Bind(3, valid ? std::optional<int64_t>(ToUnixSeconds(validated_at)) : std::nullopt)
           .Bind(4, OptionalErrorJson(error));
       FLINT_TRY(sqlite::RunCompareAndSet(c, std::move(s), sqlite::kChallengeExists, id.value,
                                          "challenge"));

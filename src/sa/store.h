@@ -111,7 +111,8 @@ class Store : public StoreReader {
   // Records a validation outcome: challenge processing -> valid/invalid, and its authorization
   // pending -> valid/invalid accordingly, in one transaction. kConflict if the challenge is not
   // processing. If the authorization already left `pending` (e.g. deactivated meanwhile), only
-  // the challenge is updated.
+  // the challenge is updated. `validated_at` is recorded only for a valid outcome (RFC 8555
+  // §7.1.5: "validated" is the time the server validated the challenge).
   virtual Result<void> FinishValidation(core::ChallengeId id, bool valid,
                                         std::optional<core::Error> error,
                                         core::TimePoint validated_at) = 0;

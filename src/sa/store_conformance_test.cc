@@ -317,6 +317,7 @@ TEST_P(StoreConformanceTest, FailedChallengeInvalidatesAuthorizationAndOrder) {
   EXPECT_EQ(a.status, AuthzStatus::kInvalid);
   const core::Challenge& ch = a.challenges[0];
   EXPECT_EQ(ch.status, ChallengeStatus::kInvalid);
+  EXPECT_FALSE(ch.validated_at.has_value());  // RFC 8555 §7.1.5: only a valid one is dated
   ASSERT_TRUE(ch.error.has_value());
   EXPECT_EQ(ch.error->type, ErrorType::kConnection);
   EXPECT_EQ(ch.error->detail, "connection refused");
