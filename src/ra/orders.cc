@@ -1,6 +1,8 @@
 // RFC 8555 §7.4-7.5: orders, authorizations, challenges and their validation.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "jose/base64url.h"
@@ -110,14 +112,17 @@ Result<core::Order> RegistrationAuthority::NewOrder(const core::Account& account
                            store_.FindReusableAuthorization(account.id, base, wildcard, now));
     if (reuse && ReusableUnder(profile, *reuse)) {
       order.authz_ids.push_back(reuse->id);
+      order.expires = std::min(order.expires, reuse->expires);
       continue;
     }
     FLINT_ASSIGN_OR_RETURN(core::Authorization authz,
                            NewAuthorization(account, base, wildcard, now, profile));
+    order.expires = std::min(order.expires, authz.expires);
     fresh.push_back(std::move(authz));
   }
-  // The order never outlives its authorizations' usefulness by much; keep it simple: the
-  // order's own lifetime applies.
+  // RFC 8555 §7.1.3: "expires" is when the server will consider the order invalid. An order
+  // turns invalid when one of its authorizations expires, so its expiry is capped at the
+  // earliest of theirs (above), and never promises more than that.
   auto created = store_.CreateOrder(std::move(order), std::move(fresh));
   if (!created.ok() && created.error().type == ErrorType::kConflict && !replaces.empty()) {
     return Err(ErrorType::kAlreadyReplaced,
