@@ -148,6 +148,12 @@ class RegistrationAuthority {
   // so that clients stop polling and create a new order. At start, before serving.
   void FailInterruptedFinalizations();
 
+  // An account key that has since been blocked (a keyCompromise revocation of a certificate
+  // with the same key, RFC 8555 §7.6) no longer authenticates requests: kUnauthorized. The web
+  // front end asks this for every kid-signed request except keyChange, which stays open so the
+  // account can move to a new key. One indexed read per call.
+  Result<void> CheckAccountKeyNotBlocked(const jose::PublicKey& key);
+
   // RFC 8555 §7.6 revokeCert, and the operator's revocation (request.admin): see
   // ra::RevokeCertificate in revocation.h for the rules and errors. After a successful
   // revocation, calls the revocation listener (if any) with the revoked certificate.

@@ -175,6 +175,14 @@ Result<core::Certificate> RevokeCertificate(sa::Store& store, const core::Clock&
   return store.GetCertificate(t.cert.id);
 }
 
+Result<void> RegistrationAuthority::CheckAccountKeyNotBlocked(const jose::PublicKey& key) {
+  auto checked = CheckKeyNotBlocked(store_, key.pkey(), ErrorType::kUnauthorized);
+  if (checked.ok() || checked.error().type != ErrorType::kUnauthorized) return checked;
+  return Err(ErrorType::kUnauthorized,
+             "this account's key is blocked after a keyCompromise revocation; move the account "
+             "to a new key with keyChange");
+}
+
 Result<core::Certificate> RegistrationAuthority::RevokeCertificate(
     const RevocationRequest& request) {
   FLINT_ASSIGN_OR_RETURN(core::Certificate cert, ra::RevokeCertificate(store_, clock_, request));

@@ -138,6 +138,10 @@ core::Result<Reply> WebFrontEnd::Dispatch(const HttpRequest& req, std::string* l
     }
     FLINT_ASSIGN_OR_RETURN(AuthedPost post, Authenticate(services_, req, route->mode));
     if (post.account) *log_account = std::to_string(post.account->id.value);
+    // RFC 8555 §7.6: a key blocked since the account was made no longer signs for it, except
+    // to roll the account to a new key.
+    if (post.account && route->handler != &KeyChangeRoute)
+      FLINT_TRY(services_.ra.CheckAccountKeyNotBlocked(post.key));
     return route->handler(services_, post, route->id);
   }
   return Err(ErrorType::kMethodNotAllowed, "method not allowed");

@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca/ca_files.h"
+#include "ca/cert_info.h"
 #include "core/json.h"
 #include "policy/identifier_policy.h"
 #include "jose/base64url.h"
@@ -364,6 +365,28 @@ TEST_F(WfeTest, KeyChangeInnerWithNonceIsMalformed) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(ProblemType(r), "malformed");
   EXPECT_EQ(Post(old_key, PathOf(acct), "", acct).status, 200);
+}
+
+// A key blocked after the account was made (keyCompromise) no longer signs kid requests, except
+// keyChange, which moves the account to a usable key.
+TEST_F(WfeTest, BlockedAccountKeyOnlyRollsTheKey) {
+  auto key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string acct = NewAccount(key);
+  ASSERT_EQ(Post(key, PathOf(acct), "", acct).status, 200);
+  std::string spki = ca::SpkiSha256Hex(key.pkey()).value();
+  ASSERT_TRUE(store_->BlockKey({spki, clock_.Now(), "test"}).ok());
+  HttpResponse refused = Post(key, PathOf(acct), "", acct);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(ProblemType(refused), "unauthorized");
+  EXPECT_EQ(ProblemType(Post(key, "/acme/new-order",
+                             R"({"identifiers":[{"type":"dns","value":"b.example.com"}]})", acct)),
+            "unauthorized");
+  auto new_key = jose::KeyPair::Generate(jose::Algorithm::kES256);
+  std::string inner =
+      InnerKeyChange(new_key, key, acct, std::string(kBase) + "/acme/key-change");
+  HttpResponse rolled = Post(key, "/acme/key-change", inner, acct);
+  ASSERT_EQ(rolled.status, 200) << rolled.body;
+  EXPECT_EQ(Post(new_key, PathOf(acct), "", acct).status, 200);
 }
 
 TEST_F(WfeTest, InternalErrorsRevealNothing) {
