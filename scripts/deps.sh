@@ -6,7 +6,7 @@ BUILD_PKGS="build-essential cmake pkg-config libboost1.81-dev libboost-json1.81-
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev curl
   ca-certificates python3"
 TEST_PKGS="postgresql-15 dnsutils wrk python3-acme python3-cryptography certbot lego uacme dehydrated
-  acme-tiny pebble"
+  acme-tiny pebble caddy apache2"
 want="$BUILD_PKGS"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
 missing=""
