@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-scripts/build.sh
+scripts/build.sh --target flint  # only the server: the tests are built by scripts/test.sh
 exec build/flint serve --data ./flint-data --listen 127.0.0.1:14000 "$@"

@@ -1,7 +1,12 @@
 #include "sa/sqlite_db.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -12,6 +17,31 @@ constexpr int kBusyTimeoutMs = 5000;
 
 core::Error Internal(std::string detail) {
   return core::Err(core::ErrorType::kInternal, std::move(detail));
+}
+
+// The store holds EAB HMAC keys and every subscriber's data: owner-only, whatever the umask or
+// the mode of the directory. SQLite creates `-wal` and `-shm` with the mode of the database
+// file, so making the database file 0600 before SQLite opens it covers all three; files left
+// wider by an older flint are narrowed here too.
+Result<void> MakeStoreFilesPrivate(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return core::Ok();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    return Internal("sqlite: open " + path + ": " + std::strerror(errno));
+  }
+  const int rc = ::fchmod(fd, 0600);
+  const int saved = errno;
+  ::close(fd);
+  if (rc != 0) return Internal("sqlite: chmod " + path + ": " + std::strerror(saved));
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    const std::string side = path + suffix;
+    struct stat st {};
+    if (::lstat(side.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0077) != 0 &&
+        ::chmod(side.c_str(), 0600) != 0) {
+      return Internal("sqlite: chmod " + side + ": " + std::strerror(errno));
+    }
+  }
+  return core::Ok();
 }
 
 }  // namespace
@@ -130,6 +160,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mo
   // initializes (the first open); if something initialized it earlier, the counters stay on.
   static const int kMemStatusOff = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)kMemStatusOff;
+  if (mode == Mode::kReadWrite) FLINT_TRY(MakeStoreFilesPrivate(path));
   int flags =
       SQLITE_OPEN_NOMUTEX |
       (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);

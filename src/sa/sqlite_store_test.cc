@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -251,6 +252,36 @@ TEST(SqliteStoreTest, DatabaseIsInWalModeWithForeignKeys) {
   EXPECT_EQ(Pragma(path, "PRAGMA journal_mode"), "wal");
   auto conn = Must(sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite));
   EXPECT_EQ(Must(conn->QueryText("PRAGMA foreign_keys")), "1");
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+// The store holds EAB HMAC keys: flint.db, -wal and -shm are owner-only whatever the umask, and
+// files an older flint left 0644 are narrowed on open.
+TEST(SqliteStoreTest, DatabaseFilesAreOwnerOnly) {
+  TempDir dir;
+  const std::string path = dir.File("flint.db");
+  core::FakeClock clock;
+  const mode_t old_umask = ::umask(0022);
+  {
+    auto store = Must(SqliteStore::Open(path, clock));
+    Must(store->CreateAccount(NewAccount("private")));
+    for (const char* suffix : {"", "-wal", "-shm"}) EXPECT_EQ(ModeOf(path + suffix), 0600u) << suffix;
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    if (std::filesystem::exists(path + suffix)) {
+      ASSERT_EQ(::chmod((path + suffix).c_str(), 0644), 0);
+    }
+  }
+  {
+    auto store = Must(SqliteStore::Open(path, clock));
+    for (const char* suffix : {"", "-wal", "-shm"}) EXPECT_EQ(ModeOf(path + suffix), 0600u) << suffix;
+  }
+  ::umask(old_umask);
 }
 
 TEST(SqliteStoreTest, OpenRefusesUnusableDatabases) {
