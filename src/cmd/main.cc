@@ -164,7 +164,7 @@ int Serve(const config::Config& cfg) {
   // The plain-HTTP listener for CRL, OCSP and the issuer certificate, when configured; it
   // decides the URLs written into certificates.
   std::unique_ptr<cmd::StatusListener> status;
-  cmd::CertificateUrls cert_urls = cmd::UrlsWithoutListener(cfg, base_url);
+  cmd::CertificateUrls cert_urls = cmd::UrlsWithoutListener(cfg);
   if (!cfg.http_listen.empty()) {
     auto s = cmd::StatusListener::Start(cfg, *ca, **store, clock, store->get());
     if (!s.ok()) return Fail("--http-listen " + cfg.http_listen + ": " + s.error().detail);

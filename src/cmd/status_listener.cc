@@ -40,9 +40,8 @@ core::Result<void> WithStopSignalsBlocked(Fn start) {
 
 }  // namespace
 
-CertificateUrls UrlsWithoutListener(const config::Config& cfg, const std::string& acme_base_url) {
+CertificateUrls UrlsWithoutListener(const config::Config& cfg) {
   CertificateUrls u;
-  u.issuer = acme_base_url + "/acme/issuer";
   if (cfg.ocsp) u.ocsp = cfg.ocsp_url;
   return u;
 }

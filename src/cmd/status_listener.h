@@ -30,9 +30,10 @@ struct CertificateUrls {
   std::string ocsp;    // AIA OCSP
 };
 
-// Without a plain-HTTP listener: caIssuers is the HTTPS <acme_base_url>/acme/issuer, no CRL
-// distribution point, and OCSP only when --ocsp-url names an external responder.
-CertificateUrls UrlsWithoutListener(const config::Config& cfg, const std::string& acme_base_url);
+// Without a plain-HTTP listener: no caIssuers (RFC 5280 §4.2.2.1 expects DER over HTTP; the
+// ACME /acme/issuer is HTTPS and PEM, and ACME clients get the chain with the certificate
+// anyway), no CRL distribution point, and OCSP only when --ocsp-url names an external responder.
+CertificateUrls UrlsWithoutListener(const config::Config& cfg);
 
 class StatusListener {
  public:

@@ -285,6 +285,22 @@ class NoOcspTest(unittest.TestCase):
             shutil.rmtree(server.flint.data_dir, ignore_errors=True)
 
 
+class NoStatusListenerTest(unittest.TestCase):
+    def test_without_http_listen_certificates_carry_no_ca_issuers(self):
+        # RFC 5280 §4.2.2.1: caIssuers is DER over HTTP; the ACME /acme/issuer is HTTPS and PEM.
+        f = Flint(extra_args=["--skip-validation", "--no-ocsp"]).start()
+        try:
+            _, der, _ = Issuance(Client(f)).issue(["noaia.example.com"])
+            exts = x509.load_der_x509_certificate(der).extensions
+            with self.assertRaises(x509.ExtensionNotFound):
+                exts.get_extension_for_oid(ExtensionOID.AUTHORITY_INFORMATION_ACCESS)
+            with self.assertRaises(x509.ExtensionNotFound):
+                exts.get_extension_for_oid(ExtensionOID.CRL_DISTRIBUTION_POINTS)
+        finally:
+            self.assertEqual(f.stop(), 0)
+            shutil.rmtree(f.data_dir, ignore_errors=True)
+
+
 def run_client(test, args, env=None, cwd=None):
     full_env = dict(os.environ)
     full_env.update(env or {})
