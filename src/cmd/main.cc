@@ -216,6 +216,7 @@ int Serve(const config::Config& cfg) {
   http_opts.durability = store->get();
   wfe::HttpServer server(http_opts, [&front](wfe::HttpRequest& r) { return front.Handle(r); });
   server.SetInlineHandler([&front](wfe::HttpRequest& r) { return front.HandleInline(r); });
+  server.SetErrorHeaders([&front](wfe::HttpResponse& r) { front.AddErrorHeaders(r); });
 
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;

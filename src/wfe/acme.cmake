@@ -1,7 +1,7 @@
 # The ACME layer of wfe: router, JWS authentication, one handler per resource.
 set(_wfe ${PROJECT_SOURCE_DIR}/src/wfe)
 flint_library(wfe
-  SOURCES ${_wfe}/wfe.cc ${_wfe}/auth.cc ${_wfe}/context.cc ${_wfe}/problem.cc ${_wfe}/render.cc
+  SOURCES ${_wfe}/wfe.cc ${_wfe}/auth.cc ${_wfe}/context.cc ${_wfe}/render.cc
           ${_wfe}/handlers/directory.cc ${_wfe}/handlers/new_account.cc
           ${_wfe}/handlers/account.cc ${_wfe}/handlers/key_change.cc
           ${_wfe}/handlers/new_order.cc ${_wfe}/handlers/order.cc

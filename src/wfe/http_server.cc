@@ -45,6 +45,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/error.h"
+#include "wfe/problem.h"
+
 namespace flint::wfe {
 namespace {
 
@@ -62,9 +65,10 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kIdleReadBytes = 4096;
 // After an error response: how long, and how much, to read and discard before closing, so that the
 // client's unread request bytes do not make the kernel reset the connection before it reads our
-// answer (RFC 9112 §9.6).
-constexpr std::chrono::seconds kLingerTime{2};
-constexpr size_t kMaxLingerBytes = 2 * 1024 * 1024;  // a refused upload up to 2 MiB still gets its answer
+// answer (RFC 9112 §9.6), as nginx's lingering close does. A client that uploads a refused 10 MB
+// body before reading still gets its 413; the time bound (not the bytes) is what limits the cost.
+constexpr std::chrono::seconds kLingerTime{5};
+constexpr size_t kMaxLingerBytes = 64 * 1024 * 1024;
 constexpr std::chrono::milliseconds kAcceptBackoff{50};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // Mozilla "intermediate" TLS 1.2 suites: forward secrecy and AEAD only. TLS 1.3 uses OpenSSL's.
@@ -88,31 +92,27 @@ enum class ReadOutcome {
 // ---------------------------------------------------------------------------------------------
 // Pure helpers.
 
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<int>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// RFC 7807 problem document with an ACME error type (RFC 8555 §6.7).
-HttpResponse Problem(int status, std::string_view type, std::string_view detail) {
+// An error the transport answers itself, as a problem document written by the one writer
+// (wfe/problem.h), with the headers `error_headers` adds (the ACME layer's nonce and index link).
+HttpResponse TransportProblem(const ErrorHeaders& error_headers, int status, core::ErrorType type,
+                              std::string detail) {
   HttpResponse res;
   res.status = status;
-  res.headers.emplace_back("Content-Type", "application/problem+json");
-  res.body = fmt::format(R"({{"type":"urn:ietf:params:acme:error:{}","detail":"{}","status":{}}})",
-                         type, JsonEscape(detail), status);
-  res.log_problem = std::string(type);
+  res.headers.emplace_back("Content-Type", std::string(kProblemContentType));
+  res.body = ProblemJson(core::Err(type, std::move(detail)), status);
+  res.log_problem = std::string(core::ErrorTypeName(type));
+  if (error_headers) {
+    try {
+      error_headers(res);
+    } catch (const std::exception& e) {
+      spdlog::error("http error-headers hook threw: {}", e.what());
+    }
+  }
   return res;
+}
+
+HttpResponse InternalProblem(const ErrorHeaders& error_headers) {
+  return TransportProblem(error_headers, 500, core::ErrorType::kServerInternal, "internal error");
 }
 
 // RFC 9110 §5.6.7 IMF-fixdate, independent of the C locale.
@@ -322,7 +322,8 @@ http::response<http::string_body> ToBeastResponse(HttpResponse& res, unsigned ve
   return msg;
 }
 
-HttpResponse InvokeHandler(const Handler& handler, HttpRequest& request) {
+HttpResponse InvokeHandler(const Handler& handler, const ErrorHeaders& error_headers,
+                           HttpRequest& request) {
   try {
     return handler(request);
   } catch (const std::exception& e) {
@@ -330,10 +331,11 @@ HttpResponse InvokeHandler(const Handler& handler, HttpRequest& request) {
   } catch (...) {
     spdlog::error("http handler threw a non-standard exception");
   }
-  return Problem(500, "serverInternal", "internal error");
+  return InternalProblem(error_headers);
 }
 
-std::optional<HttpResponse> InvokeInline(const InlineHandler& handler, HttpRequest& request) {
+std::optional<HttpResponse> InvokeInline(const InlineHandler& handler,
+                                         const ErrorHeaders& error_headers, HttpRequest& request) {
   if (!handler) return std::nullopt;
   try {
     return handler(request);
@@ -342,7 +344,7 @@ std::optional<HttpResponse> InvokeInline(const InlineHandler& handler, HttpReque
   } catch (...) {
     spdlog::error("http inline handler threw a non-standard exception");
   }
-  return Problem(500, "serverInternal", "internal error");
+  return InternalProblem(error_headers);
 }
 
 // Responses waiting for the durability barrier. Each holds work on its session's io_context,
@@ -377,16 +379,17 @@ class DurabilityWaits {
 // have seen is on stable storage (core/durability.h); the worker does not wait for that.
 template <typename CompletionToken>
 auto AsyncRunOnPool(asio::thread_pool& pool, const Handler& handler,
-                    core::DurabilityBarrier* durability, DurabilityWaits& waits,
-                    HttpRequest request, CompletionToken&& token) {
-  auto initiate = [&pool, &handler, durability, &waits](auto completion, HttpRequest req) {
+                    const ErrorHeaders& error_headers, core::DurabilityBarrier* durability,
+                    DurabilityWaits& waits, HttpRequest request, CompletionToken&& token) {
+  auto initiate = [&pool, &handler, &error_headers, durability, &waits](auto completion,
+                                                                        HttpRequest req) {
     auto work = asio::make_work_guard(asio::get_associated_executor(completion));
-    asio::post(pool, [&handler, durability, &waits, req = std::move(req),
+    asio::post(pool, [&handler, &error_headers, durability, &waits, req = std::move(req),
                       completion = std::move(completion), work = std::move(work)]() mutable {
-      HttpResponse res = InvokeHandler(handler, req);
-      auto complete = [completion = std::move(completion), res = std::move(res),
+      HttpResponse res = InvokeHandler(handler, error_headers, req);
+      auto complete = [completion = std::move(completion), res = std::move(res), &error_headers,
                        work = std::move(work)](bool durable) mutable {
-        if (!durable) res = Problem(500, "serverInternal", "internal error");
+        if (!durable) res = InternalProblem(error_headers);
         asio::dispatch(work.get_executor(),
                        [completion = std::move(completion), res = std::move(res)]() mutable {
                          std::move(completion)(std::move(res));
@@ -459,6 +462,8 @@ class ServerCore {
   const Handler& handler() const { return handler_; }
   const InlineHandler& inline_handler() const { return inline_handler_; }
   void set_inline_handler(InlineHandler h) { inline_handler_ = std::move(h); }
+  const ErrorHeaders& error_headers() const { return error_headers_; }
+  void set_error_headers(ErrorHeaders h) { error_headers_ = std::move(h); }
   asio::thread_pool& pool() { return *pool_; }
   DurabilityWaits& durability_waits() { return durability_waits_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
@@ -479,6 +484,7 @@ class ServerCore {
   const HttpServerOptions options_;
   const Handler handler_;
   InlineHandler inline_handler_;  // set before Start(), read-only afterwards
+  ErrorHeaders error_headers_;    // likewise
 
   // Declared before the io_contexts: sessions destroyed with them still call Release().
   std::mutex mu_;
@@ -617,12 +623,14 @@ asio::awaitable<bool> Session<Stream>::ServeOne() {
   const std::string path = PathOf(msg.target());
   bool keep_alive = msg.keep_alive();
   HttpRequest request = ToHttpRequest(std::move(msg), remote_);
-  std::optional<HttpResponse> quick = InvokeInline(server_.inline_handler(), request);
+  std::optional<HttpResponse> quick =
+      InvokeInline(server_.inline_handler(), server_.error_headers(), request);
   HttpResponse res;
   if (quick) {
     res = std::move(*quick);
   } else {
-    res = co_await AsyncRunOnPool(server_.pool(), server_.handler(), options().durability,
+    res = co_await AsyncRunOnPool(server_.pool(), server_.handler(), server_.error_headers(),
+                                  options().durability,
                                   server_.durability_waits(), std::move(request),
                                   asio::use_awaitable);
   }
@@ -681,7 +689,8 @@ asio::awaitable<void> Session<Stream>::Reject(const Parser& parser, const Reject
     method = std::string(parser.get().method_string());
     path = PathOf(parser.get().target());
   }
-  HttpResponse res = Problem(rejection.status, "malformed", rejection.detail);
+  HttpResponse res = TransportProblem(server_.error_headers(), rejection.status,
+                                      core::ErrorType::kMalformed, rejection.detail);
   bool keep_alive = false;
   unsigned status = 0;
   co_await Write(res, 11, /*head=*/false, keep_alive, status);
@@ -936,6 +945,10 @@ void HttpServer::Stop() { impl_->Stop(); }
 
 void HttpServer::SetInlineHandler(InlineHandler inline_handler) {
   impl_->set_inline_handler(std::move(inline_handler));
+}
+
+void HttpServer::SetErrorHeaders(ErrorHeaders error_headers) {
+  impl_->set_error_headers(std::move(error_headers));
 }
 
 }  // namespace flint::wfe

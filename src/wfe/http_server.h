@@ -5,7 +5,9 @@
 // blocking Handler runs on a separate pool of `worker_threads`, never on an I/O thread. Requests on
 // one connection are served strictly in order (keep-alive and pipelining). Defences:
 //   - header bytes over `max_header_bytes` -> 431, body over `max_body_bytes` -> 413, each with an
-//     RFC 7807 problem document of type urn:ietf:params:acme:error:malformed, then close;
+//     RFC 7807 problem document of type urn:ietf:params:acme:error:malformed (written by
+//     wfe/problem.h, with the headers of SetErrorHeaders), then close after draining what the
+//     client still sends for up to 5 s, so a client that uploads before reading gets the answer;
 //   - any parse error, an HTTP/1.1 request without exactly one Host (RFC 9112 §3.2), duplicate
 //     Content-Length, Content-Length with Transfer-Encoding, or a Transfer-Encoding other than
 //     chunked (RFC 9112 §6.1, §6.3) -> 400 and close;
@@ -59,6 +61,8 @@ class HttpServer {
   ~HttpServer();  // Stop()s
   // Optional; set before Start(). See InlineHandler in http_types.h.
   void SetInlineHandler(InlineHandler inline_handler);
+  // Optional; set before Start(). See ErrorHeaders in http_types.h.
+  void SetErrorHeaders(ErrorHeaders error_headers);
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 

@@ -313,8 +313,10 @@ HttpResponse Echo(HttpRequest& req) {
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  void StartServer(HttpServerOptions options, Handler handler = Echo) {
+  void StartServer(HttpServerOptions options, Handler handler = Echo,
+                   ErrorHeaders error_headers = nullptr) {
     server_ = std::make_unique<HttpServer>(std::move(options), std::move(handler));
+    if (error_headers) server_->SetErrorHeaders(std::move(error_headers));
     const core::Result<void> started = server_->Start();
     ASSERT_TRUE(started.ok()) << started.error().detail;
     ASSERT_NE(server_->port(), 0);
@@ -509,7 +511,79 @@ TEST_F(HttpServerTest, HandlerExceptionBecomes500) {
   ASSERT_TRUE(res.has_value());
   EXPECT_EQ(res->status, 500);
   EXPECT_EQ(res->body,
-            R"({"type":"urn:ietf:params:acme:error:serverInternal","detail":"internal error","status":500})");
+            R"({"type":"urn:ietf:params:acme:error:serverInternal","detail":"internal server error","status":500})");
+}
+
+// RFC 8555 §6.5: every error carries a fresh nonce, those the transport answers itself too; the
+// hook (the ACME layer's) adds it, on the I/O thread and on workers alike.
+TEST_F(HttpServerTest, TransportErrorsCarryTheErrorHeaders) {
+  std::atomic<int> issued{0};
+  StartServer(
+      TestOptions(),
+      [](HttpRequest& req) -> HttpResponse {
+        if (req.path == "/throw") throw std::runtime_error("db");
+        return Echo(req);
+      },
+      [&issued](HttpResponse& res) {
+        res.headers.emplace_back("Replay-Nonce", "n" + std::to_string(++issued));
+        res.headers.emplace_back("Link", "<https://acme.test/directory>;rel=\"index\"");
+      });
+  const std::string big_header = "X-Big: " + std::string(9000, 'a') + "\r\n";
+  struct Case {
+    std::string name;
+    std::string request;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"fail/unparsable", "GET / HTTP/1.1\r\nHost a\r\n\r\n", 400},
+      {"fail/oversized-header", "GET / HTTP/1.1\r\nHost: a\r\n" + big_header + "\r\n", 431},
+      {"fail/oversized-body", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", 413},
+      {"fail/handler-threw", Get("/throw"), 500},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Client client;
+    ASSERT_TRUE(client.Connect(port()));
+    ASSERT_TRUE(client.Write(c.request));
+    std::optional<Response> res = client.ReadResponse();
+    ASSERT_TRUE(res.has_value());
+    EXPECT_EQ(res->status, c.status);
+    EXPECT_EQ(res->Header("content-type"), "application/problem+json");
+    EXPECT_EQ(res->Header("replay-nonce").rfind("n", 0), 0u);
+    EXPECT_EQ(res->Header("link"), "<https://acme.test/directory>;rel=\"index\"");
+  }
+  // A handler's own answers are left alone.
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(Get("/fine")));
+  std::optional<Response> res = client.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->Header("replay-nonce"), "");
+}
+
+// A client that uploads its whole (refused) body before reading, as most do, still gets the 413
+// problem document: the server drains what it sends before closing, over TLS too.
+TEST_F(HttpServerTest, RefusedTenMegabyteUploadStillGetsThe413) {
+  StartServer(TestOptions());
+  for (bool tls : {true, false}) {
+    SCOPED_TRACE(tls ? "tls" : "plain");
+    if (!tls) StartServer(TestOptions(/*tls=*/false));
+    const size_t size = 10 * 1000 * 1000;
+    Client client(tls);
+    ASSERT_TRUE(client.Connect(port()));
+    ASSERT_TRUE(client.Write("POST /acme/new-order HTTP/1.1\r\nHost: a\r\n"
+                             "Content-Type: application/jose+json\r\nContent-Length: " +
+                             std::to_string(size) + "\r\n\r\n"));
+    ASSERT_TRUE(client.Write(std::string(size, 'x')));
+    std::optional<Response> res = client.ReadResponse();
+    ASSERT_TRUE(res.has_value());
+    EXPECT_EQ(res->status, 413);
+    EXPECT_EQ(res->body,
+              R"({"type":"urn:ietf:params:acme:error:malformed","detail":"request body too large","status":413})");
+    EXPECT_EQ(Lower(res->Header("connection")), "close");
+    EXPECT_TRUE(client.WaitForClose());
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -578,7 +652,7 @@ TEST_F(HttpServerTest, ResponseBecomes500WhenDurabilityCannotBeEnsured) {
   ASSERT_TRUE(res.has_value());
   EXPECT_EQ(res->status, 500);
   EXPECT_EQ(res->body,
-            R"({"type":"urn:ietf:params:acme:error:serverInternal","detail":"internal error","status":500})");
+            R"({"type":"urn:ietf:params:acme:error:serverInternal","detail":"internal server error","status":500})");
 }
 
 // The barrier calls back on its own thread, into the session's io_context: Stop() must not

@@ -53,4 +53,10 @@ using Handler = std::function<HttpResponse(HttpRequest&)>;
 // worker pool. Must never block. Saves two thread hand-offs per request on hot read-only paths.
 using InlineHandler = std::function<std::optional<HttpResponse>(HttpRequest&)>;
 
+// Adds headers to an error response the transport writes itself (400 for an unparsable request,
+// 413, 431, and 500 when a handler throws or its writes cannot be made durable): the ACME layer
+// adds a fresh Replay-Nonce and its Link rel="index" (RFC 8555 §6.5, §7.1). Called on I/O and
+// worker threads alike, concurrently; must never block.
+using ErrorHeaders = std::function<void(HttpResponse&)>;
+
 }  // namespace flint::wfe

@@ -181,12 +181,23 @@ HttpResponse WebFrontEnd::Handle(HttpRequest& req) {
     if (e.retry_after) AddHeader(resp, "Retry-After", std::to_string(e.retry_after->count()));
   }
   // RFC 8555 §6.5: a fresh nonce on every POST response, every error and newNonce.
-  if (req.method == "POST" || !result.ok() || is_nonce_path)
-    AddHeader(resp, "Replay-Nonce", services_.nonces.Issue());
+  if (req.method == "POST" || !result.ok() || is_nonce_path) AddNonce(resp);
   if (is_nonce_path) AddHeader(resp, "Cache-Control", "no-store");
-  if (req.path != "/directory")
-    AddHeader(resp, "Link", "<" + services_.urls.Directory() + ">;rel=\"index\"");
+  if (req.path != "/directory") AddIndexLink(resp);
   return resp;
+}
+
+void WebFrontEnd::AddErrorHeaders(HttpResponse& response) {
+  AddNonce(response);
+  AddIndexLink(response);
+}
+
+void WebFrontEnd::AddNonce(HttpResponse& response) {
+  AddHeader(response, "Replay-Nonce", services_.nonces.Issue());
+}
+
+void WebFrontEnd::AddIndexLink(HttpResponse& response) {
+  AddHeader(response, "Link", "<" + services_.urls.Directory() + ">;rel=\"index\"");
 }
 
 }  // namespace flint::wfe

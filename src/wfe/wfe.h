@@ -22,9 +22,14 @@ class WebFrontEnd {
   // The directory and newNonce need no storage: answered on the I/O thread (InlineHandler).
   // std::nullopt for every other request.
   std::optional<HttpResponse> HandleInline(HttpRequest& request);
+  // For HttpServer::SetErrorHeaders: a fresh Replay-Nonce and Link rel="index" on the errors the
+  // transport answers itself (RFC 8555 §6.5: every error response carries a nonce).
+  void AddErrorHeaders(HttpResponse& response);
 
  private:
   core::Result<Reply> Dispatch(const HttpRequest& request, std::string* log_account);
+  void AddNonce(HttpResponse& response);
+  void AddIndexLink(HttpResponse& response);
 
   Services services_;
 };

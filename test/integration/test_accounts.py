@@ -121,8 +121,14 @@ class AccountFlowTest(unittest.TestCase):
         self.assertIn("ES256", r.json()["algorithms"])
         r = c.request("POST", url, b"{}", {"Content-Type": "application/json"})
         self.assertEqual(r.status, 415)
-        r = c.request("POST", url, b"x" * (1 << 20), {"Content-Type": "application/jose+json"})
+        # A 10 MB upload gets its 413 problem document (the server drains it before closing),
+        # and errors from the HTTP layer carry a nonce and the index link too (RFC 8555 §6.5).
+        r = c.request("POST", url, b"x" * (10 * 1000 * 1000),
+                      {"Content-Type": "application/jose+json"})
         self.assertEqual(r.status, 413)
+        self.assertEqual(r.problem_type(), "malformed")
+        self.assertIn("Replay-Nonce", r.headers)
+        self.assertIn('rel="index"', r.headers.get("Link", ""))
         r = c.get(c.kid)
         self.assertEqual(r.status, 405)
 
