@@ -2,71 +2,55 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
+#include <vector>
 
 namespace flint::ra {
-
-namespace {
-
-bool SameEntries(const std::vector<sa::RevokedCertificate>& a,
-                 const std::vector<sa::RevokedCertificate>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](const sa::RevokedCertificate& x, const sa::RevokedCertificate& y) {
-                      return x.serial_hex == y.serial_hex && x.reason == y.reason &&
-                             x.revoked_at == y.revoked_at;
-                    });
-}
-
-}  // namespace
 
 StatusAuthority::StatusAuthority(StatusOptions options, sa::Store& store,
                                  const core::Clock& clock, const ca::CrlIssuer& crls,
                                  const ca::OcspResponder& ocsp)
     : options_(options), store_(store), clock_(clock), crls_(crls), ocsp_(ocsp) {}
 
-bool StatusAuthority::NeedsRegeneration(core::TimePoint now,
-                                        const std::vector<sa::RevokedCertificate>* fresh) {
-  if (!cached_ || changed_) return true;
-  if (now >= cached_->crl.this_update + options_.crl_refresh) return true;
-  if (fresh != nullptr) return !SameEntries(*fresh, cached_->entries);
-  return false;
+// Whether the cached CRL may be served: made, not marked changed, younger than crl_refresh, and
+// no revocation since (by this process or any other sharing the store). If the count cannot be
+// read, the CRL in hand is still the best answer.
+bool StatusAuthority::IsCurrentLocked(core::TimePoint now) {
+  if (!cached_ || changed_) return false;
+  if (now >= cached_->crl.this_update + options_.crl_refresh) return false;
+  auto count = store_.RevocationCount();
+  if (!count.ok()) {
+    spdlog::error("CRL: cannot read the revocation count: {}", count.error().detail);
+    return true;
+  }
+  return *count == cached_->revocations;
 }
 
 core::Result<CrlSnapshot> StatusAuthority::CurrentCrl() {
   std::lock_guard<std::mutex> lock(mu_);
   const core::TimePoint now = clock_.Now();
-  if (!NeedsRegeneration(now, nullptr) && now < cached_->checked_at + options_.crl_recheck)
-    return cached_->crl;
-
+  if (IsCurrentLocked(now)) return cached_->crl;
+  auto fresh = RegenerateLocked(now);
+  if (fresh.ok()) return fresh;
   // Keep serving the last CRL while it is still valid if storage or signing fails.
-  auto keep_previous = [&](const core::Error& e) -> core::Result<CrlSnapshot> {
-    if (cached_ && now < cached_->crl.next_update) {
-      spdlog::error("CRL regeneration failed, serving CRL {}: {}", cached_->crl.number, e.detail);
-      return cached_->crl;
-    }
-    return e;
-  };
-  auto entries = store_.ListRevokedCertificates(now);
-  if (!entries.ok()) return keep_previous(entries.error());
-  if (!NeedsRegeneration(now, &*entries)) {
-    cached_->checked_at = now;
+  if (cached_ && now < cached_->crl.next_update) {
+    spdlog::error("CRL regeneration failed, serving CRL {}: {}", cached_->crl.number,
+                  fresh.error().detail);
     return cached_->crl;
   }
-  auto fresh = RegenerateLocked(std::move(entries).value(), now);
-  if (!fresh.ok()) return keep_previous(fresh.error());
   return fresh;
 }
 
 core::Result<CrlSnapshot> StatusAuthority::RegenerateCrl() {
   std::lock_guard<std::mutex> lock(mu_);
-  const core::TimePoint now = clock_.Now();
-  FLINT_ASSIGN_OR_RETURN(std::vector<sa::RevokedCertificate> entries,
-                         store_.ListRevokedCertificates(now));
-  return RegenerateLocked(std::move(entries), now);
+  return RegenerateLocked(clock_.Now());
 }
 
-core::Result<CrlSnapshot> StatusAuthority::RegenerateLocked(
-    std::vector<sa::RevokedCertificate> entries, core::TimePoint now) {
+core::Result<CrlSnapshot> StatusAuthority::RegenerateLocked(core::TimePoint now) {
+  // The count first: a revocation committed between the two reads makes the next CurrentCrl
+  // regenerate again, never leaves a CRL that misses it.
+  FLINT_ASSIGN_OR_RETURN(int64_t revocations, store_.RevocationCount());
+  FLINT_ASSIGN_OR_RETURN(std::vector<sa::RevokedCertificate> entries,
+                         store_.ListRevokedCertificates(now));
   const core::TimePoint this_update = std::chrono::floor<std::chrono::seconds>(now);
   // The Unix time as a floor keeps CRL numbers increasing even across a lost database.
   FLINT_ASSIGN_OR_RETURN(int64_t number, store_.NextCrlNumber(core::ToUnixSeconds(this_update)));
@@ -78,9 +62,9 @@ core::Result<CrlSnapshot> StatusAuthority::RegenerateLocked(
     contents.entries.push_back({r.serial_hex, r.revoked_at, r.reason});
   FLINT_ASSIGN_OR_RETURN(std::string der, crls_.Issue(contents));
   CrlSnapshot snap{std::move(der), number, contents.this_update, contents.next_update};
-  cached_ = Cached{snap, std::move(entries), now};
+  cached_ = Cached{snap, revocations};
   changed_ = false;
-  spdlog::info("CRL {} generated with {} entries", number, cached_->entries.size());
+  spdlog::info("CRL {} generated with {} entries", number, entries.size());
   return snap;
 }
 

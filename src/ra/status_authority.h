@@ -7,8 +7,9 @@
 // increase across restarts and instances) when
 //   - CrlChanged() was called (the RA's revocation listener does so after every revocation in
 //     this process), or the CRL would otherwise be `crl_refresh` old (hourly by default); or
-//   - at most every `crl_recheck`, the revoked certificates in the store differ from those in
-//     the CRL (a revocation by another flint instance, or by `flint admin` in another process).
+//   - the store's RevocationCount differs from the one the CRL was made at, read on every
+//     CurrentCrl: a revocation by another flint instance, or by `flint admin` in another
+//     process, is in the next CRL served.
 // nextUpdate is thisUpdate + `crl_validity`. Thread-safe.
 
 #include <chrono>
@@ -28,7 +29,6 @@ namespace flint::ra {
 struct StatusOptions {
   std::chrono::seconds crl_validity{std::chrono::hours(24)};
   std::chrono::seconds crl_refresh{std::chrono::hours(1)};
-  std::chrono::seconds crl_recheck{std::chrono::seconds(5)};
 };
 
 struct CrlSnapshot {
@@ -62,12 +62,10 @@ class StatusAuthority {
  private:
   struct Cached {
     CrlSnapshot crl;
-    std::vector<sa::RevokedCertificate> entries;
-    core::TimePoint checked_at;
+    int64_t revocations = 0;  // the store's RevocationCount when the CRL was made
   };
-  core::Result<CrlSnapshot> RegenerateLocked(std::vector<sa::RevokedCertificate> entries,
-                                             core::TimePoint now);
-  bool NeedsRegeneration(core::TimePoint now, const std::vector<sa::RevokedCertificate>* fresh);
+  core::Result<CrlSnapshot> RegenerateLocked(core::TimePoint now);
+  bool IsCurrentLocked(core::TimePoint now);
 
   StatusOptions options_;
   sa::Store& store_;

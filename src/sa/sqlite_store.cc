@@ -49,6 +49,10 @@ constexpr char kChangeAccountKey[] =
 constexpr char kRevokeCertificate[] =
     "UPDATE certificates SET revoked = 1, reason = ?2, revoked_at = ?3 "
     "WHERE id = ?1 AND revoked = 0";
+// In the revocation's own transaction, so the count never runs ahead of or behind the rows.
+constexpr char kCountRevocation[] =
+    "INSERT INTO counters (name, value) VALUES ('revocations', 1) "
+    "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1";
 
 constexpr char kInsertRedeemedNonce[] = "INSERT INTO redeemed_nonces (id, expires) VALUES (?1, ?2)";
 constexpr char kPruneRedeemedNonces[] = "DELETE FROM redeemed_nonces WHERE expires < ?1";
@@ -252,8 +256,9 @@ Result<void> SqliteStore::RevokeCertificate(core::CertificateId id, int reason,
   return Write([&](Connection& c) -> Result<void> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kRevokeCertificate));
     s.Bind(1, id.value).Bind(2, int64_t{reason}).Bind(3, ToUnixSeconds(at));
-    return sqlite::RunCompareAndSet(c, std::move(s), sqlite::kCertificateExists, id.value,
-                                    "certificate");
+    FLINT_TRY(sqlite::RunCompareAndSet(c, std::move(s), sqlite::kCertificateExists, id.value,
+                                       "certificate"));
+    return c.Run(kCountRevocation);
   });
 }
 

@@ -129,6 +129,7 @@ class SqliteStore final : public Store, public NonceStore, public core::Durabili
       core::TimePoint not_after_after) override;
   Result<int64_t> NextCrlNumber(int64_t at_least) override;
   Result<int64_t> LastCrlNumber() override;
+  Result<int64_t> RevocationCount() override;
   Result<void> BlockKey(const BlockedKey& key) override;
   Result<std::optional<BlockedKey>> GetBlockedKey(const std::string& spki_sha256) override;
   Result<std::vector<core::Authorization>> ListValidAuthorizations(

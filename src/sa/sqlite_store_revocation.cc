@@ -27,6 +27,7 @@ constexpr char kNextCrlNumber[] =
     "ON CONFLICT (name) DO UPDATE SET value = max(counters.value + 1, excluded.value) "
     "RETURNING value";
 constexpr char kLastCrlNumber[] = "SELECT value FROM counters WHERE name = 'crl_number'";
+constexpr char kRevocationCount[] = "SELECT value FROM counters WHERE name = 'revocations'";
 constexpr char kInsertBlockedKey[] =
     "INSERT INTO blocked_keys (spki_sha256, blocked_at, source) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (spki_sha256) DO NOTHING";
@@ -72,6 +73,14 @@ Result<int64_t> SqliteStore::NextCrlNumber(int64_t at_least) {
 Result<int64_t> SqliteStore::LastCrlNumber() {
   return Read([&](Connection& c) -> Result<int64_t> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kLastCrlNumber));
+    FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : int64_t{0};
+  });
+}
+
+Result<int64_t> SqliteStore::RevocationCount() {
+  return Read([&](Connection& c) -> Result<int64_t> {
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kRevocationCount));
     FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
     return row ? s.Int(0) : int64_t{0};
   });

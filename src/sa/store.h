@@ -155,6 +155,10 @@ class Store : public StoreReader {
   virtual Result<int64_t> NextCrlNumber(int64_t at_least) = 0;
   // The last number NextCrlNumber returned; 0 if none yet.
   virtual Result<int64_t> LastCrlNumber() = 0;
+  // How many revocations RevokeCertificate has made on this database, by any process or
+  // instance sharing it; 0 if none. One cheap read: the CRL compares it with the count it was
+  // made at on every fetch, so a revocation made elsewhere (`flint admin`) is listed at once.
+  virtual Result<int64_t> RevocationCount() = 0;
   // Records `key` as blocked. Idempotent: a key already blocked keeps its first record.
   virtual Result<void> BlockKey(const BlockedKey& key) = 0;
   // The record for a blocked key, or std::nullopt when the key is not blocked.

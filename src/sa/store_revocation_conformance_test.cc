@@ -120,6 +120,21 @@ TEST_P(StoreRevocationTest, SecondRevocationConflictsAndKeepsTheFirstReason) {
   EXPECT_EQ(got.revocation_reason, 3);
 }
 
+TEST_P(StoreRevocationTest, RevocationCountGrowsWithEveryRevocationSeenByEveryInstance) {
+  testing::StoreHandle other = Must(db_->Open(clock_));
+  EXPECT_EQ(Must(store().RevocationCount()), 0);
+  core::AccountId acct = NewAccount("t1");
+  core::Certificate a = Issue(acct, "a.example.com", "0a");
+  core::Certificate b = Issue(acct, "b.example.com", "0b");
+  Must(store().RevokeCertificate(a.id, 1, Now()));
+  EXPECT_EQ(Must(store().RevocationCount()), 1);
+  EXPECT_EQ(Must(other.store->RevocationCount()), 1);
+  EXPECT_ERROR_TYPE(other.store->RevokeCertificate(a.id, 1, Now()), ErrorType::kConflict);
+  EXPECT_EQ(Must(store().RevocationCount()), 1);  // a refused revocation counts nothing
+  Must(other.store->RevokeCertificate(b.id, 4, Now()));
+  EXPECT_EQ(Must(store().RevocationCount()), 2);
+}
+
 TEST_P(StoreRevocationTest, CrlNumbersIncreaseAndRespectTheFloor) {
   EXPECT_EQ(Must(store().LastCrlNumber()), 0);
   EXPECT_EQ(Must(store().NextCrlNumber(100)), 100);

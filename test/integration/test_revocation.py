@@ -24,6 +24,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from acmelib import Client, Flint, free_port  # noqa: E402
 from test_other_clients import private_bundle_prefix  # noqa: E402
+from acmelib_lifecycle import run_admin  # noqa: E402
 from issuance import (Issuance, data_file, der_to_pem, http_get, key_pem, make_csr,  # noqa: E402
                       openssl, write)
 
@@ -167,6 +168,20 @@ class RevocationTest(unittest.TestCase):
         self.assertIn(f"{leaf}: revoked", out.stdout)
         self.assertIn("Reason: superseded", out.stdout)
         self.assertIn("Response verify OK", out.stderr)
+
+    def test_admin_revoke_in_another_process_reaches_crl_and_ocsp_at_once(self):
+        _, der, _ = self.account.issue(self.names("admin"))
+        leaf = self.leaf_file(der, "admin.pem")
+        serial = format(x509.load_der_x509_certificate(der).serial_number, "x")
+        self.assertEqual(self.verify_with_crl(leaf).returncode, 0)  # the served CRL is cached
+        run_admin(self.flint.data_dir, "certs", "revoke", serial, "--reason", "1")
+        # No waiting: the very next CRL and OCSP answer know it.
+        verify = self.verify_with_crl(leaf)
+        self.assertIn("certificate revoked", verify.stdout + verify.stderr)
+        self.assertIn("Key Compromise", self.crl_text())
+        out = self.ocsp(leaf)
+        self.assertIn(f"{leaf}: revoked", out.stdout)
+        self.assertIn("Reason: keyCompromise", out.stdout)
 
     def test_revoke_with_certificate_key_blocks_the_key(self):
         _, der, cert_key = self.account.issue(self.names("jwk"))
