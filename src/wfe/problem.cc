@@ -1,10 +1,24 @@
 #include "wfe/problem.h"
 
+#include <string>
+#include <string_view>
+
 #include <boost/json.hpp>
 
 namespace flint::wfe {
 
 using core::ErrorType;
+
+namespace {
+
+// RFC 8555 §6.7: every ACME error type is this prefix and core::ErrorTypeName.
+constexpr std::string_view kAcmeErrorNamespace = "urn:ietf:params:acme:error:";
+
+std::string TypeUrn(ErrorType type) {
+  return std::string(kAcmeErrorNamespace) + std::string(core::ErrorTypeName(type));
+}
+
+}  // namespace
 
 int HttpStatusFor(ErrorType type) {
   switch (type) {
@@ -31,7 +45,7 @@ int HttpStatusFor(ErrorType type) {
 
 boost::json::value ProblemValue(const core::Error& error, int status) {
   boost::json::object o;
-  o["type"] = "urn:ietf:params:acme:error:" + std::string(core::ErrorTypeName(error.type));
+  o["type"] = TypeUrn(error.type);
   bool internal = error.type == ErrorType::kInternal || error.type == ErrorType::kServerInternal;
   o["detail"] = internal ? std::string("internal server error") : error.detail;
   if (status != 0) o["status"] = status;
@@ -39,7 +53,7 @@ boost::json::value ProblemValue(const core::Error& error, int status) {
     boost::json::array subs;
     for (const core::Subproblem& sp : error.subproblems) {
       boost::json::object s;
-      s["type"] = "urn:ietf:params:acme:error:" + std::string(core::ErrorTypeName(sp.type));
+      s["type"] = TypeUrn(sp.type);
       s["detail"] = sp.detail;
       if (!sp.identifier_value.empty()) {
         s["identifier"] = {{"type", sp.identifier_type}, {"value", sp.identifier_value}};
