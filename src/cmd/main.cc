@@ -141,6 +141,8 @@ int Serve(const config::Config& cfg) {
 
   policy::IdentifierPolicyOptions policy_opts;
   policy_opts.max_identifiers = cfg.max_identifiers;
+  // The VA could not validate a private address without this flag, so newOrder refuses it.
+  policy_opts.allow_private_ips = cfg.allow_private_targets;
   policy::IdentifierPolicy policy(policy_opts);
 
   std::unique_ptr<va::UnboundResolver> resolver;
