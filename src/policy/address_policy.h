@@ -22,7 +22,8 @@ namespace flint::policy {
 bool IsPublicAddress(std::string_view ip);
 
 // The canonical text form of an IP literal (inet_ntop of inet_pton), or nullopt if `ip` is not an
-// IPv4 dotted quad or IPv6 literal (no brackets, zone, prefix length, spaces or NUL bytes). "::FFFF:1.2.3.4" -> "::ffff:1.2.3.4", "2001:DB8:0::1" -> "2001:db8::1".
+// IPv4 dotted quad or IPv6 literal (no brackets, zone, prefix length, spaces or NUL bytes).
+// "::FFFF:1.2.3.4" -> "::ffff:1.2.3.4", "2001:DB8:0::1" -> "2001:db8::1".
 std::optional<std::string> CanonicalIp(std::string_view ip);
 
 // True if `ip` parses as an IPv6 literal.
