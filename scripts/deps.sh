@@ -2,12 +2,15 @@
 # Installs the Debian 12 packages flint needs to build, run and test (idempotent, needs root).
 set -euo pipefail
 BUILD_PKGS="build-essential cmake pkg-config libboost1.81-dev libboost-json1.81-dev
-  libboost-url1.81-dev libssl-dev openssl libpq-dev libsqlite3-dev sqlite3 libunbound-dev libevent-dev libpsl-dev publicsuffix
+  libboost-url1.81-dev libssl-dev openssl libpq-dev libsqlite3-dev sqlite3 libunbound-dev libevent-dev libpsl-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev curl
   ca-certificates python3"
+# Needed where `flint serve` runs, not only to build: the Public Suffix List it loads at start
+# (/usr/share/publicsuffix, docs/CONFIGURATION.md --public-suffix-file).
+RUN_PKGS="publicsuffix"
 TEST_PKGS="postgresql-15 dnsutils wrk python3-acme python3-cryptography certbot lego uacme dehydrated
   acme-tiny pebble caddy apache2"
-want="$BUILD_PKGS"
+want="$BUILD_PKGS $RUN_PKGS"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
 missing=""
 for p in $want; do

@@ -99,6 +99,50 @@ void ConfigureLogging(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
 }
 
+// newOrder's identifier policy. Fails (so flint does not start) on a malformed blocked name or
+// when the public suffix check is on and its list cannot be loaded: a CA that silently issued
+// for "co.uk" because a package was missing would be worse than one that does not start.
+core::Result<policy::IdentifierPolicyOptions> IdentifierPolicyOptionsFrom(
+    const config::Config& cfg) {
+  policy::IdentifierPolicyOptions opts;
+  opts.max_identifiers = cfg.max_identifiers;
+  // The VA could not validate a private address without this flag, so newOrder refuses it.
+  opts.allow_private_ips = cfg.allow_private_targets;
+  opts.require_known_tld = cfg.require_known_tld;
+  for (const std::string& name : cfg.blocked_names) {
+    if (auto problem = policy::BlockedNameProblem(name)) {
+      return core::Err(core::ErrorType::kMalformed,
+                       "--blocked-name \"" + name + "\" " + *problem);
+    }
+  }
+  opts.blocked_names = cfg.blocked_names;
+  if (cfg.public_suffix_check) {
+    const std::string path =
+        cfg.public_suffix_file.empty() ? policy::kDistributionListPath : cfg.public_suffix_file;
+    auto psl = policy::PublicSuffixList::LoadFile(path);
+    if (!psl.ok()) {
+      return core::Err(core::ErrorType::kInternal,
+                       "public suffix check: " + psl.error().detail +
+                           (cfg.public_suffix_file.empty()
+                                ? " (install Debian's package publicsuffix, "
+                                : " (") +
+                           "name a list with --public-suffix-file, or turn the check off with "
+                           "--no-public-suffix-check)");
+    }
+    // A file that parses but is not the list (empty, truncated) would refuse nothing.
+    if (!(*psl)->HasListedTld("example.com")) {
+      return core::Err(core::ErrorType::kInternal,
+                       "public suffix check: " + path +
+                           " does not list the TLD com; it is not a usable Public Suffix List");
+    }
+    opts.psl = *psl;
+    spdlog::info("public suffix check on, list {}", path);
+  } else {
+    spdlog::warn("public suffix check off: names such as co.uk are not refused at newOrder");
+  }
+  return opts;
+}
+
 int Fail(const std::string& what) {
   spdlog::critical("{}", what);
   return 1;
@@ -139,9 +183,9 @@ int Serve(const config::Config& cfg) {
   std::string base_url = cfg.base_url.empty() ? DefaultBaseUrl(*listen) : cfg.base_url;
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
 
-  policy::IdentifierPolicyOptions policy_opts;
-  policy_opts.max_identifiers = cfg.max_identifiers;
-  policy::IdentifierPolicy policy(policy_opts);
+  auto policy_opts = IdentifierPolicyOptionsFrom(cfg);
+  if (!policy_opts.ok()) return Fail(policy_opts.error().detail);
+  policy::IdentifierPolicy policy(*policy_opts);
 
   std::unique_ptr<va::UnboundResolver> resolver;
   std::unique_ptr<va::ValidationAuthority> va;

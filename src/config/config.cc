@@ -50,12 +50,24 @@ void AddOptions(CLI::App& app, Config& c) {
   app.add_option("--dns-resolver", c.dns_resolver,
                  "DNS resolver HOST:PORT for validation and CAA (default: system resolvers)");
   app.add_flag("--allow-private-targets", c.allow_private_targets,
-               "let validation reach private, loopback and reserved addresses (tests only)");
+               "let validation reach private, loopback and reserved addresses, and accept ip "
+               "identifiers for them (tests only)");
   app.add_flag("--skip-validation", c.skip_validation,
                "DANGEROUS, development only: challenges succeed without any check");
   app.add_option("--validation-workers", c.validation_workers, "concurrent validations")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  app.add_flag("--public-suffix-check,!--no-public-suffix-check", c.public_suffix_check,
+               "refuse names that are public suffixes (co.uk, *.co.uk) with rejectedIdentifier")
+      ->capture_default_str();
+  app.add_option("--public-suffix-file", c.public_suffix_file,
+                 "Public Suffix List file, .dat or libpsl DAFSA (default: Debian package "
+                 "publicsuffix's /usr/share/publicsuffix/public_suffix_list.dafsa)");
+  app.add_flag("--require-known-tld", c.require_known_tld,
+               "also refuse names whose TLD is not on the Public Suffix List (public CAs)");
+  app.add_option("--blocked-name,--blocked-names", c.blocked_names,
+                 "DNS name (and every name under it) or IP address never issued for "
+                 "(repeatable)");
   app.add_option("--max-identifiers", c.max_identifiers, "identifiers allowed per order")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
@@ -152,6 +164,16 @@ core::Result<std::vector<std::string>> TomlToArgs(const std::string& path, CLI::
   return out;
 }
 
+// Checks that span several keys, then the profiles.
+core::Result<void> Finish(Config& c) {
+  if (c.require_known_tld && !c.public_suffix_check) {
+    return Err(ErrorType::kMalformed,
+               "require-known-tld needs the public suffix list: it cannot be combined with "
+               "--no-public-suffix-check (public-suffix-check = false)");
+  }
+  return FinishProfiles(c);
+}
+
 }  // namespace
 
 core::Result<std::optional<Config>> ParseServeArgs(const std::vector<std::string>& args) {
@@ -170,13 +192,14 @@ core::Result<std::optional<Config>> ParseServeArgs(const std::vector<std::string
   }
   std::string config_path = app1.get_option("--config")->as<std::string>();
   if (config_path.empty()) {
-    FLINT_TRY(FinishProfiles(first));
+    FLINT_TRY(Finish(first));
     return std::optional<Config>(first);
   }
 
-  std::set<std::string> given;
+  std::set<std::string> given;  // every long name of each option given, aliases included
   for (const CLI::Option* o : app1.get_options()) {
-    if (o->count() > 0 && !o->get_lnames().empty()) given.insert(o->get_lnames().front());
+    if (o->count() == 0) continue;
+    for (const std::string& name : o->get_lnames()) given.insert(name);
   }
   // Pass 2: the file's keys as flags, then the command line.
   Config c;
@@ -193,7 +216,7 @@ core::Result<std::optional<Config>> ParseServeArgs(const std::vector<std::string
     return Err(ErrorType::kMalformed, std::string("config file ") + config_path + ": " + e.what());
   }
   c.profiles = std::move(profiles);
-  FLINT_TRY(FinishProfiles(c));
+  FLINT_TRY(Finish(c));
   return std::optional<Config>(c);
 }
 

@@ -50,6 +50,17 @@ struct Config {
   bool allow_private_targets = false;
   bool skip_validation = false;
   int validation_workers = 16;
+  // Identifier policy (newOrder, RFC 8555 §7.4). allow_private_targets above also decides
+  // whether "ip" identifiers for non-public addresses are accepted.
+  // Refuse names that are public suffixes ("co.uk", "*.co.uk"), using the list in
+  // public_suffix_file; start-up fails if it cannot be loaded while this is on.
+  bool public_suffix_check = true;
+  std::string public_suffix_file;  // empty: Debian's (policy::kDistributionListPath)
+  // Also refuse names whose TLD is not on the list ("host.internal"); for public CAs. Needs
+  // public_suffix_check.
+  bool require_known_tld = false;
+  // Names (with everything under them) and IP addresses never issued for.
+  std::vector<std::string> blocked_names;
   // Policy and lifetimes.
   int max_identifiers = 100;
   int max_contacts = 10;

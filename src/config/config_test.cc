@@ -94,6 +94,79 @@ TEST(ParseServeArgs, StatusListenerFlags) {
   std::remove(path.c_str());
 }
 
+TEST(ParseServeArgs, IdentifierPolicyDefaults) {
+  auto r = ParseServeArgs({});
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_TRUE((*r)->public_suffix_check);
+  EXPECT_TRUE((*r)->public_suffix_file.empty());
+  EXPECT_FALSE((*r)->require_known_tld);
+  EXPECT_TRUE((*r)->blocked_names.empty());
+}
+
+TEST(ParseServeArgs, IdentifierPolicyFlags) {
+  auto r = ParseServeArgs({"--blocked-name", "example.net", "--blocked-name", "10.1.2.3",
+                           "--blocked-names", "corp", "--require-known-tld",
+                           "--public-suffix-file", "/etc/flint/psl.dat"});
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ((*r)->blocked_names, (std::vector<std::string>{"example.net", "10.1.2.3", "corp"}));
+  EXPECT_TRUE((*r)->require_known_tld);
+  EXPECT_TRUE((*r)->public_suffix_check);
+  EXPECT_EQ((*r)->public_suffix_file, "/etc/flint/psl.dat");
+
+  auto off = ParseServeArgs({"--no-public-suffix-check"});
+  ASSERT_TRUE(off.ok()) << off.error().detail;
+  EXPECT_FALSE((*off)->public_suffix_check);
+}
+
+TEST(ParseServeArgs, IdentifierPolicyKeys) {
+  std::string path = WriteTemp(
+      "blocked-names = [\"example.net\", \"10.1.2.3\"]\nrequire-known-tld = true\n"
+      "public-suffix-file = \"/srv/psl.dafsa\"\n");
+  auto r = ParseServeArgs({"--config", path});
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ((*r)->blocked_names, (std::vector<std::string>{"example.net", "10.1.2.3"}));
+  EXPECT_TRUE((*r)->require_known_tld);
+  EXPECT_EQ((*r)->public_suffix_file, "/srv/psl.dafsa");
+  // A list on the command line replaces the file's, under either spelling.
+  for (const char* flag : {"--blocked-name", "--blocked-names"}) {
+    auto flag_wins = ParseServeArgs({"--config", path, flag, "other.example"});
+    ASSERT_TRUE(flag_wins.ok()) << flag_wins.error().detail;
+    EXPECT_EQ((*flag_wins)->blocked_names, std::vector<std::string>{"other.example"}) << flag;
+  }
+  std::remove(path.c_str());
+
+  std::string off_path = WriteTemp("public-suffix-check = false\nblocked-name = [\"a.test\"]\n");
+  auto off = ParseServeArgs({"--config", off_path});
+  ASSERT_TRUE(off.ok()) << off.error().detail;
+  EXPECT_FALSE((*off)->public_suffix_check);
+  EXPECT_EQ((*off)->blocked_names, std::vector<std::string>{"a.test"});
+  auto flag_on = ParseServeArgs({"--config", off_path, "--public-suffix-check"});
+  ASSERT_TRUE(flag_on.ok()) << flag_on.error().detail;
+  EXPECT_TRUE((*flag_on)->public_suffix_check);
+  std::remove(off_path.c_str());
+}
+
+TEST(ParseServeArgs, NegatedKeyInFile) {
+  std::string path = WriteTemp("no-public-suffix-check = true\n");
+  auto r = ParseServeArgs({"--config", path});
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_FALSE((*r)->public_suffix_check);
+  std::remove(path.c_str());
+}
+
+TEST(ParseServeArgs, KnownTldNeedsThePublicSuffixList) {
+  auto r = ParseServeArgs({"--require-known-tld", "--no-public-suffix-check"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().type, core::ErrorType::kMalformed);
+  EXPECT_NE(r.error().detail.find("require-known-tld"), std::string::npos) << r.error().detail;
+
+  std::string path = WriteTemp("require-known-tld = true\npublic-suffix-check = false\n");
+  auto file = ParseServeArgs({"--config", path});
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.error().type, core::ErrorType::kMalformed);
+  std::remove(path.c_str());
+}
+
 TEST(Profiles, BuiltInsWhenNoneConfigured) {
   auto r = ParseServeArgs({"--cert-validity-days", "30"});
   ASSERT_TRUE(r.ok()) << r.error().detail;

@@ -1,12 +1,11 @@
 #include "policy/identifier_policy.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <utility>
 
+#include "policy/address_policy.h"
 #include "policy/idna.h"
 
 namespace flint::policy {
@@ -53,24 +52,6 @@ std::string_view TypeName(IdentifierType type) {
     case IdentifierType::kIp: return "ip";
   }
   return "unknown";
-}
-
-// inet_pton then inet_ntop: the canonical text of an IPv4 dotted quad or an IPv6 address.
-std::optional<std::string> CanonicalIp(std::string_view value) {
-  if (value.empty() || value.size() >= INET6_ADDRSTRLEN ||
-      value.find('\0') != std::string_view::npos) {
-    return std::nullopt;
-  }
-  const std::string text(value);
-  unsigned char addr[16];
-  char out[INET6_ADDRSTRLEN];
-  for (int family : {AF_INET, AF_INET6}) {
-    if (inet_pton(family, text.c_str(), addr) == 1 &&
-        inet_ntop(family, addr, out, sizeof(out)) != nullptr) {
-      return std::string(out);
-    }
-  }
-  return std::nullopt;
 }
 
 bool IsAllDigits(std::string_view s) {
@@ -172,13 +153,6 @@ core::Error Combine(std::vector<core::Subproblem> subs) {
 
 IdentifierPolicy::IdentifierPolicy(IdentifierPolicyOptions options)
     : options_(std::move(options)) {
-  if (options_.require_registrable_domain) {
-    psl_ = options_.psl;
-    if (!psl_) {
-      auto loaded = PublicSuffixList::Default();
-      if (loaded.ok()) psl_ = *loaded;
-    }
-  }
   for (const std::string& raw : options_.blocked_names) {
     if (auto ip = CanonicalIp(raw)) {
       blocked_ips_.insert(*ip);
@@ -198,8 +172,9 @@ core::Result<std::vector<Identifier>> IdentifierPolicy::CheckOrder(
   if (ids.empty()) {
     return core::Err(ErrorType::kMalformed, "an order must contain at least one identifier");
   }
-  if (options_.require_registrable_domain && !psl_) {
-    return core::Err(ErrorType::kInternal, "the public suffix list could not be loaded");
+  if (options_.require_known_tld && !options_.psl) {
+    return core::Err(ErrorType::kInternal,
+                     "require_known_tld is set but no public suffix list was given");
   }
   std::vector<Identifier> accepted;
   std::vector<core::Subproblem> subs;
@@ -265,7 +240,7 @@ std::optional<IdentifierPolicy::Problem> IdentifierPolicy::CheckDns(std::string_
     problem->detail = DetailPrefix(value) + problem->detail;
     return problem;
   }
-  if (psl_) {
+  if (options_.psl) {
     if (auto problem = CheckPublicSuffix(name)) {
       problem->detail = DetailPrefix(value) + problem->detail;
       return problem;
@@ -286,9 +261,22 @@ std::optional<IdentifierPolicy::Problem> IdentifierPolicy::CheckIp(std::string_v
     return Problem{ErrorType::kRejectedIdentifier,
                    Quote(value) + " is not a valid IPv4 or IPv6 address (RFC 8738 §3)"};
   }
+  if (IsIpv4Mapped(*ip)) {
+    return Problem{ErrorType::kRejectedIdentifier,
+                   "IP address " + Quote(value) +
+                       " is an IPv4-mapped IPv6 address; request the IPv4 address " +
+                       Quote(ip->substr(ip->rfind(':') + 1)) + " itself"};
+  }
   if (blocked_ips_.contains(*ip)) {
     return Problem{ErrorType::kRejectedIdentifier,
                    "IP address " + Quote(value) + " is blocked by this server's policy"};
+  }
+  if (!options_.allow_private_ips && !IsPublicAddress(*ip)) {
+    return Problem{ErrorType::kRejectedIdentifier,
+                   "IP address " + Quote(value) +
+                       " is not a public address (it is private, loopback, link-local, shared, "
+                       "reserved, multicast or for documentation); this server issues only for "
+                       "publicly routable addresses"};
   }
   *canonical = std::move(*ip);
   return std::nullopt;
@@ -315,14 +303,37 @@ std::optional<IdentifierPolicy::Problem> IdentifierPolicy::CheckBlocked(std::str
 
 std::optional<IdentifierPolicy::Problem> IdentifierPolicy::CheckPublicSuffix(
     std::string_view name) const {
-  if (!psl_->HasListedTld(name)) {
+  const PublicSuffixList& psl = *options_.psl;
+  if (options_.require_known_tld && !psl.HasListedTld(name)) {
     return Problem{ErrorType::kRejectedIdentifier,
                    "does not end with a top-level domain in the Public Suffix List"};
   }
-  if (psl_->IsIcannPublicSuffix(name)) {
+  if (psl.IsIcannPublicSuffix(name)) {
     return Problem{ErrorType::kRejectedIdentifier,
                    "is a public suffix (" + Quote(name) +
                        "); certificates are issued only for names under one"};
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> BlockedNameProblem(std::string_view entry) {
+  if (CanonicalIp(entry)) return std::nullopt;
+  const std::string name = NormalizeBlockedEntry(std::string(entry));
+  if (name.empty()) return "is empty";
+  if (name.find('*') != std::string::npos) {
+    return "has a \"*\" other than a leading \"*.\"";
+  }
+  const auto bad = std::find_if_not(name.begin(), name.end(), IsLdhOrDot);
+  if (bad != name.end()) {
+    return "contains the invalid character " + Quote(std::string_view(&*bad, 1)) +
+           "; it must be an IP address or a DNS name";
+  }
+  const std::vector<std::string_view> labels = SplitLabels(name);
+  for (std::string_view label : labels) {
+    if (auto problem = LabelProblem(label)) return problem;
+  }
+  if (IsAllDigits(labels.back())) {
+    return "has an all-numeric top-level domain and is not an IP address";
   }
   return std::nullopt;
 }

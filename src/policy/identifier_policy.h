@@ -21,18 +21,27 @@ struct IdentifierPolicyOptions {
   // More distinct identifiers than this in one order is refused with kMalformed (as Boulder
   // does: the order as a whole is malformed, no single identifier is at fault).
   int max_identifiers = 100;
-  // Names must end in a TLD listed in the Public Suffix List's ICANN section and must not be
-  // an ICANN public suffix themselves ("com", "co.uk"); for a wildcard the base name is checked.
-  bool require_registrable_domain = false;
-  // The list used when require_registrable_domain is set; null means PublicSuffixList::Default().
+  // The Public Suffix List (flint serve loads Debian's /usr/share/publicsuffix file). When set,
+  // a DNS name that is itself an ICANN public suffix ("com", "co.uk", "foo.ck" under the "*.ck"
+  // rule) is refused; for a wildcard the base name is checked ("*.co.uk"). Names under a TLD
+  // the list does not know ("host.internal", "a.test") pass: private CAs issue for them.
+  // Null: no public-suffix check.
   std::shared_ptr<const PublicSuffixList> psl;
+  // For public CAs: also refuse a DNS name whose TLD is not in the list's ICANN section
+  // ("host.internal"). Needs `psl`; without one, CheckOrder answers kInternal.
+  bool require_known_tld = false;
   // Exact names and suffixes, case-insensitive, trailing dot ignored. "example.com" blocks
   // example.com, every name under it, every wildcard under it (*.example.com,
   // *.www.example.com), and the wildcard one level up that would cover it (*.com). A leading
   // "*." on an entry is dropped ("*.x.com" acts as "x.com"). An IP literal entry blocks that
-  // address.
+  // address. BlockedNameProblem() says whether an entry is well-formed.
   std::vector<std::string> blocked_names;
   bool allow_ip = true;
+  // Accept "ip" identifiers for addresses that are not public (IsPublicAddress() in
+  // address_policy.h: loopback, RFC 1918, CGNAT, link-local, ULA, documentation, multicast,
+  // ...). flint serve sets it from --allow-private-targets, as the VA could not validate them
+  // otherwise. IPv4-mapped IPv6 addresses are refused either way.
+  bool allow_private_ips = false;
   bool allow_wildcard = true;
 };
 
@@ -45,9 +54,13 @@ class IdentifierPolicy {
   //   kMalformed              empty list, or more than max_identifiers distinct identifiers
   //                           (no subproblems);
   //   kRejectedIdentifier     a DNS name or IP address that is syntactically invalid, blocked,
-  //                           a public suffix, or a wildcard where wildcards are off;
+  //                           a public suffix, under an unlisted TLD (require_known_tld), or
+  //                           a wildcard where wildcards are off; an IP address that is not
+  //                           public (unless allow_private_ips) or is IPv4-mapped IPv6
+  //                           ("::ffff:1.2.3.4": ask for "1.2.3.4"; IANA marks ::ffff:0:0/96
+  //                           not globally reachable, and it would dodge IPv4 blocklists);
   //   kUnsupportedIdentifier  an unknown identifier type, or "ip" when allow_ip is false;
-  //   kInternal               require_registrable_domain is set and no list could be loaded.
+  //   kInternal               require_known_tld is set without a psl.
   // Each offending identifier yields one core::Subproblem naming it (RFC 8555 §6.7.1). One
   // offender: its own error, with its subproblem attached. Several of one type: that type with
   // all subproblems. Several types: kCompound with all subproblems.
@@ -69,11 +82,15 @@ class IdentifierPolicy {
   std::optional<Problem> CheckPublicSuffix(std::string_view name) const;
 
   IdentifierPolicyOptions options_;
-  std::shared_ptr<const PublicSuffixList> psl_;  // set iff require_registrable_domain and loaded
   std::unordered_set<std::string> blocked_;          // normalized DNS entries
   std::unordered_set<std::string> blocked_parents_;  // entries minus their first label
   std::unordered_set<std::string> blocked_ips_;      // canonical IP text
 };
+
+// Why `entry` cannot be a blocked_names entry, or nullopt when it can: an IP literal, or a DNS
+// name or single label ("internal" blocks a whole TLD), any case, with an optional "*." prefix
+// and trailing dot. For refusing a misspelt entry at start-up rather than never matching it.
+std::optional<std::string> BlockedNameProblem(std::string_view entry);
 
 // The challenge types offered for an authorization (RFC 8555 §8, RFC 8738 §7): dns ->
 // http-01, dns-01, tls-alpn-01; a wildcard dns authorization -> dns-01 only (§7.1.3); ip ->

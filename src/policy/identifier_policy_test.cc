@@ -116,14 +116,21 @@ TEST(IdentifierPolicyTest, DnsNames) {
   RunSingleCases(IdentifierPolicy(IdentifierPolicyOptions{}), cases);
 }
 
+// Syntax, with non-public addresses allowed (as under --allow-private-targets).
 TEST(IdentifierPolicyTest, IpAddresses) {
+  IdentifierPolicyOptions options;
+  options.allow_private_ips = true;
   const std::vector<SingleCase> cases = {
       {"ok/ipv4", Ip("192.0.2.1"), true},
       {"ok/ipv6", Ip("2001:db8::1"), true},
       {"ok/ipv6-canonicalized", Ip("2001:DB8:0:0:0:0:0:1"), true, {}, "2001:db8::1"},
       {"ok/ipv6-zero-run", Ip("fe80:0000::0001"), true, {}, "fe80::1"},
-      {"ok/ipv4-mapped", Ip("::ffff:192.0.2.1"), true},
       {"ok/ipv6-loopback", Ip("::1"), true},
+      {"ok/ipv4-loopback", Ip("127.0.0.1"), true},
+      {"ok/rfc1918", Ip("10.0.0.1"), true},
+      {"fail/ipv4-mapped", Ip("::ffff:192.0.2.1"), false},
+      {"fail/ipv4-mapped-loopback", Ip("::ffff:127.0.0.1"), false},
+      {"fail/ipv4-mapped-hex", Ip("::ffff:7f00:1"), false},
       {"fail/empty", Ip(""), false},
       {"fail/three-octets", Ip("192.0.2"), false},
       {"fail/octet-too-big", Ip("256.1.1.1"), false},
@@ -138,7 +145,50 @@ TEST(IdentifierPolicyTest, IpAddresses) {
       {"fail/unknown-type", Identifier{static_cast<IdentifierType>(42), "example.com"}, false,
        ErrorType::kUnsupportedIdentifier},
   };
+  RunSingleCases(IdentifierPolicy(options), cases);
+}
+
+// The default: only publicly routable addresses (address_policy.h), IPv4-mapped never.
+TEST(IdentifierPolicyTest, NonPublicIpAddressesAreRejected) {
+  const std::vector<SingleCase> cases = {
+      {"ok/public-ipv4", Ip("8.8.8.8"), true},
+      {"ok/public-ipv4-b", Ip("1.2.3.4"), true},
+      {"ok/public-ipv6", Ip("2606:4700::1111"), true},
+      {"ok/public-ipv6-canonicalized", Ip("2606:4700:0:0::1111"), true, {}, "2606:4700::1111"},
+      {"ok/nat64-of-public", Ip("64:ff9b::808:808"), true},
+      {"fail/rfc1918-10", Ip("10.0.0.1"), false},
+      {"fail/rfc1918-172", Ip("172.16.5.4"), false},
+      {"fail/rfc1918-192", Ip("192.168.1.1"), false},
+      {"fail/loopback", Ip("127.0.0.1"), false},
+      {"fail/this-network", Ip("0.0.0.0"), false},
+      {"fail/link-local", Ip("169.254.169.254"), false},
+      {"fail/cgnat", Ip("100.64.0.1"), false},
+      {"fail/documentation-v4", Ip("192.0.2.1"), false},
+      {"fail/benchmarking", Ip("198.18.0.1"), false},
+      {"fail/multicast-v4", Ip("224.0.0.1"), false},
+      {"fail/broadcast", Ip("255.255.255.255"), false},
+      {"fail/unspecified-v6", Ip("::"), false},
+      {"fail/loopback-v6", Ip("::1"), false},
+      {"fail/ula", Ip("fc00::1"), false},
+      {"fail/ula-fd", Ip("fd12:3456::1"), false},
+      {"fail/link-local-v6", Ip("fe80::1"), false},
+      {"fail/multicast-v6", Ip("ff02::1"), false},
+      {"fail/documentation-v6", Ip("2001:db8::1"), false},
+      {"fail/6to4", Ip("2002:c000:0204::1"), false},
+      {"fail/nat64-of-private", Ip("64:ff9b::a00:1"), false},
+      {"fail/ipv4-mapped-public", Ip("::ffff:1.2.3.4"), false},
+      {"fail/ipv4-mapped-private", Ip("::ffff:10.0.0.1"), false},
+      {"fail/ipv4-mapped-loopback", Ip("::ffff:127.0.0.1"), false},
+  };
   RunSingleCases(IdentifierPolicy(IdentifierPolicyOptions{}), cases);
+}
+
+TEST(IdentifierPolicyTest, Ipv4MappedDetailNamesTheIpv4Address) {
+  auto result = IdentifierPolicy(IdentifierPolicyOptions{}).CheckOrder({Ip("::FFFF:1.2.3.4")});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().type, ErrorType::kRejectedIdentifier);
+  EXPECT_NE(result.error().detail.find("\"1.2.3.4\" itself"), std::string::npos)
+      << result.error().detail;
 }
 
 TEST(IdentifierPolicyTest, OptionsTurnOffIpAndWildcards) {
@@ -156,8 +206,9 @@ TEST(IdentifierPolicyTest, OptionsTurnOffIpAndWildcards) {
 
 TEST(IdentifierPolicyTest, BlockedNames) {
   IdentifierPolicyOptions options;
+  options.allow_private_ips = true;
   options.blocked_names = {"example.com", "Evil.ORG.", "www.shop.test", "*.wild.test",
-                           "192.0.2.7", "2001:DB8::7", ""};
+                           "192.0.2.7", "2001:DB8::7", "", "corp"};
   const std::vector<SingleCase> cases = {
       {"fail/exact", Dns("example.com"), false},
       {"fail/subdomain", Dns("www.example.com"), false},
@@ -174,14 +225,49 @@ TEST(IdentifierPolicyTest, BlockedNames) {
       {"ok/parent-of-entry", Dns("shop.test"), true},
       {"ok/sibling-of-entry", Dns("api.shop.test"), true},
       {"ok/wildcard-not-covering-entry", Dns("*.api.shop.test"), true},
+      {"fail/whole-tld", Dns("host.corp"), false},
+      {"fail/wildcard-under-tld", Dns("*.a.corp"), false},
       {"ok/other-ip", Ip("192.0.2.8"), true},
   };
   RunSingleCases(IdentifierPolicy(options), cases);
 }
 
-TEST(IdentifierPolicyTest, PublicSuffixListDefault) {
+std::shared_ptr<const PublicSuffixList> DefaultList() {
+  auto psl = PublicSuffixList::Default();
+  EXPECT_TRUE(psl.ok()) << psl.error().detail;
+  return psl.ok() ? *psl : nullptr;
+}
+
+// What flint serve does by default: public suffixes refused, unknown TLDs allowed.
+TEST(IdentifierPolicyTest, PublicSuffixesRefusedUnknownTldsAllowed) {
   IdentifierPolicyOptions options;
-  options.require_registrable_domain = true;
+  options.psl = DefaultList();
+  ASSERT_NE(options.psl, nullptr);
+  const std::vector<SingleCase> cases = {
+      {"fail/tld", Dns("com"), false},
+      {"fail/icann-suffix", Dns("co.uk"), false},
+      {"fail/wildcard-of-suffix", Dns("*.co.uk"), false},
+      {"fail/wildcard-of-tld", Dns("*.com"), false},
+      {"fail/idn-suffix", Dns("xn--55qx5d.cn"), false},
+      {"fail/star-rule-suffix", Dns("foo.ck"), false},
+      {"fail/wildcard-of-star-rule-suffix", Dns("*.foo.ck"), false},
+      {"ok/under-icann-suffix", Dns("example.co.uk"), true},
+      {"ok/wildcard-under-suffix", Dns("*.example.co.uk"), true},
+      {"ok/com", Dns("example.com"), true},
+      {"ok/star-rule-exception", Dns("www.ck"), true},
+      {"ok/private-suffix", Dns("github.io"), true},
+      {"ok/unknown-tld-internal", Dns("foo.internal"), true},
+      {"ok/unknown-tld-test", Dns("host.test"), true},
+      {"ok/wildcard-unknown-tld", Dns("*.wild.test"), true},
+      {"ok/unknown-tld-deep", Dns("a.b.example.notarealtld"), true},
+  };
+  RunSingleCases(IdentifierPolicy(options), cases);
+}
+
+TEST(IdentifierPolicyTest, RequireKnownTld) {
+  IdentifierPolicyOptions options;
+  options.psl = DefaultList();
+  options.require_known_tld = true;
   const std::vector<SingleCase> cases = {
       {"fail/tld", Dns("com"), false},
       {"fail/icann-suffix", Dns("co.uk"), false},
@@ -194,7 +280,10 @@ TEST(IdentifierPolicyTest, PublicSuffixListDefault) {
       {"ok/idn-registrable", Dns("example.xn--55qx5d.cn"), true},
       {"ok/star-rule-exception", Dns("www.ck"), true},
       {"ok/private-suffix", Dns("github.io"), true},
-      {"ok/ip-unaffected", Ip("192.0.2.1"), true},
+      {"fail/internal", Dns("foo.internal"), false},
+      {"fail/test", Dns("host.test"), false},
+      {"fail/wildcard-unknown-tld", Dns("*.wild.test"), false},
+      {"ok/ip-unaffected", Ip("8.8.8.8"), true},
   };
   RunSingleCases(IdentifierPolicy(options), cases);
 }
@@ -227,7 +316,7 @@ TEST(IdentifierPolicyTest, PublicSuffixListFromFile) {
   EXPECT_EQ((*psl)->RegistrableDomain("example.test"), std::nullopt);
 
   IdentifierPolicyOptions options;
-  options.require_registrable_domain = true;
+  options.require_known_tld = true;
   options.psl = *psl;
   const std::vector<SingleCase> cases = {
       {"fail/listed-suffix", Dns("example.test"), false},
@@ -236,6 +325,33 @@ TEST(IdentifierPolicyTest, PublicSuffixListFromFile) {
       {"ok/under-tld", Dns("other.test"), true},
   };
   RunSingleCases(IdentifierPolicy(options), cases);
+}
+
+TEST(IdentifierPolicyTest, RequireKnownTldWithoutListIsInternal) {
+  IdentifierPolicyOptions options;
+  options.require_known_tld = true;
+  auto result = IdentifierPolicy(options).CheckOrder({Dns("example.com")});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().type, ErrorType::kInternal);
+}
+
+// The files flint serve loads by default (Debian package `publicsuffix`), in both formats.
+TEST(PublicSuffixListTest, DebianFilesAnswer) {
+  for (const std::string& path : {std::string(kDistributionListPath),
+                                 std::string("/usr/share/publicsuffix/public_suffix_list.dat")}) {
+    SCOPED_TRACE(path);
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "not installed (package publicsuffix)";
+    auto psl = PublicSuffixList::LoadFile(path);
+    ASSERT_TRUE(psl.ok()) << psl.error().detail;
+    EXPECT_TRUE((*psl)->IsIcannPublicSuffix("co.uk"));
+    EXPECT_TRUE((*psl)->IsIcannPublicSuffix("com"));
+    EXPECT_FALSE((*psl)->IsIcannPublicSuffix("example.co.uk"));
+    EXPECT_FALSE((*psl)->IsIcannPublicSuffix("github.io"));
+    EXPECT_FALSE((*psl)->IsIcannPublicSuffix("foo.internal"));
+    EXPECT_TRUE((*psl)->HasListedTld("example.com"));
+    EXPECT_FALSE((*psl)->HasListedTld("foo.internal"));
+    EXPECT_EQ((*psl)->RegistrableDomain("a.b.github.io"), "b.github.io");
+  }
 }
 
 TEST(PublicSuffixListTest, LoadFileFailsForMissingFile) {
@@ -265,13 +381,13 @@ TEST(IdentifierPolicyTest, EmptyOrderIsMalformed) {
 
 TEST(IdentifierPolicyTest, FoldsDuplicatesAfterCanonicalization) {
   auto result = IdentifierPolicy(IdentifierPolicyOptions{})
-                    .CheckOrder({Dns("example.com"), Ip("2001:db8::1"), Dns("example.com"),
-                                 Dns("*.example.com"), Ip("2001:DB8:0::1"), Ip("192.0.2.1"),
-                                 Dns("192.0.2.1.example.com")});
+                    .CheckOrder({Dns("example.com"), Ip("2606:4700::1111"), Dns("example.com"),
+                                 Dns("*.example.com"), Ip("2606:4700:0::1111"), Ip("8.8.8.8"),
+                                 Dns("8.8.8.8.example.com")});
   ASSERT_TRUE(result.ok()) << result.error().detail;
-  const std::vector<Identifier> want = {Dns("example.com"), Ip("2001:db8::1"),
-                                        Dns("*.example.com"), Ip("192.0.2.1"),
-                                        Dns("192.0.2.1.example.com")};
+  const std::vector<Identifier> want = {Dns("example.com"), Ip("2606:4700::1111"),
+                                        Dns("*.example.com"), Ip("8.8.8.8"),
+                                        Dns("8.8.8.8.example.com")};
   EXPECT_EQ(*result, want);
 }
 
@@ -281,7 +397,7 @@ TEST(IdentifierPolicyTest, TooManyDistinctIdentifiersIsMalformed) {
   const IdentifierPolicy policy(options);
 
   auto folded = policy.CheckOrder({Dns("a.example.com"), Dns("b.example.com"),
-                                   Dns("a.example.com"), Ip("::1"), Ip("0::1")});
+                                   Dns("a.example.com"), Ip("8.8.8.8"), Ip("8.8.8.8")});
   ASSERT_FALSE(folded.ok());
   EXPECT_EQ(folded.error().type, ErrorType::kMalformed);
   EXPECT_TRUE(folded.error().subproblems.empty());
@@ -347,6 +463,17 @@ TEST(IdentifierPolicyTest, DetailEscapesClientBytes) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().detail.find('\n'), std::string::npos);
   EXPECT_NE(result.error().detail.find("\\x0a"), std::string::npos) << result.error().detail;
+}
+
+TEST(BlockedNameProblemTest, AcceptsNamesLabelsAndAddresses) {
+  for (const char* ok : {"example.net", "Example.NET.", "*.example.net", "corp", "10.1.2.3",
+                         "2001:DB8::7", "xn--mnchen-3ya.de"}) {
+    EXPECT_EQ(BlockedNameProblem(ok), std::nullopt) << ok;
+  }
+  for (const char* bad : {"", ".", "*.", "exa mple.net", "a..b", "-x.net", "w*.example.net",
+                          "10.1.2", "example.net/24", "http://example.net", "xn--ls8h.net"}) {
+    EXPECT_NE(BlockedNameProblem(bad), std::nullopt) << bad;
+  }
 }
 
 TEST(ChallengesForTest, MatchesIdentifierKind) {

@@ -1,7 +1,7 @@
 #pragma once
 // The Public Suffix List (https://publicsuffix.org), through libpsl. Used to refuse names that
-// are public suffixes ("com", "co.uk") and names under unknown TLDs, and to find the registrable
-// domain rate limits are keyed by.
+// are public suffixes ("com", "co.uk") and, optionally, names under unknown TLDs, and to find
+// the registrable domain rate limits are keyed by.
 //
 // Immutable after loading; every const method is thread-safe. Names are lowercase ASCII
 // (A-labels for IDNs), without a trailing dot and without a "*." wildcard label.
@@ -16,6 +16,11 @@
 struct psl_ctx_st;
 
 namespace flint::policy {
+
+// The list as Debian's package `publicsuffix` installs it (libpsl's DAFSA form; the same
+// directory holds public_suffix_list.dat). flint serve loads it at start (--public-suffix-file).
+inline constexpr const char* kDistributionListPath =
+    "/usr/share/publicsuffix/public_suffix_list.dafsa";
 
 class PublicSuffixList {
  public:

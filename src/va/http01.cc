@@ -6,7 +6,7 @@
 #include <cctype>
 #include <set>
 
-#include "va/address_policy.h"
+#include "policy/address_policy.h"
 #include "va/challenges.h"
 #include "va/http_response.h"
 
@@ -26,7 +26,7 @@ struct HttpTarget {
   std::string path;  // origin-form request target: path and query
 
   std::string HostForUrl() const {
-    return host_is_ip && IsIpv6(host) ? "[" + host + "]" : host;
+    return host_is_ip && policy::IsIpv6(host) ? "[" + host + "]" : host;
   }
   // RFC 9110 §7.2: the port is included when it is not the scheme's default.
   std::string HostHeader() const {

@@ -14,7 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "va/address_policy.h"
+#include "policy/address_policy.h"
 
 namespace flint::va {
 namespace {
@@ -71,7 +71,7 @@ Result<std::string> ForwarderSpec(const std::string& forwarder) {
     host = forwarder.substr(0, colon);
     port = forwarder.substr(colon + 1);
   }
-  if (!CanonicalIp(host)) {
+  if (!policy::CanonicalIp(host)) {
     return Err(ErrorType::kInternal, "DNS forwarder must be an IP address: " + forwarder);
   }
   if (port.empty()) return host;

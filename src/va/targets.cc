@@ -3,7 +3,7 @@
 
 #include <cctype>
 
-#include "va/address_policy.h"
+#include "policy/address_policy.h"
 #include "va/challenges.h"
 
 namespace flint::va::internal {
@@ -27,7 +27,7 @@ Result<std::vector<std::string>> ResolveTargets(const VaOptions& options, Resolv
   std::vector<std::string> allowed;
   std::string refused;
   for (const std::string& address : addresses) {
-    if (IsPublicAddress(address)) {
+    if (policy::IsPublicAddress(address)) {
       allowed.push_back(address);
     } else {
       refused += (refused.empty() ? "" : ", ") + address;
@@ -44,13 +44,13 @@ Result<Fd> ConnectFirst(const std::vector<std::string>& addresses, uint16_t port
                         const Deadline& deadline) {
   std::vector<std::string> order;
   for (const std::string& a : addresses) {
-    if (IsIpv6(a)) {
+    if (policy::IsIpv6(a)) {
       order.push_back(a);
       break;
     }
   }
   for (const std::string& a : addresses) {
-    if (!IsIpv6(a)) {
+    if (!policy::IsIpv6(a)) {
       order.push_back(a);
       break;
     }
@@ -108,7 +108,7 @@ Result<std::string> NormalizeDnsName(std::string_view name) {
 }
 
 Result<std::string> NormalizeIp(std::string_view value) {
-  std::optional<std::string> ip = CanonicalIp(value);
+  std::optional<std::string> ip = policy::CanonicalIp(value);
   if (!ip) return Err(ErrorType::kMalformed, "invalid IP identifier");
   return *ip;
 }

@@ -38,7 +38,7 @@ namespace flint::va {
 struct VaOptions {
   uint16_t http01_port = 80;      // http-01 target port (RFC 8555 §8.3 says 80; tests change it)
   uint16_t tlsalpn01_port = 443;  // tls-alpn-01 target port (RFC 8737 §3 says 443)
-  // When false, every address the VA would connect to must pass IsPublicAddress().
+  // When false, every address the VA would connect to must pass policy::IsPublicAddress().
   bool allow_private_targets = false;
   // Bound on one whole validation attempt (connects, TLS, redirects, reads), DNS excluded.
   std::chrono::milliseconds timeout{10000};

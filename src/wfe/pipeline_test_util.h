@@ -57,6 +57,8 @@ class PipelineTest : public ::testing::Test {
  protected:
   // Override to change the options before the pipeline is built.
   virtual void Configure(ra::RaOptions&, WfeOptions&) {}
+  // Override to change newOrder's identifier policy (default: IdentifierPolicyOptions{}).
+  virtual void ConfigurePolicy(policy::IdentifierPolicyOptions&) {}
 
   void SetUp() override {
     char tmpl[] = "/tmp/flint-wfe-XXXXXX";
@@ -69,7 +71,9 @@ class PipelineTest : public ::testing::Test {
     auto ca = ca::LoadOrCreateCa(dir_ + "/ca", {}, clock_, random_);
     ASSERT_TRUE(ca.ok()) << ca.error().detail;
     issuer_ = ca::NewIntermediateIssuer(*ca, random_);
-    policy_ = std::make_unique<policy::IdentifierPolicy>(policy::IdentifierPolicyOptions{});
+    policy::IdentifierPolicyOptions po;
+    ConfigurePolicy(po);
+    policy_ = std::make_unique<policy::IdentifierPolicy>(po);
     ra::RaOptions ro;
     ro.skip_validation = true;
     ro.validation_workers = 2;

@@ -577,5 +577,57 @@ TEST_F(WfeOrderTest, AuthorizationDeactivation) {
   EXPECT_EQ(JsonOf(PostAcct(Header(order, "Location"), "")).at("status").as_string(), "invalid");
 }
 
+// newOrder under the policy flint serve runs by default (Debian's Public Suffix List, no
+// private addresses), plus a blocklist: every refusal is 400 rejectedIdentifier with one
+// subproblem naming the identifier (RFC 8555 §6.7.1).
+class WfeIdentifierPolicyTest : public WfeOrderTest {
+ protected:
+  void ConfigurePolicy(policy::IdentifierPolicyOptions& po) override {
+    auto psl = std::filesystem::exists(policy::kDistributionListPath)
+                   ? policy::PublicSuffixList::LoadFile(policy::kDistributionListPath)
+                   : policy::PublicSuffixList::Default();
+    ASSERT_TRUE(psl.ok()) << psl.error().detail;
+    po.psl = *psl;
+    po.blocked_names = {"example.net", "8.8.4.4"};
+  }
+  HttpResponse NewOrder(const std::string& type, const std::string& value) {
+    json::object id{{"type", type}, {"value", value}};
+    return PostAcct("/acme/new-order",
+                    R"({"identifiers":[)" + json::serialize(id) + "]}");
+  }
+};
+
+TEST_F(WfeIdentifierPolicyTest, RefusesPublicSuffixesPrivateAddressesAndBlockedNames) {
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"dns", "co.uk"},          {"dns", "*.co.uk"},       {"dns", "com"},
+      {"dns", "*.com"},          {"dns", "example.net"},   {"dns", "*.www.example.net"},
+      {"ip", "10.0.0.1"},        {"ip", "::ffff:1.2.3.4"}, {"ip", "127.0.0.1"},
+      {"ip", "192.168.0.1"},     {"ip", "100.64.0.1"},     {"ip", "fd00::1"},
+      {"ip", "::1"},             {"ip", "8.8.4.4"},
+  };
+  for (const auto& [type, value] : refused) {
+    SCOPED_TRACE(type + ":" + value);
+    HttpResponse r = NewOrder(type, value);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(Header(r, "Content-Type"), "application/problem+json");
+    const json::value problem = JsonOf(r);
+    EXPECT_EQ(problem.at("type").as_string(), "urn:ietf:params:acme:error:rejectedIdentifier");
+    const json::array& subs = problem.at("subproblems").as_array();
+    ASSERT_EQ(subs.size(), 1u) << r.body;
+    EXPECT_EQ(subs[0].at("type").as_string(), "urn:ietf:params:acme:error:rejectedIdentifier");
+    EXPECT_EQ(subs[0].at("identifier").at("value").as_string(), value);
+  }
+}
+
+TEST_F(WfeIdentifierPolicyTest, AcceptsNamesUnderSuffixesUnknownTldsAndPublicAddresses) {
+  for (const auto& [type, value] : std::vector<std::pair<std::string, std::string>>{
+           {"dns", "example.co.uk"}, {"dns", "*.example.co.uk"}, {"dns", "foo.internal"},
+           {"dns", "host.test"}, {"dns", "*.wild.test"}, {"dns", "example.com"},
+           {"ip", "8.8.8.8"}, {"ip", "2606:4700::1111"}}) {
+    SCOPED_TRACE(type + ":" + value);
+    EXPECT_EQ(NewOrder(type, value).status, 201);
+  }
+}
+
 }  // namespace
 }  // namespace flint::wfe

@@ -1,13 +1,15 @@
 #pragma once
-// Which addresses the validation authority may connect to. DESIGN.md "Security rules": the VA
-// refuses private, loopback, link-local and reserved addresses unless configured to allow them,
-// so that a client cannot aim validation requests at the CA's own network (SSRF).
+// Public versus non-public IP addresses, and IP literal parsing. One classification for two
+// uses: the VA refuses to connect to non-public addresses (DESIGN.md "Security rules": a client
+// must not aim validation requests at the CA's own network, SSRF), and the identifier policy
+// refuses "ip" identifiers for them at newOrder (identifier_policy.h); both unless
+// --allow-private-targets. Pure functions, thread-safe.
 
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace flint::va {
+namespace flint::policy {
 
 // True when `ip` (IPv4 dotted quad or IPv6 text, no brackets, no zone) is a globally routable
 // unicast address. False for anything unparsable and for every special-purpose block of the
@@ -20,10 +22,14 @@ namespace flint::va {
 bool IsPublicAddress(std::string_view ip);
 
 // The canonical text form of an IP literal (inet_ntop of inet_pton), or nullopt if `ip` is not an
-// IPv4 or IPv6 literal. "::FFFF:1.2.3.4" -> "::ffff:1.2.3.4", "2001:DB8:0::1" -> "2001:db8::1".
+// IPv4 dotted quad or IPv6 literal (no brackets, zone, prefix length, spaces or NUL bytes).
+// "::FFFF:1.2.3.4" -> "::ffff:1.2.3.4", "2001:DB8:0::1" -> "2001:db8::1".
 std::optional<std::string> CanonicalIp(std::string_view ip);
 
 // True if `ip` parses as an IPv6 literal.
 bool IsIpv6(std::string_view ip);
 
-}  // namespace flint::va
+// True if `ip` parses as an IPv4-mapped IPv6 address (::ffff:0:0/96, RFC 4291 §2.5.5.2).
+bool IsIpv4Mapped(std::string_view ip);
+
+}  // namespace flint::policy

@@ -1,12 +1,12 @@
-#include "va/address_policy.h"
+#include "policy/address_policy.h"
 
 #include <gtest/gtest.h>
 
-namespace flint::va {
+namespace flint::policy {
 namespace {
 
 struct Case {
-  const char* ip;
+  std::string_view ip;
   bool is_public;
 };
 
@@ -47,7 +47,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"64:ff9b::192.168.0.1", false}, Case{"::127.0.0.1", false},
         // Not addresses at all.
         Case{"", false}, Case{"example.com", false}, Case{"1.2.3", false},
-        Case{"[::1]", false}, Case{"fe80::1%eth0", false}, Case{"8.8.8.8 ", false}));
+        Case{"[::1]", false}, Case{"fe80::1%eth0", false}, Case{"8.8.8.8 ", false},
+        Case{std::string_view("8.8.8.8\0x", 9), false}));
 
 TEST(CanonicalIpTest, NormalizesText) {
   EXPECT_EQ(CanonicalIp("2001:DB8:0::1"), "2001:db8::1");
@@ -55,7 +56,26 @@ TEST(CanonicalIpTest, NormalizesText) {
   EXPECT_EQ(CanonicalIp("127.0.0.1"), "127.0.0.1");
   EXPECT_EQ(CanonicalIp("127.1"), std::nullopt);
   EXPECT_EQ(CanonicalIp("example.com"), std::nullopt);
+  EXPECT_EQ(CanonicalIp(std::string_view("127.0.0.1\0x", 11)), std::nullopt);
+  EXPECT_EQ(CanonicalIp(""), std::nullopt);
+}
+
+TEST(IsIpv4MappedTest, OnlyTheMappedBlock) {
+  EXPECT_TRUE(IsIpv4Mapped("::ffff:1.2.3.4"));
+  EXPECT_TRUE(IsIpv4Mapped("::FFFF:0102:0304"));
+  EXPECT_FALSE(IsIpv4Mapped("1.2.3.4"));
+  EXPECT_FALSE(IsIpv4Mapped("::1.2.3.4"));
+  EXPECT_FALSE(IsIpv4Mapped("64:ff9b::102:304"));
+  EXPECT_FALSE(IsIpv4Mapped("::fffe:1.2.3.4"));
+  EXPECT_FALSE(IsIpv4Mapped("example.com"));
+}
+
+TEST(IsIpv6Test, Families) {
+  EXPECT_TRUE(IsIpv6("2001:db8::1"));
+  EXPECT_TRUE(IsIpv6("::ffff:1.2.3.4"));
+  EXPECT_FALSE(IsIpv6("1.2.3.4"));
+  EXPECT_FALSE(IsIpv6("[::1]"));
 }
 
 }  // namespace
-}  // namespace flint::va
+}  // namespace flint::policy

@@ -1,4 +1,4 @@
-#include "va/address_policy.h"
+#include "policy/address_policy.h"
 
 #include <arpa/inet.h>
 
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace flint::va {
+namespace flint::policy {
 namespace {
 
 struct V4Block {
@@ -95,34 +95,56 @@ bool IsPublicV6(const uint8_t* a) {
 
 }  // namespace
 
-std::optional<std::string> CanonicalIp(std::string_view ip) {
-  std::string s(ip);
-  if (s.empty() || s.size() > INET6_ADDRSTRLEN) return std::nullopt;
-  char out[INET6_ADDRSTRLEN] = {};
-  uint8_t buf[16];
-  if (inet_pton(AF_INET, s.c_str(), buf) == 1) {
-    inet_ntop(AF_INET, buf, out, sizeof(out));
-    return std::string(out);
+namespace {
+
+// An IP literal as bytes: 4 for IPv4, 16 for IPv6. inet_pton reads a C string, so text holding a
+// NUL byte ("1.2.3.4\0junk") is refused here rather than read up to the NUL.
+struct ParsedIp {
+  int family = 0;  // AF_INET or AF_INET6
+  uint8_t bytes[16] = {};
+};
+
+std::optional<ParsedIp> ParseIp(std::string_view text) {
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN ||
+      text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
   }
-  if (inet_pton(AF_INET6, s.c_str(), buf) == 1) {
-    inet_ntop(AF_INET6, buf, out, sizeof(out));
-    return std::string(out);
+  const std::string s(text);
+  ParsedIp ip;
+  for (int family : {AF_INET, AF_INET6}) {
+    if (inet_pton(family, s.c_str(), ip.bytes) == 1) {
+      ip.family = family;
+      return ip;
+    }
   }
   return std::nullopt;
 }
 
+}  // namespace
+
+std::optional<std::string> CanonicalIp(std::string_view ip) {
+  std::optional<ParsedIp> parsed = ParseIp(ip);
+  if (!parsed) return std::nullopt;
+  char out[INET6_ADDRSTRLEN] = {};
+  if (inet_ntop(parsed->family, parsed->bytes, out, sizeof(out)) == nullptr) return std::nullopt;
+  return std::string(out);
+}
+
 bool IsIpv6(std::string_view ip) {
-  std::string s(ip);
-  uint8_t buf[16];
-  return inet_pton(AF_INET6, s.c_str(), buf) == 1;
+  std::optional<ParsedIp> parsed = ParseIp(ip);
+  return parsed && parsed->family == AF_INET6;
+}
+
+bool IsIpv4Mapped(std::string_view ip) {
+  static const std::array<uint8_t, 16> kMapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  std::optional<ParsedIp> parsed = ParseIp(ip);
+  return parsed && parsed->family == AF_INET6 && InV6Block(parsed->bytes, kMapped, 96);
 }
 
 bool IsPublicAddress(std::string_view ip) {
-  std::string s(ip);
-  uint8_t buf[16];
-  if (inet_pton(AF_INET, s.c_str(), buf) == 1) return IsPublicV4(V4At(buf));
-  if (inet_pton(AF_INET6, s.c_str(), buf) == 1) return IsPublicV6(buf);
-  return false;
+  std::optional<ParsedIp> parsed = ParseIp(ip);
+  if (!parsed) return false;
+  return parsed->family == AF_INET ? IsPublicV4(V4At(parsed->bytes)) : IsPublicV6(parsed->bytes);
 }
 
-}  // namespace flint::va
+}  // namespace flint::policy
