@@ -73,6 +73,28 @@ core::Result<Names> BuildNames(const IssueRequest& request) {
   return names;
 }
 
+// KU_* flags for the usages in `wanted` that `key`'s algorithm can do (IssueRequest::key_usages).
+core::Result<int> KeyUsageBits(const std::vector<core::KeyUsage>& wanted, EVP_PKEY* key) {
+  using core::KeyUsage;
+  const bool rsa = EVP_PKEY_is_a(key, "RSA");
+  const bool ec = EVP_PKEY_is_a(key, "EC");
+  int bits = 0;
+  for (KeyUsage u : wanted) {
+    switch (u) {
+      case KeyUsage::kDigitalSignature: bits |= KU_DIGITAL_SIGNATURE; break;
+      case KeyUsage::kNonRepudiation: bits |= KU_NON_REPUDIATION; break;
+      // Key transport: RSA only (BR §7.1.2.7.11; RFC 8813 §3 forbids both for EC keys).
+      case KeyUsage::kKeyEncipherment: bits |= rsa ? KU_KEY_ENCIPHERMENT : 0; break;
+      case KeyUsage::kDataEncipherment: bits |= rsa ? KU_DATA_ENCIPHERMENT : 0; break;
+      // ECDH: EC only (RFC 3279 §2.3.1 leaves it out for RSA, RFC 8410 §5 for EdDSA).
+      case KeyUsage::kKeyAgreement: bits |= ec ? KU_KEY_AGREEMENT : 0; break;
+    }
+  }
+  // RFC 5280 §4.2.1.3: at least one bit must be set.
+  if (bits == 0) return core::Err(core::ErrorType::kInternal, "no key usage fits the key");
+  return bits;
+}
+
 }  // namespace
 
 bool IsIssuableDnsName(std::string_view name) {
@@ -129,9 +151,7 @@ core::Result<void> Issuer::SetNamesAndExtensions(X509* cert, const IssueRequest&
   }
   // RFC 5280 §4.2.1.6: with an empty subject the SAN must be critical.
   FLINT_TRY(AddSubjectAltNames(cert, names.san.get(), names.common_name.empty()));
-  // BR §7.1.2.7.11: keyEncipherment only for RSA (RSA key transport in TLS 1.2 and earlier).
-  int key_usage = KU_DIGITAL_SIGNATURE;
-  if (EVP_PKEY_is_a(request.public_key, "RSA")) key_usage |= KU_KEY_ENCIPHERMENT;
+  FLINT_ASSIGN_OR_RETURN(int key_usage, KeyUsageBits(request.key_usages, request.public_key));
   FLINT_TRY(AddKeyUsage(cert, key_usage));
   FLINT_TRY(AddBasicConstraints(cert, /*is_ca=*/false));
   std::vector<int> eku = {NID_server_auth};

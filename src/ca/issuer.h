@@ -35,6 +35,13 @@ struct IssueRequest {
   // is critical (RFC 5280 §4.2.1.6).
   bool include_cn = true;
   bool include_client_auth = false;  // EKU clientAuth besides serverAuth
+  // KeyUsage bits wanted; the certificate carries those the subject key's algorithm can do:
+  // RSA (RFC 3279 §2.3.1) all but keyAgreement; EC (RFC 5480 §3, RFC 8813 §3) all but
+  // keyEncipherment and dataEncipherment; any other key (Ed25519 and Ed448, RFC 8410 §5)
+  // digitalSignature and nonRepudiation only. The default is therefore digitalSignature, plus
+  // keyEncipherment for RSA keys (CA/Browser Forum BR §7.1.2.7.11).
+  std::vector<core::KeyUsage> key_usages = {core::KeyUsage::kDigitalSignature,
+                                            core::KeyUsage::kKeyEncipherment};
   std::string aia_issuer_url;        // caIssuers; omitted if empty
   std::string ocsp_url;              // AIA id-ad-ocsp; omitted if empty
   std::string crl_url;               // cRLDistributionPoints; omitted if empty
@@ -60,11 +67,12 @@ class Issuer {
 
   // Builds and signs one X.509 v3 certificate: a fresh 128-bit random positive serial (RFC 5280
   // §4.1.2.2; the caller retries on a store conflict), SAN from `identifiers`, keyUsage
-  // digitalSignature (+keyEncipherment for RSA keys) critical, basicConstraints CA:FALSE critical,
-  // EKU serverAuth (+clientAuth), SKI, AKI keyid, AIA, CRL DP.
+  // critical (`key_usages` as the key allows), basicConstraints CA:FALSE critical, EKU
+  // serverAuth (+clientAuth), SKI, AKI keyid, AIA, CRL DP.
   // Errors: kRejectedIdentifier for an identifier that is not a well-formed lowercase DNS name or
-  // IP literal; kInternal for a malformed request (no identifiers, no key, empty or inverted
-  // validity, notAfter beyond the issuer's) or an OpenSSL/signer failure.
+  // IP literal; kInternal for a malformed request (no identifiers, no key, no key usage the key
+  // can do, empty or inverted validity, notAfter beyond the issuer's) or an OpenSSL/signer
+  // failure.
   [[nodiscard]] core::Result<IssuedCertificate> Issue(const IssueRequest& request) const;
 
   X509* issuer_cert() const { return issuer_cert_.get(); }

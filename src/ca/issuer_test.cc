@@ -271,6 +271,82 @@ TEST_F(IssuerTest, RsaKeyGetsKeyEnciphermentAndClientAuthOnRequest) {
             X509_V_OK);
 }
 
+// The KeyUsage a profile asks for, as the subject key's algorithm allows it.
+struct KeyUsageCase {
+  std::string name;
+  std::string key;  // "EC", "RSA" or "ED25519"
+  std::vector<core::KeyUsage> wanted;
+  uint32_t want_bits;       // X509_get_key_usage
+  std::string want_der_hex;  // the extension's value: the DER BIT STRING
+};
+
+class IssuerKeyUsageTest : public IssuerTest,
+                           public ::testing::WithParamInterface<KeyUsageCase> {};
+
+TEST_P(IssuerKeyUsageTest, CarriesExactlyTheUsagesTheKeyAllows) {
+  const KeyUsageCase& c = GetParam();
+  UniquePkey key = c.key == "RSA"  ? testing::NewRsaKey(2048)
+                   : c.key == "EC" ? GenerateEcKey("P-256").value()
+                                   : UniquePkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  ASSERT_TRUE(key);
+  IssueRequest r = Request({Dns("a.example")});
+  r.public_key = key.get();
+  r.key_usages = c.wanted;
+  auto issued = issuer_->Issue(r);
+  ASSERT_TRUE(issued.ok()) << issued.error().detail;
+
+  // Parse the DER afresh: exactly one keyUsage extension, critical, with exactly these bits.
+  UniqueX509 leaf = testing::ParseDerCert(issued->der);
+  ASSERT_TRUE(leaf);
+  const int idx = X509_get_ext_by_NID(leaf.get(), NID_key_usage, -1);
+  ASSERT_GE(idx, 0);
+  EXPECT_EQ(X509_get_ext_by_NID(leaf.get(), NID_key_usage, idx), -1);
+  X509_EXTENSION* ext = X509_get_ext(leaf.get(), idx);
+  EXPECT_EQ(X509_EXTENSION_get_critical(ext), 1);
+  const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(ext);
+  std::string hex;
+  for (int i = 0; i < ASN1_STRING_length(value); ++i) {
+    static const char kDigits[] = "0123456789abcdef";
+    const unsigned char b = ASN1_STRING_get0_data(value)[i];
+    hex += kDigits[b >> 4];
+    hex += kDigits[b & 15];
+  }
+  EXPECT_EQ(hex, c.want_der_hex);
+  EXPECT_EQ(X509_get_key_usage(leaf.get()), c.want_bits);
+  EXPECT_EQ(Verify(leaf.get()), X509_V_OK);
+}
+
+using core::KeyUsage;
+constexpr KeyUsage kDs = KeyUsage::kDigitalSignature;
+constexpr KeyUsage kNr = KeyUsage::kNonRepudiation;
+constexpr KeyUsage kKe = KeyUsage::kKeyEncipherment;
+constexpr KeyUsage kDe = KeyUsage::kDataEncipherment;
+constexpr KeyUsage kKa = KeyUsage::kKeyAgreement;
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, IssuerKeyUsageTest,
+    ::testing::Values(
+        // The default: digitalSignature, plus keyEncipherment for RSA keys only.
+        KeyUsageCase{"default_ec", "EC", {kDs, kKe}, KU_DIGITAL_SIGNATURE, "03020780"},
+        KeyUsageCase{"default_rsa", "RSA", {kDs, kKe},
+                     KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT, "030205a0"},
+        KeyUsageCase{"default_ed25519", "ED25519", {kDs, kKe}, KU_DIGITAL_SIGNATURE, "03020780"},
+        KeyUsageCase{"ec_key_agreement", "EC", {kDs, kKa},
+                     KU_DIGITAL_SIGNATURE | KU_KEY_AGREEMENT, "03020388"},
+        KeyUsageCase{"ec_drops_encipherment", "EC", {kKe, kDe, kDs}, KU_DIGITAL_SIGNATURE,
+                     "03020780"},
+        KeyUsageCase{"rsa_drops_key_agreement", "RSA", {kDs, kKa, kKe},
+                     KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT, "030205a0"},
+        KeyUsageCase{"rsa_digital_signature_only", "RSA", {kDs}, KU_DIGITAL_SIGNATURE,
+                     "03020780"},
+        KeyUsageCase{"rsa_all_four", "RSA", {kDe, kNr, kKe, kDs},
+                     KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION | KU_KEY_ENCIPHERMENT |
+                         KU_DATA_ENCIPHERMENT,
+                     "030204f0"},
+        KeyUsageCase{"ed25519_non_repudiation", "ED25519", {kDs, kNr, kKa, kKe},
+                     KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION, "030206c0"}),
+    [](const ::testing::TestParamInfo<KeyUsageCase>& info) { return info.param.name; });
+
 TEST_F(IssuerTest, IssuesForAParsedCsrKey) {
   testing::CsrSpec spec;
   spec.san = {NewDnsName("csr.example")};
@@ -357,7 +433,16 @@ INSTANTIATE_TEST_SUITE_P(
             [](IssueRequest& r) { r.identifiers = {Dns(std::string(64, 'a') + ".com")}; },
             ErrorType::kRejectedIdentifier},
         BadRequestCase{"bad_ip", [](IssueRequest& r) { r.identifiers = {Ip("192.0.2")}; },
-                       ErrorType::kRejectedIdentifier}),
+                       ErrorType::kRejectedIdentifier},
+        BadRequestCase{"no_key_usage", [](IssueRequest& r) { r.key_usages.clear(); },
+                       ErrorType::kInternal},
+        // The test key is EC: key transport does not fit it, and nothing else is asked for.
+        BadRequestCase{"no_key_usage_fits_the_key",
+                       [](IssueRequest& r) {
+                         r.key_usages = {core::KeyUsage::kKeyEncipherment,
+                                         core::KeyUsage::kDataEncipherment};
+                       },
+                       ErrorType::kInternal}),
     [](const ::testing::TestParamInfo<BadRequestCase>& info) { return info.param.name; });
 
 // Built with += : g++ 12 reports a false -Wrestrict for `"literal" + std::string&&` at -O2.

@@ -76,7 +76,9 @@ core::Result<void> AddKeyUsage(X509* cert, int bits) {
   if (!ku) return OpenSslError("ASN1_BIT_STRING_new");
   // RFC 5280 §4.2.1.3 bit numbers.
   const std::pair<int, int> kBits[] = {
-      {KU_DIGITAL_SIGNATURE, 0}, {KU_KEY_ENCIPHERMENT, 2}, {KU_KEY_CERT_SIGN, 5}, {KU_CRL_SIGN, 6}};
+      {KU_DIGITAL_SIGNATURE, 0}, {KU_NON_REPUDIATION, 1}, {KU_KEY_ENCIPHERMENT, 2},
+      {KU_DATA_ENCIPHERMENT, 3}, {KU_KEY_AGREEMENT, 4},   {KU_KEY_CERT_SIGN, 5},
+      {KU_CRL_SIGN, 6}};
   for (const auto& [flag, bit] : kBits) {
     if ((bits & flag) != 0 && ASN1_BIT_STRING_set_bit(ku.get(), bit, 1) != 1) {
       return OpenSslError("keyUsage bit");

@@ -19,7 +19,8 @@ namespace flint::ca {
 core::Result<void> AddBasicConstraints(X509* cert, bool is_ca, int path_len = -1);
 
 // RFC 5280 §4.2.1.3, always critical. `bits` are KU_* flags from <openssl/x509v3.h>
-// (KU_DIGITAL_SIGNATURE, KU_KEY_ENCIPHERMENT, KU_KEY_CERT_SIGN, KU_CRL_SIGN).
+// (KU_DIGITAL_SIGNATURE, KU_NON_REPUDIATION, KU_KEY_ENCIPHERMENT, KU_DATA_ENCIPHERMENT,
+// KU_KEY_AGREEMENT, KU_KEY_CERT_SIGN, KU_CRL_SIGN); others are ignored.
 core::Result<void> AddKeyUsage(X509* cert, int bits);
 
 // RFC 5280 §4.2.1.12, non-critical; `nids` such as NID_server_auth, NID_client_auth.

@@ -64,6 +64,7 @@ std::vector<ra::Profile> RaProfiles(const config::Config& cfg) {
     p.validity = std::chrono::hours(24 * pc.validity_days);
     p.include_cn = pc.include_cn;
     p.client_auth = std::count(pc.ekus.begin(), pc.ekus.end(), "clientAuth") > 0;
+    p.key_usages = pc.key_usages;
     for (const std::string& c : pc.challenges) {
       if (c == "http-01") p.challenges.push_back(core::ChallengeType::kHttp01);
       if (c == "dns-01") p.challenges.push_back(core::ChallengeType::kDns01);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/types.h"
 
 namespace flint::config {
 
@@ -21,6 +22,10 @@ struct ProfileConfig {
   bool include_cn = true;
   std::vector<std::string> ekus = {"serverAuth"};  // serverAuth, optionally clientAuth
   std::vector<std::string> challenges;  // http-01, dns-01, tls-alpn-01; empty: all
+  // The leaf's KeyUsage, less what the subject key's algorithm cannot do (ca::IssueRequest):
+  // by default digitalSignature, plus keyEncipherment for RSA keys. Always has digitalSignature.
+  std::vector<core::KeyUsage> key_usages = {core::KeyUsage::kDigitalSignature,
+                                            core::KeyUsage::kKeyEncipherment};
 };
 
 struct Config {

@@ -234,6 +234,88 @@ INSTANTIATE_TEST_SUITE_P(
         BadProfileCase{"bad_name", "[profiles.\"a b\"]\n"}),
     [](const ::testing::TestParamInfo<BadProfileCase>& info) { return info.param.name; });
 
+TEST(Profiles, KeyUsages) {
+  using core::KeyUsage;
+  const std::vector<KeyUsage> kDefault = {KeyUsage::kDigitalSignature,
+                                          KeyUsage::kKeyEncipherment};
+  auto builtin = ParseServeArgs({});
+  ASSERT_TRUE(builtin.ok()) << builtin.error().detail;
+  for (const ProfileConfig& p : (*builtin)->profiles) EXPECT_EQ(p.key_usages, kDefault) << p.name;
+
+  std::string path = WriteTemp(
+      "[profiles.default]\n"
+      "[profiles.ecdh]\nkey_usages = [\"keyAgreement\", \"digitalSignature\"]\n"
+      "[profiles.legacy]\nkey_usages = [\"digitalSignature\", \"contentCommitment\", "
+      "\"keyEncipherment\", \"dataEncipherment\"]\n"
+      "[profiles.sign]\nkey_usages = [\"digitalSignature\"]\n");
+  auto r = ParseServeArgs({"--config", path});
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  const Config& c = **r;
+  ASSERT_EQ(c.profiles.size(), 4u);
+  EXPECT_EQ(c.profiles[0].key_usages, kDefault);  // absent: today's default
+  EXPECT_EQ(c.profiles[1].key_usages,
+            (std::vector<KeyUsage>{KeyUsage::kKeyAgreement, KeyUsage::kDigitalSignature}));
+  EXPECT_EQ(c.profiles[2].key_usages,
+            (std::vector<KeyUsage>{KeyUsage::kDigitalSignature, KeyUsage::kNonRepudiation,
+                                   KeyUsage::kKeyEncipherment, KeyUsage::kDataEncipherment}));
+  EXPECT_EQ(c.profiles[3].key_usages, std::vector<KeyUsage>{KeyUsage::kDigitalSignature});
+  std::remove(path.c_str());
+}
+
+struct BadKeyUsagesCase {
+  const char* name;
+  const char* value;  // the TOML value of key_usages
+  const char* want;   // in the error detail, after "profiles.web.key_usages: "
+};
+
+class BadKeyUsagesTest : public ::testing::TestWithParam<BadKeyUsagesCase> {};
+
+TEST_P(BadKeyUsagesTest, IsRefusedNamingTheProfile) {
+  std::string path = WriteTemp(std::string("default-profile = \"web\"\n[profiles.web]\n") +
+                               "key_usages = " + GetParam().value + "\n");
+  auto r = ParseServeArgs({"--config", path});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().type, core::ErrorType::kMalformed);
+  EXPECT_NE(r.error().detail.find(std::string("profiles.web.key_usages: ") + GetParam().want),
+            std::string::npos)
+      << r.error().detail;
+  std::remove(path.c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Config, BadKeyUsagesTest,
+    ::testing::Values(
+        BadKeyUsagesCase{"empty", "[]", "expected a non-empty array of KeyUsage names"},
+        BadKeyUsagesCase{"not_an_array", "\"digitalSignature\"",
+                         "expected a non-empty array of KeyUsage names"},
+        BadKeyUsagesCase{"not_strings", "[1]", "expected KeyUsage names as strings"},
+        BadKeyUsagesCase{"unknown", "[\"digitalSignature\", \"serverAuth\"]",
+                         "unknown KeyUsage 'serverAuth'; accepted: digitalSignature, "
+                         "nonRepudiation (or contentCommitment), keyEncipherment, "
+                         "dataEncipherment, keyAgreement"},
+        BadKeyUsagesCase{"wrong_case", "[\"DigitalSignature\"]",
+                         "unknown KeyUsage 'DigitalSignature'"},
+        BadKeyUsagesCase{"openssl_short_name", "[\"digitalSignature\", \"keyEncipher\"]",
+                         "unknown KeyUsage 'keyEncipher'"},
+        BadKeyUsagesCase{"repeated", "[\"digitalSignature\", \"digitalSignature\"]",
+                         "'digitalSignature' is repeated"},
+        BadKeyUsagesCase{"repeated_by_alias",
+                         "[\"digitalSignature\", \"nonRepudiation\", \"contentCommitment\"]",
+                         "'contentCommitment' is repeated"},
+        BadKeyUsagesCase{"key_cert_sign", "[\"digitalSignature\", \"keyCertSign\"]",
+                         "'keyCertSign' is for CA certificates; a TLS server certificate must "
+                         "never carry it"},
+        BadKeyUsagesCase{"crl_sign", "[\"cRLSign\", \"digitalSignature\"]",
+                         "'cRLSign' is for CA certificates"},
+        BadKeyUsagesCase{"encipher_only", "[\"digitalSignature\", \"keyAgreement\", "
+                                          "\"encipherOnly\"]",
+                         "'encipherOnly' is not supported"},
+        BadKeyUsagesCase{"decipher_only", "[\"digitalSignature\", \"decipherOnly\"]",
+                         "'decipherOnly' is not supported"},
+        BadKeyUsagesCase{"no_digital_signature", "[\"keyEncipherment\"]",
+                         "must include digitalSignature"}),
+    [](const ::testing::TestParamInfo<BadKeyUsagesCase>& info) { return info.param.name; });
+
 TEST(Profiles, DefaultProfileMustExistWithoutFile) {
   auto r = ParseServeArgs({"--default-profile", "nope"});
   ASSERT_FALSE(r.ok());

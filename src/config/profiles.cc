@@ -42,6 +42,48 @@ core::Result<std::vector<std::string>> StringSet(const toml::node& node,
   return out;
 }
 
+// The `key_usages` array: RFC 5280 §4.2.1.3 names (core::KeyUsageFromString), no repeats,
+// digitalSignature among them.
+core::Result<std::vector<core::KeyUsage>> KeyUsages(const toml::node& node,
+                                                    const std::string& where) {
+  const toml::array* arr = node.as_array();
+  if (arr == nullptr || arr->empty())
+    return Err(ErrorType::kMalformed, where + ": expected a non-empty array of KeyUsage names");
+  std::vector<core::KeyUsage> out;
+  for (const toml::node& el : *arr) {
+    std::optional<std::string> name = el.value_exact<std::string>();
+    if (!name) return Err(ErrorType::kMalformed, where + ": expected KeyUsage names as strings");
+    const std::string quoted = "'" + *name + "'";
+    if (*name == "keyCertSign" || *name == "cRLSign") {
+      return Err(ErrorType::kMalformed, where + ": " + quoted +
+                                            " is for CA certificates; a TLS server certificate "
+                                            "must never carry it");
+    }
+    if (*name == "encipherOnly" || *name == "decipherOnly") {
+      return Err(ErrorType::kMalformed,
+                 where + ": " + quoted +
+                     " is not supported (it only qualifies keyAgreement for Diffie-Hellman keys)");
+    }
+    std::optional<core::KeyUsage> usage = core::KeyUsageFromString(*name);
+    if (!usage) {
+      return Err(ErrorType::kMalformed,
+                 where + ": unknown KeyUsage " + quoted +
+                     "; accepted: digitalSignature, nonRepudiation (or contentCommitment), "
+                     "keyEncipherment, dataEncipherment, keyAgreement");
+    }
+    if (std::count(out.begin(), out.end(), *usage))
+      return Err(ErrorType::kMalformed, where + ": " + quoted + " is repeated");
+    out.push_back(*usage);
+  }
+  // RFC 8446 §4.4.2.4: a TLS 1.3 server signs with its certificate's key, which needs
+  // digitalSignature whenever the KeyUsage extension is present.
+  if (!std::count(out.begin(), out.end(), core::KeyUsage::kDigitalSignature)) {
+    return Err(ErrorType::kMalformed,
+               where + ": must include digitalSignature (TLS servers sign with the key)");
+  }
+  return out;
+}
+
 core::Result<void> ParseProfileKey(ProfileConfig& p, const std::string& key, const toml::node& node,
                                    const std::string& where) {
   if (key == "description") {
@@ -63,6 +105,8 @@ core::Result<void> ParseProfileKey(ProfileConfig& p, const std::string& key, con
       return Err(ErrorType::kMalformed, where + ": flint issues serverAuth certificates only");
   } else if (key == "challenges") {
     FLINT_ASSIGN_OR_RETURN(p.challenges, StringSet(node, KnownChallenges(), where));
+  } else if (key == "key_usages") {
+    FLINT_ASSIGN_OR_RETURN(p.key_usages, KeyUsages(node, where));
   } else {
     return Err(ErrorType::kMalformed, where + ": unknown key");
   }

@@ -12,8 +12,10 @@ namespace flint::config {
 
 // Parses the value of the top-level `profiles` key: a table of tables, each with the keys
 // description (string), validity_days (1..3650), include_cn (bool), ekus (["serverAuth"] or
-// ["serverAuth", "clientAuth"]) and challenges (a non-empty subset of http-01, dns-01,
-// tls-alpn-01). kMalformed, naming the profile and key, for anything else. In name order.
+// ["serverAuth", "clientAuth"]), challenges (a non-empty subset of http-01, dns-01,
+// tls-alpn-01) and key_usages (RFC 5280 KeyUsage names without repeats, digitalSignature among
+// them; keyCertSign and cRLSign refused). kMalformed, naming the profile and key, for anything
+// else. In name order.
 core::Result<std::vector<ProfileConfig>> ParseProfiles(const std::string& path,
                                                        const toml::node& node);
 

@@ -57,4 +57,25 @@ std::string_view ToString(IdentifierType t) {
   return t == IdentifierType::kDns ? "dns" : "ip";
 }
 
+std::string_view ToString(KeyUsage u) {
+  switch (u) {
+    case KeyUsage::kDigitalSignature: return "digitalSignature";
+    case KeyUsage::kNonRepudiation: return "nonRepudiation";
+    case KeyUsage::kKeyEncipherment: return "keyEncipherment";
+    case KeyUsage::kDataEncipherment: return "dataEncipherment";
+    case KeyUsage::kKeyAgreement: return "keyAgreement";
+  }
+  return "";
+}
+
+std::optional<KeyUsage> KeyUsageFromString(std::string_view name) {
+  for (KeyUsage u : {KeyUsage::kDigitalSignature, KeyUsage::kNonRepudiation,
+                     KeyUsage::kKeyEncipherment, KeyUsage::kDataEncipherment,
+                     KeyUsage::kKeyAgreement}) {
+    if (name == ToString(u)) return u;
+  }
+  if (name == "contentCommitment") return KeyUsage::kNonRepudiation;
+  return std::nullopt;
+}
+
 }  // namespace flint::core

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -57,6 +58,18 @@ enum class OrderStatus { kPending, kReady, kProcessing, kValid, kInvalid };
 enum class AuthzStatus { kPending, kValid, kInvalid, kDeactivated, kExpired, kRevoked };
 enum class ChallengeStatus { kPending, kProcessing, kValid, kInvalid };
 enum class ChallengeType { kHttp01, kDns01, kTlsAlpn01 };
+
+// RFC 5280 §4.2.1.3 KeyUsage bits an end-entity certificate may carry; the value is the bit
+// number. keyCertSign (5) and cRLSign (6) are absent on purpose: a leaf never signs certificates
+// or CRLs. So are encipherOnly and decipherOnly (7, 8), which only qualify keyAgreement for
+// Diffie-Hellman keys, never used in TLS server certificates.
+enum class KeyUsage {
+  kDigitalSignature = 0,
+  kNonRepudiation = 1,  // X.509 (2008) renamed it contentCommitment
+  kKeyEncipherment = 2,
+  kDataEncipherment = 3,
+  kKeyAgreement = 4,
+};
 
 struct Challenge {
   ChallengeId id;
@@ -114,6 +127,11 @@ std::string_view ToString(AuthzStatus s);
 std::string_view ToString(ChallengeStatus s);
 std::string_view ToString(ChallengeType t);
 std::string_view ToString(IdentifierType t);
+// The RFC 5280 ASN.1 name, as OpenSSL also spells it ("digitalSignature", "keyEncipherment").
+std::string_view ToString(KeyUsage u);
+// The inverse of ToString(KeyUsage), also accepting "contentCommitment" for kNonRepudiation;
+// std::nullopt for any other name (keyCertSign, cRLSign, encipherOnly, decipherOnly included).
+std::optional<KeyUsage> KeyUsageFromString(std::string_view name);
 
 }  // namespace flint::core
 

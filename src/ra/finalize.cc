@@ -107,6 +107,7 @@ Result<core::Certificate> RegistrationAuthority::Issue(const core::Account& acco
   req.not_after = order.not_after.value_or(req.not_before + profile.validity);
   req.include_cn = profile.include_cn;
   req.include_client_auth = profile.client_auth;
+  req.key_usages = profile.key_usages;
   req.aia_issuer_url = options_.issuer_url;
   req.crl_url = options_.crl_url;
   req.ocsp_url = options_.ocsp_url;

@@ -16,6 +16,10 @@ struct Profile {
   std::chrono::seconds validity = std::chrono::hours(24 * 90);
   bool include_cn = true;    // subject CN = first dns identifier (ca::IssueRequest::include_cn)
   bool client_auth = false;  // EKU clientAuth besides serverAuth
+  // The leaf's KeyUsage (ca::IssueRequest::key_usages: the issuer keeps those the CSR key's
+  // algorithm can do). The default is digitalSignature, plus keyEncipherment for RSA keys.
+  std::vector<core::KeyUsage> key_usages = {core::KeyUsage::kDigitalSignature,
+                                            core::KeyUsage::kKeyEncipherment};
   // Challenge types offered for new authorizations, and accepted on reused ones; empty: all.
   std::vector<core::ChallengeType> challenges;
 };

@@ -30,7 +30,10 @@ class ProfilesAriTest : public testing::PipelineTest {
     ro.profiles = {MakeProfile("default", 24h * 90, true, false),
                    MakeProfile("shortlived", 24h * 6, false, false),
                    MakeProfile("tlsclient", 24h * 90, true, true),
-                   MakeProfile("dnsonly", 24h * 30, true, false, {core::ChallengeType::kDns01})};
+                   MakeProfile("dnsonly", 24h * 30, true, false, {core::ChallengeType::kDns01}),
+                   MakeProfile("ecdh", 24h * 90, true, false)};
+    ro.profiles.back().key_usages = {core::KeyUsage::kDigitalSignature,
+                                     core::KeyUsage::kKeyAgreement};
     ro.default_profile = "default";
   }
   void SetUp() override {
@@ -67,7 +70,7 @@ TEST_F(ProfilesAriTest, DirectoryListsProfilesAndRenewalInfo) {
   json::value d = JsonOf(Send("GET", "/directory", "", ""));
   EXPECT_EQ(d.at("renewalInfo").as_string(), "https://acme.test/acme/renewal-info");
   const json::object& profiles = d.at("meta").at("profiles").as_object();
-  ASSERT_EQ(profiles.size(), 4u);
+  ASSERT_EQ(profiles.size(), 5u);
   EXPECT_EQ(profiles.at("shortlived").as_string(), "shortlived certificates");
 }
 
@@ -127,6 +130,16 @@ TEST_F(ProfilesAriTest, DefaultAndTlsClientProfiles) {
   uint32_t eku = X509_get_extended_key_usage(X509Of(client).get());
   EXPECT_NE(eku & XKU_SSL_CLIENT, 0u);
   EXPECT_NE(eku & XKU_SSL_SERVER, 0u);
+}
+
+TEST_F(ProfilesAriTest, ProfileKeyUsagesReachTheCertificate) {
+  // The CSR key is P-256: the default's keyEncipherment is RSA-only, keyAgreement fits.
+  core::Certificate def = CertOf(IssueFor(*key_, kid_, {"ku.example.com"}));
+  EXPECT_EQ(X509_get_key_usage(X509Of(def).get()), static_cast<uint32_t>(KU_DIGITAL_SIGNATURE));
+  core::Certificate ecdh =
+      CertOf(IssueFor(*key_, kid_, {"ecdh.example.com"}, R"(,"profile":"ecdh")"));
+  EXPECT_EQ(X509_get_key_usage(X509Of(ecdh).get()),
+            static_cast<uint32_t>(KU_DIGITAL_SIGNATURE | KU_KEY_AGREEMENT));
 }
 
 TEST_F(ProfilesAriTest, ProfileChallengesFilterOfferedAndReusedAuthorizations) {
