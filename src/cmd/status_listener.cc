@@ -53,9 +53,13 @@ core::Result<std::unique_ptr<StatusListener>> StatusListener::Start(
   std::unique_ptr<StatusListener> l(new StatusListener());
   l->signer_ = std::make_shared<ca::KeySigner>(ca.intermediate_key);
   l->crls_ = std::make_unique<ca::CrlIssuer>(l->signer_, ca.intermediate_cert);
-  l->ocsp_ = std::make_unique<ca::OcspResponder>(l->signer_, ca.intermediate_cert);
-  l->status_ = std::make_unique<ra::StatusAuthority>(ra::StatusOptions{}, store, clock,
-                                                     *l->crls_, *l->ocsp_);
+  ca::OcspOptions ocsp_options;
+  ocsp_options.validity = cfg.ocsp_lifetime;
+  l->ocsp_ = std::make_unique<ca::OcspResponder>(l->signer_, ca.intermediate_cert, ocsp_options);
+  ra::StatusOptions status_options;
+  status_options.crl_validity = cfg.crl_lifetime;
+  l->status_ = std::make_unique<ra::StatusAuthority>(status_options, store, clock, *l->crls_,
+                                                     *l->ocsp_);
   wfe::StatusFrontEndOptions fo;
   FLINT_ASSIGN_OR_RETURN(fo.issuer_der, ca::CertToDer(ca.intermediate_cert.get()));
   fo.ocsp = cfg.ocsp;

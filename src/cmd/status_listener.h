@@ -40,7 +40,9 @@ class StatusListener {
   // Binds cfg.http_listen (port 0: an ephemeral port) and starts serving. The URLs use
   // cfg.http_base_url, or http://<host>:<bound port> ("localhost" for a wildcard host).
   // A background thread asks for the current CRL every minute, so the CRL is regenerated
-  // hourly and picks up revocations made by other processes even when nobody fetches it.
+  // hourly (or at half of --crl-lifetime, if shorter) and picks up revocations made by other
+  // processes even when nobody fetches it. CRLs and OCSP answers last cfg.crl_lifetime and
+  // cfg.ocsp_lifetime.
   // All threads start with SIGINT/SIGTERM blocked, so the main thread's sigwait gets them.
   // Responses wait for `durability` (may be null; see HttpServerOptions::durability).
   // kMalformed for a bad address, kInternal when the listener cannot start.

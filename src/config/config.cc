@@ -14,6 +14,35 @@ namespace {
 using core::Err;
 using core::ErrorType;
 
+// "24h", "90m", "3600s": the largest unit that divides `d`, for --help.
+std::string FormatDuration(std::chrono::seconds d) {
+  const int64_t s = d.count();
+  if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
+  if (s % 60 == 0) return std::to_string(s / 60) + "m";
+  return std::to_string(s) + "s";
+}
+
+// A duration flag (ParseDuration syntax) within [kMinStatusLifetime, kMaxStatusLifetime].
+void AddStatusLifetime(CLI::App& app, const std::string& flag, std::chrono::seconds& out,
+                       const std::string& help) {
+  app.add_option_function<std::string>(
+         flag,
+         [&out, flag](const std::string& text) {
+           auto d = ParseDuration(text);
+           if (!d.ok()) throw CLI::ValidationError(flag, d.error().detail);
+           if (*d < kMinStatusLifetime || *d > kMaxStatusLifetime) {
+             throw CLI::ValidationError(
+                 flag, "'" + text +
+                           "' is out of range: at least 1h and less than 10d (the CA/Browser "
+                           "Forum's ten days count thisUpdate through nextUpdate inclusively)");
+           }
+           out = *d;
+         },
+         help + " (a duration such as 24h, 90m, 1d12h)")
+      ->type_name("DURATION")
+      ->default_str(FormatDuration(out));
+}
+
 void AddOptions(CLI::App& app, Config& c) {
   app.add_option("--config", "TOML file whose keys are these flags' names (without --)");
   app.add_option("--data", c.data_dir, "data directory: CA keys and certificates, SQLite store")
@@ -34,6 +63,9 @@ void AddOptions(CLI::App& app, Config& c) {
       ->capture_default_str();
   app.add_option("--ocsp-url", c.ocsp_url,
                  "OCSP URL written into certificates (default: <http-base-url>/ocsp)");
+  AddStatusLifetime(app, "--crl-lifetime", c.crl_lifetime, "CRL nextUpdate - thisUpdate");
+  AddStatusLifetime(app, "--ocsp-lifetime", c.ocsp_lifetime,
+                    "OCSP response nextUpdate - thisUpdate");
   app.add_option("--tos-url", c.terms_of_service,
                  "terms of service URL; when set, newAccount requires termsOfServiceAgreed");
   app.add_option("--website", c.website, "website URL for the directory's meta");
@@ -218,6 +250,40 @@ core::Result<std::optional<Config>> ParseServeArgs(const std::vector<std::string
   c.profiles = std::move(profiles);
   FLINT_TRY(Finish(c));
   return std::optional<Config>(c);
+}
+
+core::Result<std::chrono::seconds> ParseDuration(std::string_view text) {
+  const std::string quoted = "'" + std::string(text) + "'";
+  if (text.empty()) return Err(ErrorType::kMalformed, "expected a duration such as 24h, not ''");
+  constexpr std::pair<char, int64_t> kUnits[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+  size_t next_unit = 0;  // units go d, h, m, s, each at most once
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t digits = 0;
+    int64_t n = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, ++digits)
+      n = n * 10 + (text[i] - '0');
+    if (digits == 0 || digits > 9) {
+      return Err(ErrorType::kMalformed,
+                 "bad duration " + quoted + ": expected parts like 24h, 90m, 1d12h (units d, h, "
+                 "m, s), each number of 1 to 9 digits");
+    }
+    if (i == text.size()) {
+      return Err(ErrorType::kMalformed,
+                 "bad duration " + quoted + ": the number needs a unit (d, h, m or s)");
+    }
+    size_t u = next_unit;
+    while (u < std::size(kUnits) && kUnits[u].first != text[i]) ++u;
+    if (u == std::size(kUnits)) {
+      return Err(ErrorType::kMalformed,
+                 "bad duration " + quoted + ": units are d, h, m, s, each once, in that order");
+    }
+    total += n * kUnits[u].second;
+    next_unit = u + 1;
+    ++i;
+  }
+  return std::chrono::seconds(total);
 }
 
 core::Result<HostPort> SplitHostPort(const std::string& s) {

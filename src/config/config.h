@@ -3,9 +3,11 @@
 // the optional TOML file given with --config (flags on the command line win over the file).
 // docs/CONFIGURATION.md documents each key with its default.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -43,6 +45,10 @@ struct Config {
   // OCSP responder at <http_base_url>/ocsp and its AIA URL in certificates (RFC 6960).
   bool ocsp = true;
   std::string ocsp_url;  // AIA OCSP URL override (e.g. behind a proxy); empty: <http_base_url>/ocsp
+  // nextUpdate - thisUpdate of the CRL and of OCSP responses, each within
+  // [kMinStatusLifetime, kMaxStatusLifetime].
+  std::chrono::seconds crl_lifetime{std::chrono::hours(24)};
+  std::chrono::seconds ocsp_lifetime{std::chrono::hours(12)};
   // Directory meta (RFC 8555 §7.1.1).
   std::string terms_of_service;
   std::string website;
@@ -91,6 +97,20 @@ struct Config {
 // Returns std::nullopt after printing help to stdout (for --help); an Error (kMalformed, with a
 // human-readable detail) for bad flags, an unreadable or invalid TOML file, or unknown keys.
 core::Result<std::optional<Config>> ParseServeArgs(const std::vector<std::string>& args);
+
+// Bounds of --crl-lifetime and --ocsp-lifetime. The CA/Browser Forum BR (§4.9.7, §4.9.10, and
+// "Validity Interval" in §1.6.1) allow at most ten days counted from thisUpdate through
+// nextUpdate inclusive, so nextUpdate - thisUpdate must stay below ten days; an hour keeps
+// regeneration (status_authority.h) and HTTP caching (max-age 300 s) far inside the lifetime.
+inline constexpr std::chrono::seconds kMinStatusLifetime = std::chrono::hours(1);
+inline constexpr std::chrono::seconds kMaxStatusLifetime =
+    std::chrono::hours(24 * 10) - std::chrono::seconds(1);
+
+// Parses a duration: one or more <integer><unit> parts, units d, h, m, s each at most once and
+// in that order ("24h", "1d12h", "90m", "3600s"). kMalformed, saying why, for anything else
+// (an empty string, no unit, an unknown unit, signs, spaces, fractions, more than 9 digits a
+// part). Zero is a duration; callers bound the value.
+core::Result<std::chrono::seconds> ParseDuration(std::string_view text);
 
 // Splits "HOST:PORT" / "[v6]:PORT". kMalformed if it is not that shape.
 struct HostPort {

@@ -167,6 +167,110 @@ TEST(ParseServeArgs, KnownTldNeedsThePublicSuffixList) {
   std::remove(path.c_str());
 }
 
+TEST(ParseDuration, Shapes) {
+  using namespace std::chrono_literals;
+  EXPECT_EQ(ParseDuration("24h").value(), 24h);
+  EXPECT_EQ(ParseDuration("90m").value(), 90min);
+  EXPECT_EQ(ParseDuration("3600s").value(), 3600s);
+  EXPECT_EQ(ParseDuration("1d12h").value(), 36h);
+  EXPECT_EQ(ParseDuration("1d2h3m4s").value(), 93784s);
+  EXPECT_EQ(ParseDuration("0s").value(), 0s);
+  for (const char* bad : {"", "24", "h", "24x", "1h1h", "30m1h", "-1h", "+1h", "1.5h", " 1h",
+                          "1h ", "1 h", "1H", "9999999999s"}) {
+    auto r = ParseDuration(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().type, core::ErrorType::kMalformed);
+    EXPECT_NE(r.error().detail.find(std::string("'") + bad + "'"), std::string::npos)
+        << r.error().detail;
+  }
+}
+
+TEST(ParseServeArgs, CrlAndOcspLifetimes) {
+  using namespace std::chrono_literals;
+  auto d = ParseServeArgs({});
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  EXPECT_EQ((*d)->crl_lifetime, 24h);
+  EXPECT_EQ((*d)->ocsp_lifetime, 12h);
+
+  auto f = ParseServeArgs({"--crl-lifetime", "3d", "--ocsp-lifetime=90m"});
+  ASSERT_TRUE(f.ok()) << f.error().detail;
+  EXPECT_EQ((*f)->crl_lifetime, 72h);
+  EXPECT_EQ((*f)->ocsp_lifetime, 90min);
+  auto bounds = ParseServeArgs({"--crl-lifetime", "1h", "--ocsp-lifetime", "9d23h59m59s"});
+  ASSERT_TRUE(bounds.ok()) << bounds.error().detail;
+  EXPECT_EQ((*bounds)->crl_lifetime, 1h);
+  EXPECT_EQ((*bounds)->ocsp_lifetime, 240h - 1s);
+
+  std::string path = WriteTemp("crl-lifetime = \"7d\"\nocsp-lifetime = \"4d\"\n");
+  auto file = ParseServeArgs({"--config", path});
+  ASSERT_TRUE(file.ok()) << file.error().detail;
+  EXPECT_EQ((*file)->crl_lifetime, 168h);
+  EXPECT_EQ((*file)->ocsp_lifetime, 96h);
+  auto flag_wins = ParseServeArgs({"--config", path, "--ocsp-lifetime", "8h"});
+  ASSERT_TRUE(flag_wins.ok()) << flag_wins.error().detail;
+  EXPECT_EQ((*flag_wins)->crl_lifetime, 168h);
+  EXPECT_EQ((*flag_wins)->ocsp_lifetime, 8h);
+  std::remove(path.c_str());
+}
+
+struct BadLifetimeCase {
+  const char* name;
+  std::vector<std::string> args;  // "FILE" is replaced by a TOML file holding `toml`
+  const char* toml;
+  const char* want;  // in the error detail
+};
+
+class BadLifetimeTest : public ::testing::TestWithParam<BadLifetimeCase> {};
+
+TEST_P(BadLifetimeTest, IsRefusedAtStart) {
+  std::string path = WriteTemp(GetParam().toml);
+  std::vector<std::string> args = GetParam().args;
+  for (std::string& a : args)
+    if (a == "FILE") a = path;
+  auto r = ParseServeArgs(args);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().type, core::ErrorType::kMalformed);
+  EXPECT_NE(r.error().detail.find(GetParam().want), std::string::npos) << r.error().detail;
+  std::remove(path.c_str());
+}
+
+constexpr const char* kOutOfRange =
+    "' is out of range: at least 1h and less than 10d (the CA/Browser Forum's ten days count "
+    "thisUpdate through nextUpdate inclusively)";
+
+INSTANTIATE_TEST_SUITE_P(
+    Config, BadLifetimeTest,
+    ::testing::Values(
+        BadLifetimeCase{"crl_zero", {"--crl-lifetime", "0s"}, "",
+                        "--crl-lifetime: '0s' is out of range"},
+        BadLifetimeCase{"crl_below_an_hour", {"--crl-lifetime", "59m59s"}, "",
+                        "--crl-lifetime: '59m59s' is out of range"},
+        BadLifetimeCase{"crl_ten_days", {"--crl-lifetime", "10d"}, "",
+                        "--crl-lifetime: '10d' is out of range"},
+        BadLifetimeCase{"ocsp_ten_days", {"--ocsp-lifetime", "240h"}, "",
+                        "--ocsp-lifetime: '240h' is out of range"},
+        BadLifetimeCase{"ocsp_a_year", {"--ocsp-lifetime", "365d"}, "",
+                        "--ocsp-lifetime: '365d' is out of range"},
+        BadLifetimeCase{"ocsp_no_unit", {"--ocsp-lifetime", "12"}, "",
+                        "--ocsp-lifetime: bad duration '12': the number needs a unit"},
+        BadLifetimeCase{"crl_negative", {"--crl-lifetime=-1h"}, "",
+                        "--crl-lifetime: bad duration '-1h'"},
+        BadLifetimeCase{"toml_out_of_range", {"--config", "FILE"}, "ocsp-lifetime = \"11d\"\n",
+                        "--ocsp-lifetime: '11d' is out of range"},
+        BadLifetimeCase{"toml_integer", {"--config", "FILE"}, "crl-lifetime = 24\n",
+                        "--crl-lifetime: bad duration '24': the number needs a unit"},
+        BadLifetimeCase{"toml_bad_unit", {"--config", "FILE"}, "crl-lifetime = \"1w\"\n",
+                        "--crl-lifetime: bad duration '1w': units are d, h, m, s"}),
+    [](const ::testing::TestParamInfo<BadLifetimeCase>& info) { return info.param.name; });
+
+TEST(ParseServeArgs, OutOfRangeLifetimeSaysWhy) {
+  auto r = ParseServeArgs({"--crl-lifetime", "30d"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().detail.find(std::string("--crl-lifetime: '30d") + kOutOfRange),
+            std::string::npos)
+      << r.error().detail;
+}
+
 TEST(Profiles, BuiltInsWhenNoneConfigured) {
   auto r = ParseServeArgs({"--cert-validity-days", "30"});
   ASSERT_TRUE(r.ok()) << r.error().detail;

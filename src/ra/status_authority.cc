@@ -9,7 +9,11 @@ namespace flint::ra {
 StatusAuthority::StatusAuthority(StatusOptions options, sa::Store& store,
                                  const core::Clock& clock, const ca::CrlIssuer& crls,
                                  const ca::OcspResponder& ocsp)
-    : options_(options), store_(store), clock_(clock), crls_(crls), ocsp_(ocsp) {}
+    : options_(options), store_(store), clock_(clock), crls_(crls), ocsp_(ocsp) {
+  // A CRL must be replaced while it is still valid, with time to spare for caches (BR §4.9.10
+  // asks the same of short-lived OCSP responses: update before half the validity interval).
+  options_.crl_refresh = std::min(options_.crl_refresh, options_.crl_validity / 2);
+}
 
 // Whether the cached CRL may be served: made, not marked changed, younger than crl_refresh, and
 // no revocation since (by this process or any other sharing the store). If the count cannot be

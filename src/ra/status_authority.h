@@ -6,11 +6,14 @@
 // CRL freshness: the CRL is regenerated (with the next CRL number from the store, so numbers
 // increase across restarts and instances) when
 //   - CrlChanged() was called (the RA's revocation listener does so after every revocation in
-//     this process), or the CRL would otherwise be `crl_refresh` old (hourly by default); or
+//     this process), or the CRL would otherwise be `crl_refresh` old (hourly by default, and
+//     never more than half of `crl_validity`, so a CRL is replaced long before its nextUpdate
+//     however short the lifetime); or
 //   - the store's RevocationCount differs from the one the CRL was made at, read on every
 //     CurrentCrl: a revocation by another flint instance, or by `flint admin` in another
 //     process, is in the next CRL served.
-// nextUpdate is thisUpdate + `crl_validity`. Thread-safe.
+// nextUpdate is thisUpdate + `crl_validity`. OCSP answers are signed for each request, with
+// thisUpdate = now, so they need no refresh. Thread-safe.
 
 #include <chrono>
 #include <mutex>
@@ -27,8 +30,8 @@
 namespace flint::ra {
 
 struct StatusOptions {
-  std::chrono::seconds crl_validity{std::chrono::hours(24)};
-  std::chrono::seconds crl_refresh{std::chrono::hours(1)};
+  std::chrono::seconds crl_validity{std::chrono::hours(24)};  // positive
+  std::chrono::seconds crl_refresh{std::chrono::hours(1)};    // capped at crl_validity / 2
 };
 
 struct CrlSnapshot {

@@ -30,8 +30,18 @@ class StatusAuthorityTest : public testing::RaFixture {
     status_.reset();
     RaFixture::TearDown();
   }
-  std::unique_ptr<StatusAuthority> NewStatus() {
-    return std::make_unique<StatusAuthority>(StatusOptions{}, *store_, clock_, *crls_, *ocsp_);
+  std::unique_ptr<StatusAuthority> NewStatus(StatusOptions options = {}) {
+    return std::make_unique<StatusAuthority>(options, *store_, clock_, *crls_, *ocsp_);
+  }
+  // Rebuilds the status authority (and the OCSP responder) with these lifetimes.
+  void UseLifetimes(std::chrono::seconds crl, std::chrono::seconds ocsp) {
+    status_.reset();
+    ca::OcspOptions oo;
+    oo.validity = ocsp;
+    ocsp_ = std::make_unique<ca::OcspResponder>(signer_, ca_->intermediate_cert, oo);
+    StatusOptions so;
+    so.crl_validity = crl;
+    status_ = NewStatus(so);
   }
 
   UniqueCrl Crl() {
@@ -83,7 +93,8 @@ class StatusAuthorityTest : public testing::RaFixture {
   // OCSP status of `der_cert` through StatusAuthority::Ocsp, verified against root +
   // intermediate. Returns V_OCSP_CERTSTATUS_*; fills reason and revocation time.
   int OcspStatus(const std::string& der_cert, int* reason = nullptr,
-                 core::TimePoint* revoked_at = nullptr) {
+                 core::TimePoint* revoked_at = nullptr, core::TimePoint* this_update = nullptr,
+                 core::TimePoint* next_update = nullptr) {
     ca::UniqueX509 leaf = ca::testing::ParseDerCert(der_cert);
     OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), leaf.get(), ca_->intermediate_cert.get());
     OCSP_REQUEST* req = OCSP_REQUEST_new();
@@ -113,6 +124,8 @@ class StatusAuthorityTest : public testing::RaFixture {
       EXPECT_EQ(OCSP_check_validity(thisupd, nextupd, 300, -1), 1);
       if (reason) *reason = r;
       if (revoked_at && rev) *revoked_at = ca::FromAsn1Time(rev).value();
+      if (this_update && thisupd) *this_update = ca::FromAsn1Time(thisupd).value();
+      if (next_update && nextupd) *next_update = ca::FromAsn1Time(nextupd).value();
       sk_X509_free(certs);
       X509_STORE_free(store);
     }
@@ -184,6 +197,40 @@ TEST_F(StatusAuthorityTest, CrlTimesAndNumbersAcrossARestart) {
   auto again = status_->CurrentCrl();
   ASSERT_TRUE(again.ok());
   EXPECT_GT(again->number, snap->number);
+}
+
+TEST_F(StatusAuthorityTest, CrlWithAConfiguredLifetimeIsReplacedAtHalfOfIt) {
+  UseLifetimes(90min, 12h);
+  clock_.Advance(500ms);  // thisUpdate is whole seconds
+  auto snap = status_->CurrentCrl();
+  ASSERT_TRUE(snap.ok()) << snap.error().detail;
+  EXPECT_EQ(snap->this_update, std::chrono::floor<std::chrono::seconds>(clock_.Now()));
+  EXPECT_EQ(snap->next_update - snap->this_update, 90min);
+  UniqueCrl crl = Crl();
+  EXPECT_EQ(ca::FromAsn1Time(X509_CRL_get0_lastUpdate(crl.get())).value(), snap->this_update);
+  EXPECT_EQ(ca::FromAsn1Time(X509_CRL_get0_nextUpdate(crl.get())).value(),
+            snap->this_update + 90min);
+
+  // The hourly refresh would leave only 30 minutes; half the lifetime (45 minutes) wins.
+  clock_.Advance(44min);
+  EXPECT_EQ(status_->CurrentCrl()->number, snap->number);
+  clock_.Advance(1min);
+  auto fresh = status_->CurrentCrl();
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_GT(fresh->number, snap->number);
+  EXPECT_EQ(fresh->next_update - fresh->this_update, 90min);
+}
+
+TEST_F(StatusAuthorityTest, OcspWithAConfiguredLifetime) {
+  UseLifetimes(24h, 3h + 30min);
+  core::Account acct = NewAccount(NewKey());
+  core::Certificate cert = Issue(acct, {"lifetime.example.com"});
+  clock_.Advance(250ms);
+  core::TimePoint this_update, next_update;
+  EXPECT_EQ(OcspStatus(cert.der, nullptr, nullptr, &this_update, &next_update),
+            V_OCSP_CERTSTATUS_GOOD);
+  EXPECT_EQ(this_update, std::chrono::floor<std::chrono::seconds>(clock_.Now()));
+  EXPECT_EQ(next_update, this_update + 3h + 30min);
 }
 
 TEST_F(StatusAuthorityTest, ExpiredRevokedCertificatesLeaveTheCrl) {
