@@ -6,6 +6,7 @@
   bound in `flint admin eab list`;
 - a raw JWS client (acmelib) asks for profile "shortlived" and gets a 6-day certificate
   without a common name; an unknown profile is invalidProfile;
+- profiles from a --config file: key_usages in the issued certificate, keyCertSign refused;
 - ARI: GET renewalInfo/{certID} of an issued certificate, a `replaces` order, and a second one
   refused with alreadyReplaced; a certificate revoked with `flint admin certs revoke` gets a
   window in the past;
@@ -23,7 +24,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from acmelib import Client, Flint, free_port  # noqa: E402
+from acmelib import FLINT, Client, Flint, free_port  # noqa: E402
 from acmelib_lifecycle import (Issuance, admin_json, cert_id, eab_binding,  # noqa: E402
                                run_admin)
 from cryptography import x509  # noqa: E402
@@ -214,6 +215,60 @@ class ProfilesAriTest(unittest.TestCase):
         from cryptography.hazmat.primitives import hashes
         self.assertEqual(status["intermediate_sha256"], inter.fingerprint(hashes.SHA256()).hex())
 
+
+
+class ConfiguredProfileKeyUsagesTest(unittest.TestCase):
+    """[profiles.*] tables from a --config file: key_usages reaches the issued certificate's
+    KeyUsage (as the P-256 CSR key allows it), and keyCertSign stops `flint serve` at start."""
+
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix="flint-it-ku-")
+
+    def tearDown(self):
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def config(self, text):
+        path = os.path.join(self.work, "flint.toml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_key_usages_reach_the_certificate(self):
+        path = self.config('[profiles.default]\n'
+                           '[profiles.ecdh]\n'
+                           'key_usages = ["digitalSignature", "keyAgreement", "keyEncipherment"]\n')
+        flint = Flint(extra_args=["--skip-validation", "--config", path]).start()
+        try:
+            client = Client(flint)
+            self.assertEqual(client.new_account({"termsOfServiceAgreed": True}).status, 201)
+            flow = Issuance(self, client)
+            _, ecdh = flow.issue(["ecdh.example.test"], profile="ecdh")
+            ku = ecdh.extensions.get_extension_for_class(x509.KeyUsage)
+            self.assertTrue(ku.critical)
+            self.assertTrue(ku.value.digital_signature)
+            self.assertTrue(ku.value.key_agreement)
+            self.assertFalse(ku.value.key_encipherment)  # RSA keys only
+            self.assertFalse(ku.value.content_commitment)
+            self.assertFalse(ku.value.data_encipherment)
+            self.assertFalse(ku.value.key_cert_sign)
+            self.assertFalse(ku.value.crl_sign)
+            _, default = flow.issue(["default.example.test"])
+            ku = default.extensions.get_extension_for_class(x509.KeyUsage).value
+            self.assertEqual((ku.digital_signature, ku.key_agreement, ku.key_encipherment),
+                             (True, False, False))
+        finally:
+            self.assertEqual(flint.stop(), 0)
+            shutil.rmtree(flint.data_dir, ignore_errors=True)
+
+    def test_key_cert_sign_is_refused_at_start(self):
+        path = self.config('[profiles.default]\n'
+                           'key_usages = ["digitalSignature", "keyCertSign"]\n')
+        out = subprocess.run([FLINT, "serve", "--data", os.path.join(self.work, "data"),
+                              "--listen", f"127.0.0.1:{free_port()}", "--config", path],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 2, out.stderr)
+        self.assertIn("profiles.default.key_usages: 'keyCertSign' is for CA certificates",
+                      out.stderr)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -2,9 +2,11 @@
 and --http-listen: revokeCert signed by the account (kid) and by the certificate key (jwk), the
 refusals, keyCompromise key blocking, the CRL checked with `openssl crl` and
 `openssl verify -crl_check`, OCSP checked with `openssl ocsp` (POST) and a GET, the URLs in
-issued certificates, CRL numbers across a restart, and certbot / lego revoke when installed."""
+issued certificates, CRL numbers across a restart, --crl-lifetime / --ocsp-lifetime, and certbot /
+lego revoke when installed."""
 
 import base64
+import datetime
 import os
 import re
 import shutil
@@ -18,11 +20,12 @@ import urllib.error
 import urllib.request
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.x509 import ocsp
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from acmelib import Client, Flint, free_port  # noqa: E402
+from acmelib import FLINT, Client, Flint, free_port  # noqa: E402
 from test_other_clients import private_bundle_prefix  # noqa: E402
 from acmelib_lifecycle import run_admin  # noqa: E402
 from issuance import (Issuance, data_file, der_to_pem, http_get, key_pem, make_csr,  # noqa: E402
@@ -314,6 +317,47 @@ class NoStatusListenerTest(unittest.TestCase):
         finally:
             self.assertEqual(f.stop(), 0)
             shutil.rmtree(f.data_dir, ignore_errors=True)
+
+
+class LifetimesTest(unittest.TestCase):
+    """--crl-lifetime and --ocsp-lifetime: nextUpdate - thisUpdate of what the listener serves,
+    and an out-of-range value stopping `flint serve` at start."""
+
+    def test_crl_and_ocsp_next_update(self):
+        server = StatusServer(extra=["--crl-lifetime", "2h", "--ocsp-lifetime", "3h30m"]).start()
+        try:
+            _, der, _ = Issuance(Client(server.flint)).issue(["lifetimes.example.com"])
+            _, _, body = http_get(server.http_base + "/crl")
+            crl = x509.load_der_x509_crl(body)
+            self.assertEqual(crl.next_update - crl.last_update, datetime.timedelta(hours=2))
+
+            with open(data_file(server.flint, "intermediate.pem"), "rb") as f:
+                issuer = x509.load_pem_x509_certificate(f.read())
+            req = (ocsp.OCSPRequestBuilder()
+                   .add_certificate(x509.load_der_x509_certificate(der), issuer, hashes.SHA1())
+                   .build().public_bytes(serialization.Encoding.DER))
+            post = urllib.request.Request(server.http_base + "/ocsp", data=req, method="POST",
+                                          headers={"Content-Type": "application/ocsp-request"})
+            with urllib.request.urlopen(post, timeout=10) as r:
+                resp = ocsp.load_der_ocsp_response(r.read())
+            self.assertEqual(resp.response_status, ocsp.OCSPResponseStatus.SUCCESSFUL)
+            self.assertEqual(resp.certificate_status, ocsp.OCSPCertStatus.GOOD)
+            self.assertEqual(resp.next_update - resp.this_update,
+                             datetime.timedelta(hours=3, minutes=30))
+        finally:
+            self.assertEqual(server.stop(), 0)
+            shutil.rmtree(server.flint.data_dir, ignore_errors=True)
+
+    def test_out_of_range_lifetime_is_refused_at_start(self):
+        data = tempfile.mkdtemp(prefix="flint-it-life-")
+        try:
+            out = subprocess.run([FLINT, "serve", "--data", data, "--listen",
+                                  f"127.0.0.1:{free_port()}", "--ocsp-lifetime", "10d"],
+                                 capture_output=True, text=True, timeout=60)
+            self.assertEqual(out.returncode, 2, out.stderr)
+            self.assertIn("--ocsp-lifetime: '10d' is out of range", out.stderr)
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
 
 
 def run_client(test, args, env=None, cwd=None):
