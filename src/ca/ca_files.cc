@@ -16,6 +16,7 @@
 #include "ca/openssl_util.h"
 #include "ca/signer.h"
 #include "ca/x509_ext.h"
+#include "core/ascii.h"
 #include "core/json.h"
 
 namespace flint::ca {
@@ -52,12 +53,6 @@ bool PathExists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0 || errno != ENOENT;
 }
 
-void AsciiLower(std::string& s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-}
-
 // localhost, 127.0.0.1, ::1, then the extra names, canonical and without duplicates.
 core::Result<std::vector<core::Identifier>> TlsIdentifiers(const std::vector<std::string>& extra) {
   std::vector<core::Identifier> ids = {{core::IdentifierType::kDns, "localhost"},
@@ -70,7 +65,7 @@ core::Result<std::vector<core::Identifier>> TlsIdentifiers(const std::vector<std
       id = {core::IdentifierType::kIp, IpBytesToText(ip)};
     } else {
       id = {core::IdentifierType::kDns, name};
-      AsciiLower(id.value);
+      core::AsciiLowerInPlace(id.value);
       if (!IsIssuableDnsName(id.value)) {
         return core::Err(core::ErrorType::kMalformed,
                          "TLS name \"" + name + "\" is neither an IP address nor a DNS name");
@@ -93,7 +88,7 @@ std::vector<core::Identifier> SanIdentifiers(X509* cert) {
     std::string bytes(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
                       static_cast<size_t>(ASN1_STRING_length(value)));
     if (type == GEN_DNS) {
-      AsciiLower(bytes);
+      core::AsciiLowerInPlace(bytes);
       out.push_back({core::IdentifierType::kDns, bytes});
     } else if (type == GEN_IPADD) {
       out.push_back({core::IdentifierType::kIp, IpBytesToText(bytes)});

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "ca/openssl_util.h"
+#include "core/ascii.h"
 
 namespace flint::ca {
 namespace {
@@ -28,8 +29,7 @@ std::vector<core::Identifier> SanIdentifiers(X509* cert) {
     std::string bytes(reinterpret_cast<const char*>(ASN1_STRING_get0_data(v)),
                       static_cast<size_t>(ASN1_STRING_length(v)));
     if (type == GEN_DNS) {
-      std::transform(bytes.begin(), bytes.end(), bytes.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      core::AsciiLowerInPlace(bytes);
       out.push_back({core::IdentifierType::kDns, bytes});
     } else if (type == GEN_IPADD) {
       std::string text = IpBytesToText(bytes);

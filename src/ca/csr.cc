@@ -9,6 +9,7 @@
 
 #include "ca/openssl_util.h"
 #include "ca/raw_asn1.h"
+#include "core/ascii.h"
 
 namespace flint::ca {
 namespace {
@@ -22,11 +23,6 @@ using UniqueExtensions = std::unique_ptr<STACK_OF(X509_EXTENSION), OsslDeleter<F
 core::Error BadCsr(std::string detail) {
   ERR_clear_error();
   return core::Err(core::ErrorType::kBadCsr, "CSR " + std::move(detail));
-}
-
-void AsciiLower(std::string& s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
 }
 
 void AppendUnique(std::vector<std::string>& out, std::string value) {
@@ -95,7 +91,7 @@ core::Result<void> AddSanName(const GENERAL_NAME* gn, ParsedCsr& out) {
     if (name.empty() || !printable) {
       return BadCsr("subjectAltName has an empty or non-printable dNSName");
     }
-    AsciiLower(name);
+    core::AsciiLowerInPlace(name);
     AppendUnique(out.dns_names, std::move(name));
     return core::Ok();
   }
@@ -140,7 +136,7 @@ core::Result<void> ReadCommonName(const RawCsr& req, ParsedCsr& out) {
   std::string cn(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
   OPENSSL_free(utf8);
   if (cn.find('\0') != std::string::npos) return BadCsr("subject commonName contains NUL");
-  AsciiLower(cn);
+  core::AsciiLowerInPlace(cn);
   out.common_name = std::move(cn);
   return core::Ok();
 }

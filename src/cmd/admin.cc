@@ -17,6 +17,7 @@
 #include "ca/ca_files.h"
 #include "ca/openssl_util.h"
 #include "cmd/admin_records.h"
+#include "core/ascii.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "jose/base64url.h"
@@ -57,7 +58,7 @@ using Command = std::function<Result<void>(Context&)>;
 // Lowercase hex without separators ("01:AB" -> "01ab"); empty when it is not hex.
 std::string NormalizeHex(std::string text) {
   text.erase(std::remove(text.begin(), text.end(), ':'), text.end());
-  std::transform(text.begin(), text.end(), text.begin(), ::tolower);
+  core::AsciiLowerInPlace(text);
   if (text.empty() || text.find_first_not_of("0123456789abcdef") != std::string::npos) return "";
   return text;
 }

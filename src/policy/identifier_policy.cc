@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "core/ascii.h"
 #include "policy/address_policy.h"
 #include "policy/idna.h"
 
@@ -118,8 +119,7 @@ std::optional<std::string> NameSyntaxProblem(std::string_view name, bool wildcar
 }
 
 std::string NormalizeBlockedEntry(std::string entry) {
-  std::transform(entry.begin(), entry.end(), entry.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  core::AsciiLowerInPlace(entry);
   while (!entry.empty() && entry.back() == '.') entry.pop_back();
   if (entry.starts_with("*.")) entry.erase(0, 2);
   return entry;

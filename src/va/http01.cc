@@ -6,6 +6,7 @@
 #include <cctype>
 #include <set>
 
+#include "core/ascii.h"
 #include "policy/address_policy.h"
 #include "va/challenges.h"
 #include "va/http_response.h"
@@ -62,7 +63,7 @@ Result<HttpTarget> RedirectTarget(const VaOptions& options, const HttpTarget& fr
   }
   HttpTarget next;
   std::string scheme(dest.scheme());
-  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  core::AsciiLowerInPlace(scheme);
   if (scheme != "http" && scheme != "https") {
     return RedirectError(from, "redirect to a scheme other than http or https");
   }

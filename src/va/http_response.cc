@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/ascii.h"
+
 namespace flint::va::internal {
 namespace {
 
@@ -12,17 +14,6 @@ using core::Result;
 
 core::Error Malformed(std::string_view why) {
   return Err(ErrorType::kConnection, "malformed HTTP response: " + std::string(why));
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::string_view TrimOws(std::string_view s) {
@@ -61,9 +52,9 @@ Result<void> ParseField(std::string_view line, Head& head) {
     if (c == ' ' || c == '\t') return Malformed("whitespace in header field name");
   }
   std::string_view value = TrimOws(line.substr(colon + 1));
-  if (IEquals(name, "Location")) {
+  if (core::IEquals(name, "Location")) {
     if (head.location.empty()) head.location = std::string(value);
-  } else if (IEquals(name, "Content-Length")) {
+  } else if (core::IEquals(name, "Content-Length")) {
     size_t length = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
     if (ec != std::errc() || end != value.data() + value.size() || value.empty()) {
@@ -73,8 +64,8 @@ Result<void> ParseField(std::string_view line, Head& head) {
       return Malformed("conflicting Content-Length");
     }
     head.content_length = length;
-  } else if (IEquals(name, "Transfer-Encoding")) {
-    if (!IEquals(value, "chunked")) return Malformed("unsupported Transfer-Encoding");
+  } else if (core::IEquals(name, "Transfer-Encoding")) {
+    if (!core::IEquals(value, "chunked")) return Malformed("unsupported Transfer-Encoding");
     head.chunked = true;
   }
   return core::Ok();

@@ -3,6 +3,7 @@
 
 #include <cctype>
 
+#include "core/ascii.h"
 #include "policy/address_policy.h"
 #include "va/challenges.h"
 
@@ -101,7 +102,7 @@ Result<std::string> NormalizeDnsName(std::string_view name) {
     } else {
       return bad();
     }
-    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    out.push_back(core::AsciiLower(c));
   }
   if (label == 0) return bad();
   return out;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/ascii.h"
 #include "va/challenges.h"
 
 namespace flint::va::internal {
@@ -42,17 +43,6 @@ std::string ReverseName(const std::string& ip) {
   return out + "ip6.arpa";
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 core::Error BadCert(const std::string& who, std::string_view why) {
   return Err(ErrorType::kUnauthorized,
              "Incorrect validation certificate for tls-alpn-01 challenge from " + who + ": " +
@@ -76,7 +66,7 @@ Result<void> CheckSan(X509* cert, const core::Identifier& id, const std::string&
     if (name->type != GEN_DNS) return BadCert(who, "subjectAltName is not a dNSName");
     std::string_view dns(reinterpret_cast<const char*>(ASN1_STRING_get0_data(name->d.dNSName)),
                          static_cast<size_t>(ASN1_STRING_length(name->d.dNSName)));
-    if (!IEquals(dns, id.value)) {
+    if (!core::IEquals(dns, id.value)) {
       return BadCert(who, "subjectAltName is \"" + Excerpt(dns, 100) + "\", not " + id.value);
     }
     return core::Ok();

@@ -1,5 +1,6 @@
 #include "wfe/auth.h"
 
+#include "core/ascii.h"
 #include "core/json.h"
 
 namespace flint::wfe {
@@ -34,11 +35,7 @@ bool IsJoseContentType(const std::string* ct) {
   if (semi != std::string_view::npos) v = v.substr(0, semi);
   while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
   constexpr std::string_view kJose = "application/jose+json";
-  if (v.size() != kJose.size()) return false;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(v[i])) != kJose[i]) return false;
-  }
-  return true;
+  return core::IEquals(v, kJose);
 }
 
 // Resolves the account named by a kid URL ("<base>/acme/acct/<id>").

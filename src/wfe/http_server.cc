@@ -45,7 +45,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/ascii.h"
 #include "core/error.h"
+#include "wfe/http_util.h"
 #include "wfe/problem.h"
 
 namespace flint::wfe {
@@ -90,7 +92,7 @@ enum class ReadOutcome {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Pure helpers.
+// Problem documents and the peer address (the pure helpers are in http_util.h).
 
 // An error the transport answers itself, as a problem document written by the one writer
 // (wfe/problem.h), with the headers `error_headers` adds (the ACME layer's nonce and index link).
@@ -115,40 +117,6 @@ HttpResponse InternalProblem(const ErrorHeaders& error_headers) {
   return TransportProblem(error_headers, 500, core::ErrorType::kServerInternal, "internal error");
 }
 
-// RFC 9110 §5.6.7 IMF-fixdate, independent of the C locale.
-std::string HttpDate(std::chrono::system_clock::time_point now) {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[tm.tm_wday], tm.tm_mday,
-                     kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-// RFC 9112 §3.2: origin-form "/p?q" splits at the first '?'; absolute-form "https://h/p?q" is
-// reduced to its path; asterisk-form "*" stays as is.
-void SplitTarget(std::string_view target, std::string* path, std::string* query) {
-  const size_t q = target.find('?');
-  std::string_view p = target.substr(0, q);
-  if (q != std::string_view::npos) *query = std::string(target.substr(q + 1));
-  if (!p.empty() && p.front() != '/' && p != "*") {
-    const size_t scheme = p.find("://");
-    if (scheme != std::string_view::npos) {
-      const size_t slash = p.find('/', scheme + 3);
-      p = slash == std::string_view::npos ? std::string_view("/") : p.substr(slash);
-    }
-  }
-  *path = std::string(p);
-}
-
-std::string PathOf(std::string_view target) {
-  std::string path, query;
-  SplitTarget(target, &path, &query);
-  return path;
-}
-
 std::string RemoteAddress(const tcp::socket& socket) {
   beast::error_code ec;
   const tcp::endpoint ep = socket.remote_endpoint(ec);
@@ -158,18 +126,6 @@ std::string RemoteAddress(const tcp::socket& socket) {
     return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string();
   }
   return addr.to_string();
-}
-
-bool IsDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// A header a handler set must not be able to split the response (CR/LF) or smuggle a NUL.
-bool IsSafeHeader(std::string_view name, std::string_view value) {
-  auto bad = [](char c) { return c == '\r' || c == '\n' || c == '\0'; };
-  return !name.empty() && std::none_of(name.begin(), name.end(), bad) &&
-         name.find_first_of(" \t:") == std::string_view::npos &&
-         std::none_of(value.begin(), value.end(), bad);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,11 +236,7 @@ HttpRequest ToHttpRequest(http::request<http::string_body>&& msg, const std::str
   req.target = std::string(msg.target());
   SplitTarget(req.target, &req.path, &req.query);
   for (const auto& field : msg) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(), [](char c) {
-      return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    });
-    req.headers.emplace_back(std::move(name), std::string(field.value()));
+    req.headers.emplace_back(core::AsciiLowered(field.name_string()), std::string(field.value()));
   }
   req.body = std::move(msg.body());
   req.remote_addr = remote;

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <ctime>
 
+#include "core/ascii.h"
 #include "jose/base64url.h"
+#include "wfe/http_util.h"
 
 namespace flint::wfe {
 
@@ -51,20 +53,11 @@ bool IsOcspRequestType(const std::string* ct) {
   if (ct == nullptr) return true;  // tolerated: some clients send none
   std::string v = ct->substr(0, ct->find(';'));
   while (!v.empty() && v.back() == ' ') v.pop_back();
-  std::transform(v.begin(), v.end(), v.begin(), ::tolower);
+  core::AsciiLowerInPlace(v);
   return v == "application/ocsp-request";
 }
 
 }  // namespace
-
-std::string HttpDate(core::TimePoint t) {
-  std::time_t secs = static_cast<std::time_t>(core::ToUnixSeconds(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return std::string(buf, n);
-}
 
 std::optional<std::string> DecodeOcspGetPath(std::string_view encoded) {
   std::string b64;

@@ -48,9 +48,6 @@ class StatusFrontEnd {
   const core::Clock& clock_;
 };
 
-// RFC 9110 §5.6.7 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT". Exposed for tests.
-std::string HttpDate(core::TimePoint t);
-
 // Decodes the path segment of an OCSP GET (RFC 6960 Appendix A.1): percent-decoding, then
 // standard base64 (padding optional; the URL-safe alphabet is accepted too). std::nullopt if
 // either step fails.
