@@ -14,6 +14,7 @@
 
 #include "ca/atomic_file.h"
 #include "ca/openssl_util.h"
+#include "ca/san.h"
 #include "ca/signer.h"
 #include "ca/x509_ext.h"
 #include "core/ascii.h"
@@ -74,28 +75,6 @@ core::Result<std::vector<core::Identifier>> TlsIdentifiers(const std::vector<std
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
   }
   return ids;
-}
-
-// Names in the listener certificate's SAN, in the form TlsIdentifiers produces.
-std::vector<core::Identifier> SanIdentifiers(X509* cert) {
-  std::vector<core::Identifier> out;
-  UniqueGeneralNames names(
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
-  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
-    int type = 0;
-    const auto* value = static_cast<const ASN1_STRING*>(
-        GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(names.get(), i), &type));
-    std::string bytes(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
-                      static_cast<size_t>(ASN1_STRING_length(value)));
-    if (type == GEN_DNS) {
-      core::AsciiLowerInPlace(bytes);
-      out.push_back({core::IdentifierType::kDns, bytes});
-    } else if (type == GEN_IPADD) {
-      out.push_back({core::IdentifierType::kIp, IpBytesToText(bytes)});
-    }
-  }
-  ERR_clear_error();
-  return out;
 }
 
 core::Result<void> SetRandomSerial(X509* cert, core::Random& random) {

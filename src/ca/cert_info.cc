@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "ca/openssl_util.h"
-#include "core/ascii.h"
+#include "ca/san.h"
 
 namespace flint::ca {
 namespace {
@@ -15,30 +15,6 @@ namespace {
 core::Error Malformed(std::string detail) {
   ERR_clear_error();
   return core::Err(core::ErrorType::kMalformed, std::move(detail));
-}
-
-std::vector<core::Identifier> SanIdentifiers(X509* cert) {
-  std::vector<core::Identifier> out;
-  auto* names =
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
-  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
-    int type = 0;
-    const auto* v = static_cast<const ASN1_STRING*>(
-        GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(names, i), &type));
-    if (v == nullptr) continue;
-    std::string bytes(reinterpret_cast<const char*>(ASN1_STRING_get0_data(v)),
-                      static_cast<size_t>(ASN1_STRING_length(v)));
-    if (type == GEN_DNS) {
-      core::AsciiLowerInPlace(bytes);
-      out.push_back({core::IdentifierType::kDns, bytes});
-    } else if (type == GEN_IPADD) {
-      std::string text = IpBytesToText(bytes);
-      if (!text.empty()) out.push_back({core::IdentifierType::kIp, text});
-    }
-  }
-  GENERAL_NAMES_free(names);
-  ERR_clear_error();
-  return out;
 }
 
 }  // namespace

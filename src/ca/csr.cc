@@ -9,6 +9,7 @@
 
 #include "ca/openssl_util.h"
 #include "ca/raw_asn1.h"
+#include "ca/san.h"
 #include "core/ascii.h"
 
 namespace flint::ca {
@@ -80,29 +81,22 @@ core::Result<UniqueExtensions> RequestedExtensions(const STACK_OF(X509_ATTRIBUTE
 }
 
 core::Result<void> AddSanName(const GENERAL_NAME* gn, ParsedCsr& out) {
-  int type = 0;
-  const void* value = GENERAL_NAME_get0_value(gn, &type);
-  if (type == GEN_DNS) {
-    const auto* ia5 = static_cast<const ASN1_IA5STRING*>(value);
-    std::string name(reinterpret_cast<const char*>(ASN1_STRING_get0_data(ia5)),
-                     static_cast<size_t>(ASN1_STRING_length(ia5)));
-    bool printable =
-        std::all_of(name.begin(), name.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-    if (name.empty() || !printable) {
-      return BadCsr("subjectAltName has an empty or non-printable dNSName");
-    }
-    core::AsciiLowerInPlace(name);
-    AppendUnique(out.dns_names, std::move(name));
-    return core::Ok();
-  }
-  if (type == GEN_IPADD) {
-    const auto* ip = static_cast<const ASN1_OCTET_STRING*>(value);
-    std::string text =
-        IpBytesToText(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(ip)),
-                                       static_cast<size_t>(ASN1_STRING_length(ip))));
-    if (text.empty()) return BadCsr("subjectAltName has an iPAddress that is not 4 or 16 bytes");
-    AppendUnique(out.ip_addresses, std::move(text));
-    return core::Ok();
+  SanName name = ReadSanName(gn);
+  switch (name.kind) {
+    case SanName::Kind::kDns:
+      if (!IsPrintableDnsName(name.value)) {
+        return BadCsr("subjectAltName has an empty or non-printable dNSName");
+      }
+      AppendUnique(out.dns_names, std::move(name.value));
+      return core::Ok();
+    case SanName::Kind::kIp:
+      if (name.value.empty()) {
+        return BadCsr("subjectAltName has an iPAddress that is not 4 or 16 bytes");
+      }
+      AppendUnique(out.ip_addresses, std::move(name.value));
+      return core::Ok();
+    case SanName::Kind::kOther:
+      break;
   }
   return BadCsr("subjectAltName has an entry that is neither a dNSName nor an iPAddress");
 }
