@@ -3,6 +3,7 @@
 // end (wfe) renders it as an RFC 7807 problem document, through one table of type -> URN + status.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,8 +68,10 @@ struct Error {
   std::vector<Subproblem> subproblems;
   std::optional<std::chrono::seconds> retry_after;
   // Extra response data some errors carry: `algorithms` for badSignatureAlgorithm (RFC 8555
-  // §6.2), the conflicting account URL for keyChange 409 (§7.3.5).
+  // §6.2); for keyChange 409 (§7.3.5) the id of the account that holds the key (set by the RA)
+  // and its URL (set by the web front end from that id, sent as Location).
   std::vector<std::string> algorithms;
+  int64_t conflicting_account_id = 0;  // 0: none
   std::string location;
 };
 

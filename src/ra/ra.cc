@@ -166,7 +166,7 @@ Result<core::Account> RegistrationAuthority::ChangeKey(const KeyChangeRequest& r
   auto other = store_.GetAccountByThumbprint(req.new_key.thumbprint());
   if (other.ok()) {
     core::Error e = Err(ErrorType::kConflict, "keyChange: the new key is already in use");
-    e.location = std::to_string(other->id.value);
+    e.conflicting_account_id = other->id.value;
     return e;
   }
   auto changed = store_.ChangeAccountKey(req.account, acct.jwk_thumbprint,
@@ -175,7 +175,7 @@ Result<core::Account> RegistrationAuthority::ChangeKey(const KeyChangeRequest& r
     // A concurrent request took the key (or changed ours) between the check and the write.
     auto winner = store_.GetAccountByThumbprint(req.new_key.thumbprint());
     core::Error e = Err(ErrorType::kConflict, "keyChange: the new key is already in use");
-    if (winner.ok()) e.location = std::to_string(winner->id.value);
+    if (winner.ok()) e.conflicting_account_id = winner->id.value;
     return e;
   }
   return changed;

@@ -23,6 +23,7 @@
 #include "jose/signer.h"
 #include "sa/nonce_service.h"
 #include "sa/sqlite_store.h"
+#include "wfe/handlers/handlers.h"
 #include "wfe/pipeline_test_util.h"
 #include "wfe/render.h"
 
@@ -329,6 +330,31 @@ TEST_F(WfeTest, KeyChangeRollsTheKey) {
   EXPECT_EQ(Post(new_key, PathOf(acct), "", acct).status, 200);
   EXPECT_EQ(ProblemType(Post(old_key, "/acme/new-acct", R"({"onlyReturnExisting":true})")),
             "accountDoesNotExist");
+}
+
+// Another account's resource and a missing one look alike (404), but a storage failure is not
+// hidden behind a 404: it passes through and becomes a 500.
+TEST(OwnedByTest, NotFoundForOthersAndMissingInternalPassesThrough) {
+  core::Account me;
+  me.id = core::AccountId(1);
+  core::Order mine;
+  mine.account_id = core::AccountId(1);
+  core::Order theirs;
+  theirs.account_id = core::AccountId(2);
+  EXPECT_TRUE(handlers::OwnedBy(core::Result<core::Order>(mine), me, "order").ok());
+  auto other = handlers::OwnedBy(core::Result<core::Order>(theirs), me, "order");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().type, core::ErrorType::kNotFound);
+  EXPECT_EQ(other.error().detail, "no such order");
+  auto missing = handlers::OwnedBy(
+      core::Result<core::Order>(core::Err(core::ErrorType::kNotFound, "sqlite: no row")), me, "order");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().detail, "no such order");
+  auto broken = handlers::OwnedBy(
+      core::Result<core::Order>(core::Err(core::ErrorType::kInternal, "sqlite: disk I/O error")), me,
+      "order");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().type, core::ErrorType::kInternal);
 }
 
 TEST_F(WfeTest, KeyChangeToKeyInUseIs409WithLocation) {

@@ -22,10 +22,8 @@ bool HasProcessingChallenge(const core::Authorization& a) {
 core::Result<Reply> Authorization(Services& s, const AuthedPost& post, int64_t id) {
   core::Authorization authz;
   if (post.post_as_get()) {
-    auto got = s.store.GetAuthorization(core::AuthzId(id));
-    if (!got.ok() || got->account_id != post.account->id)
-      return Err(ErrorType::kNotFound, "no such authorization");
-    authz = std::move(got).value();
+    FLINT_ASSIGN_OR_RETURN(authz, OwnedBy(s.store.GetAuthorization(core::AuthzId(id)),
+                                          *post.account, "authorization"));
   } else {
     FLINT_ASSIGN_OR_RETURN(auto status, OptionalString(post.payload, "status"));
     if (!status || *status != "deactivated")
@@ -43,10 +41,9 @@ core::Result<Reply> Challenge(Services& s, const AuthedPost& post, int64_t id) {
   core::Challenge ch;
   if (post.post_as_get()) {
     auto got = s.store.GetChallenge(core::ChallengeId(id));
+    if (!got.ok() && got.error().type != ErrorType::kNotFound) return std::move(got).error();
     if (!got.ok()) return Err(ErrorType::kNotFound, "no such challenge");
-    auto authz = s.store.GetAuthorization(got->authz_id);
-    if (!authz.ok() || authz->account_id != post.account->id)
-      return Err(ErrorType::kNotFound, "no such challenge");
+    FLINT_TRY(OwnedBy(s.store.GetAuthorization(got->authz_id), *post.account, "challenge"));
     ch = std::move(got).value();
   } else {
     // RFC 8555 §7.5.1: the client answers with an empty object.

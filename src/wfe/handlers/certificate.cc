@@ -10,15 +10,15 @@ using core::ErrorType;
 core::Result<Reply> Certificate(Services& s, const AuthedPost& post, int64_t id) {
   if (!post.post_as_get())
     return Err(ErrorType::kMalformed, "a certificate is read with POST-as-GET");
-  auto cert = s.store.GetCertificate(core::CertificateId(id));
-  if (!cert.ok() || cert->account_id != post.account->id)
-    return Err(ErrorType::kNotFound, "no such certificate");
+  FLINT_ASSIGN_OR_RETURN(core::Certificate cert,
+                         OwnedBy(s.store.GetCertificate(core::CertificateId(id)), *post.account,
+                                 "certificate"));
   Reply reply;
   reply.status = 200;
   reply.content_type = "application/pem-certificate-chain";
   // The chain is complete (leaf, then the intermediate), so no rel="up" link points to the
   // issuer: Caddy appends whatever that link returns, and would send the intermediate twice.
-  reply.body = cert->chain_pem;
+  reply.body = std::move(cert.chain_pem);
   return reply;
 }
 

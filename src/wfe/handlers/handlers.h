@@ -2,9 +2,24 @@
 // One handler per ACME resource (RFC 8555 §7). Each decodes its payload into a typed request,
 // calls the RA (writes) or the store reader (reads), and returns a Reply or a core::Error.
 
+#include <string>
+#include <string_view>
+#include <utility>
+
 #include "wfe/acme_context.h"
 
 namespace flint::wfe::handlers {
+
+// A resource read for `account` (RFC 8555 §7.1: orders, authorizations, challenges and
+// certificates belong to one account): `got` when it exists and is the account's; 404 "no such
+// <what>" when it does not exist or is another account's, so ids are no oracle; any other
+// storage failure passes through as itself (a 500), never hidden as a 404.
+template <class T>
+core::Result<T> OwnedBy(core::Result<T> got, const core::Account& account, std::string_view what) {
+  if (got.ok() && got->account_id == account.id) return got;
+  if (!got.ok() && got.error().type != core::ErrorType::kNotFound) return std::move(got).error();
+  return core::Err(core::ErrorType::kNotFound, "no such " + std::string(what));
+}
 
 // The directory's JSON text: constant for a server's lifetime, so rendered once (Services).
 std::string DirectoryJson(const Services& s);

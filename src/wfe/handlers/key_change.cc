@@ -31,9 +31,9 @@ core::Result<Reply> KeyChange(Services& s, const AuthedPost& post) {
   ra::KeyChangeRequest req{post.account->id, *inner.header.jwk, std::move(old_pk)};
   auto changed = s.ra.ChangeKey(req);
   if (!changed.ok() && changed.error().type == ErrorType::kConflict &&
-      !changed.error().location.empty()) {
+      changed.error().conflicting_account_id != 0) {
     core::Error e = changed.error();
-    e.location = s.urls.Account(core::AccountId(std::stoll(e.location)));
+    e.location = s.urls.Account(core::AccountId(e.conflicting_account_id));
     return e;
   }
   if (!changed.ok()) return std::move(changed).error();

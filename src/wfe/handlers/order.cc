@@ -23,10 +23,9 @@ Reply OrderReply(Services& s, const core::Order& order) {
 
 core::Result<Reply> Order(Services& s, const AuthedPost& post, int64_t id) {
   if (!post.post_as_get()) return Err(ErrorType::kMalformed, "an order is read with POST-as-GET");
-  auto order = s.store.GetOrder(core::OrderId(id));
-  if (!order.ok() || order->account_id != post.account->id)
-    return Err(ErrorType::kNotFound, "no such order");
-  return OrderReply(s, *order);
+  FLINT_ASSIGN_OR_RETURN(core::Order order,
+                         OwnedBy(s.store.GetOrder(core::OrderId(id)), *post.account, "order"));
+  return OrderReply(s, order);
 }
 
 core::Result<Reply> Finalize(Services& s, const AuthedPost& post, int64_t id) {
