@@ -35,6 +35,7 @@ struct Pipeline {
   std::unique_ptr<sa::NonceService> nonces;  // per-process, as `flint serve` has by default
   std::unique_ptr<ca::Issuer> issuer;
   std::unique_ptr<policy::IdentifierPolicy> policy;
+  ra::SkipValidator validator;
   std::unique_ptr<ra::RegistrationAuthority> ra;
   std::unique_ptr<wfe::WebFrontEnd> wfe;
   jose::KeyPair key = jose::KeyPair::Generate(jose::Algorithm::kES256);
@@ -49,8 +50,7 @@ struct Pipeline {
     issuer = ca::NewIntermediateIssuer(*material, random);
     policy = std::make_unique<policy::IdentifierPolicy>(policy::IdentifierPolicyOptions{});
     ra::RaOptions ro;
-    ro.skip_validation = true;
-    ra = std::make_unique<ra::RegistrationAuthority>(ro, *store, clock, random, *policy, nullptr,
+    ra = std::make_unique<ra::RegistrationAuthority>(ro, *store, clock, random, *policy, validator,
                                                      *issuer);
     wfe::WfeOptions wo;
     wo.base_url = kBase;

@@ -19,6 +19,7 @@
 #include "policy/identifier_policy.h"
 #include "va/resolver.h"
 #include "va/validator.h"
+#include "cmd/va_validator.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/random.h"
@@ -189,9 +190,11 @@ int Serve(const config::Config& cfg) {
 
   std::unique_ptr<va::UnboundResolver> resolver;
   std::unique_ptr<va::ValidationAuthority> va;
+  std::unique_ptr<ra::Validator> validator;
   if (cfg.skip_validation) {
     spdlog::warn("SKIP-VALIDATION IS ON: every challenge succeeds without any check. "
                  "Never use this outside development and benchmarks.");
+    validator = std::make_unique<ra::SkipValidator>();
   } else {
     auto r = va::UnboundResolver::Create(cfg.dns_resolver);
     if (!r.ok()) return Fail("DNS resolver: " + r.error().detail);
@@ -202,6 +205,7 @@ int Serve(const config::Config& cfg) {
     va_opts.allow_private_targets = cfg.allow_private_targets;
     va_opts.caa_identities = cfg.caa_identities;
     va = std::make_unique<va::ValidationAuthority>(va_opts, *resolver);
+    validator = std::make_unique<cmd::VaValidator>(*va);
   }
   std::unique_ptr<ca::Issuer> issuer = ca::NewIntermediateIssuer(*ca, random);
 
@@ -223,7 +227,6 @@ int Serve(const config::Config& cfg) {
   ra_opts.order_lifetime = std::chrono::hours(cfg.order_lifetime_hours);
   ra_opts.authz_lifetime = std::chrono::hours(cfg.authz_lifetime_hours);
   ra_opts.cert_validity = std::chrono::hours(24 * cfg.cert_validity_days);
-  ra_opts.skip_validation = cfg.skip_validation;
   ra_opts.validation_workers = cfg.validation_workers;
   ra_opts.account_url_prefix = base_url + "/acme/acct/";
   ra_opts.issuer_url = cert_urls.issuer;
@@ -231,7 +234,7 @@ int Serve(const config::Config& cfg) {
   ra_opts.ocsp_url = cert_urls.ocsp;
   ra_opts.profiles = RaProfiles(cfg);
   ra_opts.default_profile = cfg.default_profile;
-  ra::RegistrationAuthority ra(ra_opts, **store, clock, random, policy, va.get(), *issuer);
+  ra::RegistrationAuthority ra(ra_opts, **store, clock, random, policy, *validator, *issuer);
   ra.FailInterruptedFinalizations();
   ra.ResumeValidations();
   if (status) {

@@ -79,16 +79,15 @@ Result<ca::ParsedCsr> RegistrationAuthority::CheckCsrAgainstOrder(const core::Ac
 
 Result<void> RegistrationAuthority::RecheckCaa(const core::Account& account,
                                                const core::Order& order) {
-  if (va_ == nullptr || options_.skip_validation) return core::Ok();
   const core::TimePoint now = clock_.Now();
   for (core::AuthzId id : order.authz_ids) {
     FLINT_ASSIGN_OR_RETURN(core::Authorization authz, store_.GetAuthorization(id));
     for (const core::Challenge& ch : authz.challenges) {
       if (ch.status != core::ChallengeStatus::kValid || !ch.validated_at) continue;
       if (now - *ch.validated_at <= options_.caa_recheck_age) continue;
-      FLINT_TRY(va_->CheckCaa(authz.identifier, authz.wildcard,
-                              options_.account_url_prefix + std::to_string(account.id.value),
-                              ch.type));
+      FLINT_TRY(validator_.CheckCaa(authz.identifier, authz.wildcard,
+                                    options_.account_url_prefix + std::to_string(account.id.value),
+                                    ch.type));
     }
   }
   return core::Ok();

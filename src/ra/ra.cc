@@ -59,14 +59,14 @@ Result<void> CheckContact(const std::string& contact) {
 RegistrationAuthority::RegistrationAuthority(RaOptions options, sa::Store& store,
                                              const core::Clock& clock, core::Random& random,
                                              const policy::IdentifierPolicy& policy,
-                                             const va::ValidationAuthority* va,
+                                             const Validator& validator,
                                              const ca::Issuer& issuer)
     : options_(std::move(options)),
       store_(store),
       clock_(clock),
       random_(random),
       policy_(policy),
-      va_(va),
+      validator_(validator),
       issuer_(issuer),
       validation_pool_(static_cast<size_t>(std::max(1, options_.validation_workers))) {
   if (options_.profiles.empty()) {

@@ -27,8 +27,8 @@
 #include "ra/ari.h"
 #include "ra/profiles.h"
 #include "ra/revocation.h"
+#include "ra/validator.h"
 #include "sa/store.h"
-#include "va/validator.h"
 
 namespace flint::ra {
 
@@ -44,8 +44,6 @@ struct RaOptions {
   // CAA is rechecked at finalize when the validation is older than this (RFC 8659 §3 allows
   // reuse of a CAA check for up to 8 hours).
   std::chrono::seconds caa_recheck_age = std::chrono::hours(8);
-  // DANGEROUS, development and benchmarks only: challenges become valid with no network check.
-  bool skip_validation = false;
   int validation_workers = 16;
   std::string account_url_prefix;  // "<base>/acme/acct/", for CAA accounturi (RFC 8657)
   std::string issuer_url;          // AIA caIssuers URL written into certificates
@@ -90,10 +88,11 @@ struct KeyChangeRequest {
 
 class RegistrationAuthority {
  public:
-  // `va` may be null only with skip_validation. All references must outlive the RA.
+  // All references must outlive the RA. `validator` proves control and checks CAA
+  // (ra::SkipValidator for --skip-validation).
   RegistrationAuthority(RaOptions options, sa::Store& store, const core::Clock& clock,
                         core::Random& random, const policy::IdentifierPolicy& policy,
-                        const va::ValidationAuthority* va, const ca::Issuer& issuer);
+                        const Validator& validator, const ca::Issuer& issuer);
   // Stops the validation workers; validations still queued stay `processing` in storage and
   // resume at the next start (ResumeValidations).
   ~RegistrationAuthority();
@@ -196,7 +195,7 @@ class RegistrationAuthority {
   const core::Clock& clock_;
   core::Random& random_;
   const policy::IdentifierPolicy& policy_;
-  const va::ValidationAuthority* va_;
+  const Validator& validator_;
   const ca::Issuer& issuer_;
   std::function<void(const core::Certificate&)> revocation_listener_;
   boost::asio::thread_pool validation_pool_;  // last: joined first on destruction

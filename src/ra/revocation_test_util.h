@@ -36,10 +36,9 @@ class RaFixture : public ::testing::Test {
     issuer_ = ca::NewIntermediateIssuer(*ca_, random_);
     policy_ = std::make_unique<policy::IdentifierPolicy>(policy::IdentifierPolicyOptions{});
     RaOptions ro;
-    ro.skip_validation = true;
     ro.validation_workers = 1;
     ra_ = std::make_unique<RegistrationAuthority>(ro, *store_, clock_, random_, *policy_,
-                                                  nullptr, *issuer_);
+                                                  validator_, *issuer_);
   }
   void TearDown() override {
     ra_.reset();
@@ -106,6 +105,7 @@ class RaFixture : public ::testing::Test {
   std::unique_ptr<ca::CaMaterial> ca_;
   std::unique_ptr<ca::Issuer> issuer_;
   std::unique_ptr<policy::IdentifierPolicy> policy_;
+  SkipValidator validator_;
   std::unique_ptr<RegistrationAuthority> ra_;
 };
 

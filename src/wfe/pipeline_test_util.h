@@ -75,13 +75,12 @@ class PipelineTest : public ::testing::Test {
     ConfigurePolicy(po);
     policy_ = std::make_unique<policy::IdentifierPolicy>(po);
     ra::RaOptions ro;
-    ro.skip_validation = true;
     ro.validation_workers = 2;
     WfeOptions wo;
     wo.base_url = kBase;
     Configure(ro, wo);
     ra_ = std::make_unique<ra::RegistrationAuthority>(ro, *store_, clock_, random_, *policy_,
-                                                      nullptr, *issuer_);
+                                                      validator_, *issuer_);
     wfe_ = std::make_unique<WebFrontEnd>(wo, *ra_, *store_, *nonces_, clock_);
   }
   void TearDown() override {
@@ -233,6 +232,7 @@ class PipelineTest : public ::testing::Test {
   std::unique_ptr<sa::SqlNonceService> nonces_;
   std::unique_ptr<ca::Issuer> issuer_;
   std::unique_ptr<policy::IdentifierPolicy> policy_;
+  ra::SkipValidator validator_;
   std::unique_ptr<ra::RegistrationAuthority> ra_;
   std::unique_ptr<WebFrontEnd> wfe_;
 };
