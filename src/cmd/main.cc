@@ -19,6 +19,7 @@
 #include "policy/identifier_policy.h"
 #include "va/resolver.h"
 #include "va/validator.h"
+#include "cmd/ca_authority.h"
 #include "cmd/va_validator.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -207,14 +208,14 @@ int Serve(const config::Config& cfg) {
     va = std::make_unique<va::ValidationAuthority>(va_opts, *resolver);
     validator = std::make_unique<cmd::VaValidator>(*va);
   }
-  std::unique_ptr<ca::Issuer> issuer = ca::NewIntermediateIssuer(*ca, random);
+  cmd::LocalCertificateAuthority authority(*ca, random);
 
   // The plain-HTTP listener for CRL, OCSP and the issuer certificate, when configured; it
   // decides the URLs written into certificates.
   std::unique_ptr<cmd::StatusListener> status;
   cmd::CertificateUrls cert_urls = cmd::UrlsWithoutListener(cfg);
   if (!cfg.http_listen.empty()) {
-    auto s = cmd::StatusListener::Start(cfg, *ca, **store, clock, store->get());
+    auto s = cmd::StatusListener::Start(cfg, *ca, authority, **store, clock, store->get());
     if (!s.ok()) return Fail("--http-listen " + cfg.http_listen + ": " + s.error().detail);
     status = std::move(s).value();
     cert_urls = status->urls();
@@ -234,7 +235,7 @@ int Serve(const config::Config& cfg) {
   ra_opts.ocsp_url = cert_urls.ocsp;
   ra_opts.profiles = RaProfiles(cfg);
   ra_opts.default_profile = cfg.default_profile;
-  ra::RegistrationAuthority ra(ra_opts, **store, clock, random, policy, *validator, *issuer);
+  ra::RegistrationAuthority ra(ra_opts, **store, clock, random, policy, *validator, authority);
   ra.FailInterruptedFinalizations();
   ra.ResumeValidations();
   if (status) {

@@ -20,9 +20,6 @@ class StatusAuthorityTest : public testing::RaFixture {
  protected:
   void SetUp() override {
     RaFixture::SetUp();
-    signer_ = std::make_shared<ca::KeySigner>(ca_->intermediate_key);
-    crls_ = std::make_unique<ca::CrlIssuer>(signer_, ca_->intermediate_cert);
-    ocsp_ = std::make_unique<ca::OcspResponder>(signer_, ca_->intermediate_cert);
     status_ = NewStatus();
     ra_->SetRevocationListener([this](const core::Certificate&) { status_->CrlChanged(); });
   }
@@ -31,7 +28,7 @@ class StatusAuthorityTest : public testing::RaFixture {
     RaFixture::TearDown();
   }
   std::unique_ptr<StatusAuthority> NewStatus() {
-    return std::make_unique<StatusAuthority>(StatusOptions{}, *store_, clock_, *crls_, *ocsp_);
+    return std::make_unique<StatusAuthority>(StatusOptions{}, *store_, clock_, *authority_);
   }
 
   UniqueCrl Crl() {
@@ -91,7 +88,7 @@ class StatusAuthorityTest : public testing::RaFixture {
     OCSP_request_add1_nonce(req, nullptr, 16);
     unsigned char* der = nullptr;
     int len = i2d_OCSP_REQUEST(req, &der);
-    ca::OcspAnswer answer = status_->Ocsp(std::string(reinterpret_cast<char*>(der), len));
+    OcspAnswer answer = status_->Ocsp(std::string(reinterpret_cast<char*>(der), len));
     OPENSSL_free(der);
     EXPECT_TRUE(answer.successful);
     EXPECT_TRUE(answer.has_nonce);
@@ -123,9 +120,6 @@ class StatusAuthorityTest : public testing::RaFixture {
     return status;
   }
 
-  std::shared_ptr<const ca::Signer> signer_;
-  std::unique_ptr<ca::CrlIssuer> crls_;
-  std::unique_ptr<ca::OcspResponder> ocsp_;
   std::unique_ptr<StatusAuthority> status_;
 };
 
@@ -210,12 +204,12 @@ TEST_F(StatusAuthorityTest, OcspGoodRevokedUnknown) {
 
   // Same issuer, serial never issued (the certificate was signed but never stored).
   jose::KeyPair key = NewKey();
-  ca::IssueRequest ir;
+  IssueRequest ir;
   ir.identifiers = {{core::IdentifierType::kDns, "never.example.com"}};
-  ir.public_key = key.pkey();
+  ir.public_key = key.public_key();
   ir.not_before = clock_.Now();
   ir.not_after = clock_.Now() + 24h;
-  auto unstored = issuer_->Issue(ir);
+  auto unstored = authority_->Issue(ir);
   ASSERT_TRUE(unstored.ok());
   EXPECT_EQ(OcspStatus(unstored->der), V_OCSP_CERTSTATUS_UNKNOWN);
 }

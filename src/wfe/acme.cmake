@@ -11,11 +11,11 @@ flint_library(wfe
   DEPS flint_core flint_jose flint_ra flint_sa flint_wfe_http spdlog::spdlog Boost::json)
 flint_test(wfe_test
   SOURCES ${_wfe}/wfe_test.cc
-  DEPS flint_wfe)
+  DEPS flint_wfe flint_adapters)
 # EAB, profiles and ARI through the whole pipeline (fixture: pipeline_test_util.h).
 flint_test(wfe_lifecycle_test
   SOURCES ${_wfe}/eab_test.cc ${_wfe}/profiles_ari_test.cc
-  DEPS flint_wfe)
+  DEPS flint_wfe flint_adapters)
 flint_test(wfe_revocation_test
   SOURCES ${_wfe}/revocation_http_test.cc
-  DEPS flint_wfe)
+  DEPS flint_wfe flint_adapters)
