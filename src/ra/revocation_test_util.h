@@ -47,6 +47,14 @@ class RaFixture : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
+  // Rebuilds the RA with `options` over other implementations of its interfaces (the fakes of
+  // fakes_test_util.h); they must outlive the test.
+  void UseRa(RaOptions options, const Validator& validator, const CertificateAuthority& ca) {
+    ra_.reset();
+    ra_ = std::make_unique<RegistrationAuthority>(std::move(options), *store_, clock_, random_,
+                                                  *policy_, validator, ca);
+  }
+
   static jose::KeyPair NewKey() { return jose::KeyPair::Generate(jose::Algorithm::kES256); }
 
   core::Account NewAccount(const jose::KeyPair& key) {
