@@ -8,7 +8,8 @@ flint_library(wfe
           ${_wfe}/handlers/authorization.cc ${_wfe}/handlers/certificate.cc
           ${_wfe}/handlers/renewal_info.cc ${_wfe}/handlers/revoke_cert.cc
           ${_wfe}/status_front_end.cc
-  DEPS flint_core flint_jose flint_ra flint_sa flint_wfe_http spdlog::spdlog Boost::json)
+  DEPS flint_core flint_jose flint_ra flint_sa Boost::json
+  PRIVATE_DEPS flint_wfe_http spdlog::spdlog)
 flint_test(wfe_test
   SOURCES ${_wfe}/wfe_test.cc
   DEPS flint_wfe flint_adapters)
