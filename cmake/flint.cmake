@@ -1,5 +1,6 @@
 # flint_library(NAME [DIR dir] SOURCES ... [DEPS ...] [PRIVATE_DEPS ...]): one static library per
-# module, named flint_<NAME>, whose sources live in src/<DIR> (default: NAME).
+# module, named flint_<NAME>, whose headers live in src/<DIR> (default: the src/ directory of the
+# calling CMakeLists.txt, else NAME).
 #
 # DEPS are what the module's public headers include: they become PUBLIC links, so a consumer
 # gets them too. PRIVATE_DEPS are used by its .cc files only: a consumer links them but does not
@@ -11,7 +12,15 @@
 function(flint_library name)
   cmake_parse_arguments(ARG "" "DIR" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   if(NOT ARG_DIR)
-    set(ARG_DIR ${name})
+    cmake_path(GET CMAKE_CURRENT_SOURCE_DIR PARENT_PATH parent)
+    if(parent STREQUAL "${PROJECT_SOURCE_DIR}/src")
+      cmake_path(GET CMAKE_CURRENT_SOURCE_DIR FILENAME ARG_DIR)
+    else()
+      set(ARG_DIR ${name})
+    endif()
+  endif()
+  if(NOT IS_DIRECTORY ${PROJECT_SOURCE_DIR}/src/${ARG_DIR})
+    message(FATAL_ERROR "flint_library(${name}): no directory src/${ARG_DIR}; pass DIR")
   endif()
   set(root ${PROJECT_BINARY_DIR}/include/${name})
   file(MAKE_DIRECTORY ${root})
