@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "ca/ca_files.h"
+#include "cmd/ca_authority.h"
 #include "core/json.h"
 #include "jose/signer.h"
 #include "policy/identifier_policy.h"
@@ -33,8 +34,9 @@ struct Pipeline {
   std::string dir;
   std::unique_ptr<sa::SqliteStore> store;
   std::unique_ptr<sa::NonceService> nonces;  // per-process, as `flint serve` has by default
-  std::unique_ptr<ca::Issuer> issuer;
+  std::unique_ptr<cmd::LocalCertificateAuthority> authority;
   std::unique_ptr<policy::IdentifierPolicy> policy;
+  ra::SkipValidator validator;
   std::unique_ptr<ra::RegistrationAuthority> ra;
   std::unique_ptr<wfe::WebFrontEnd> wfe;
   jose::KeyPair key = jose::KeyPair::Generate(jose::Algorithm::kES256);
@@ -46,12 +48,11 @@ struct Pipeline {
     store = std::move(sa::SqliteStore::Open(dir + "/flint.db", clock)).value();
     nonces = std::make_unique<sa::MemoryNonceService>(random, clock);
     auto material = ca::LoadOrCreateCa(dir + "/ca", {}, clock, random);
-    issuer = ca::NewIntermediateIssuer(*material, random);
+    authority = std::make_unique<cmd::LocalCertificateAuthority>(*material, random);
     policy = std::make_unique<policy::IdentifierPolicy>(policy::IdentifierPolicyOptions{});
     ra::RaOptions ro;
-    ro.skip_validation = true;
-    ra = std::make_unique<ra::RegistrationAuthority>(ro, *store, clock, random, *policy, nullptr,
-                                                     *issuer);
+    ra = std::make_unique<ra::RegistrationAuthority>(ro, *store, clock, random, *policy, validator,
+                                                     *authority);
     wfe::WfeOptions wo;
     wo.base_url = kBase;
     wfe = std::make_unique<wfe::WebFrontEnd>(wo, *ra, *store, *nonces, clock);

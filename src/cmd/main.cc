@@ -19,6 +19,8 @@
 #include "policy/identifier_policy.h"
 #include "va/resolver.h"
 #include "va/validator.h"
+#include "cmd/ca_authority.h"
+#include "cmd/va_validator.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/random.h"
@@ -190,9 +192,11 @@ int Serve(const config::Config& cfg) {
 
   std::unique_ptr<va::UnboundResolver> resolver;
   std::unique_ptr<va::ValidationAuthority> va;
+  std::unique_ptr<ra::Validator> validator;
   if (cfg.skip_validation) {
     spdlog::warn("SKIP-VALIDATION IS ON: every challenge succeeds without any check. "
                  "Never use this outside development and benchmarks.");
+    validator = std::make_unique<ra::SkipValidator>();
   } else {
     auto r = va::UnboundResolver::Create(cfg.dns_resolver);
     if (!r.ok()) return Fail("DNS resolver: " + r.error().detail);
@@ -203,15 +207,18 @@ int Serve(const config::Config& cfg) {
     va_opts.allow_private_targets = cfg.allow_private_targets;
     va_opts.caa_identities = cfg.caa_identities;
     va = std::make_unique<va::ValidationAuthority>(va_opts, *resolver);
+    validator = std::make_unique<cmd::VaValidator>(*va);
   }
-  std::unique_ptr<ca::Issuer> issuer = ca::NewIntermediateIssuer(*ca, random);
+  ca::OcspOptions ocsp_options;
+  ocsp_options.validity = cfg.ocsp_lifetime;
+  cmd::LocalCertificateAuthority authority(*ca, random, ocsp_options);
 
   // The plain-HTTP listener for CRL, OCSP and the issuer certificate, when configured; it
   // decides the URLs written into certificates.
   std::unique_ptr<cmd::StatusListener> status;
   cmd::CertificateUrls cert_urls = cmd::UrlsWithoutListener(cfg);
   if (!cfg.http_listen.empty()) {
-    auto s = cmd::StatusListener::Start(cfg, *ca, **store, clock, store->get());
+    auto s = cmd::StatusListener::Start(cfg, *ca, authority, **store, clock, store->get());
     if (!s.ok()) return Fail("--http-listen " + cfg.http_listen + ": " + s.error().detail);
     status = std::move(s).value();
     cert_urls = status->urls();
@@ -224,7 +231,6 @@ int Serve(const config::Config& cfg) {
   ra_opts.order_lifetime = std::chrono::hours(cfg.order_lifetime_hours);
   ra_opts.authz_lifetime = std::chrono::hours(cfg.authz_lifetime_hours);
   ra_opts.cert_validity = std::chrono::hours(24 * cfg.cert_validity_days);
-  ra_opts.skip_validation = cfg.skip_validation;
   ra_opts.validation_workers = cfg.validation_workers;
   ra_opts.account_url_prefix = base_url + "/acme/acct/";
   ra_opts.issuer_url = cert_urls.issuer;
@@ -232,7 +238,7 @@ int Serve(const config::Config& cfg) {
   ra_opts.ocsp_url = cert_urls.ocsp;
   ra_opts.profiles = RaProfiles(cfg);
   ra_opts.default_profile = cfg.default_profile;
-  ra::RegistrationAuthority ra(ra_opts, **store, clock, random, policy, va.get(), *issuer);
+  ra::RegistrationAuthority ra(ra_opts, **store, clock, random, policy, *validator, authority);
   ra.FailInterruptedFinalizations();
   ra.ResumeValidations();
   if (status) {

@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include "ca/openssl_util.h"
-#include "ca/signer.h"
 
 namespace flint::cmd {
 
@@ -47,19 +46,14 @@ CertificateUrls UrlsWithoutListener(const config::Config& cfg) {
 }
 
 core::Result<std::unique_ptr<StatusListener>> StatusListener::Start(
-    const config::Config& cfg, const ca::CaMaterial& ca, sa::Store& store,
+    const config::Config& cfg, const ca::CaMaterial& ca,
+    const ra::CertificateAuthority& authority, sa::Store& store,
     const core::Clock& clock, core::DurabilityBarrier* durability) {
   FLINT_ASSIGN_OR_RETURN(config::HostPort hp, config::SplitHostPort(cfg.http_listen));
   std::unique_ptr<StatusListener> l(new StatusListener());
-  l->signer_ = std::make_shared<ca::KeySigner>(ca.intermediate_key);
-  l->crls_ = std::make_unique<ca::CrlIssuer>(l->signer_, ca.intermediate_cert);
-  ca::OcspOptions ocsp_options;
-  ocsp_options.validity = cfg.ocsp_lifetime;
-  l->ocsp_ = std::make_unique<ca::OcspResponder>(l->signer_, ca.intermediate_cert, ocsp_options);
   ra::StatusOptions status_options;
   status_options.crl_validity = cfg.crl_lifetime;
-  l->status_ = std::make_unique<ra::StatusAuthority>(status_options, store, clock, *l->crls_,
-                                                     *l->ocsp_);
+  l->status_ = std::make_unique<ra::StatusAuthority>(status_options, store, clock, authority);
   wfe::StatusFrontEndOptions fo;
   FLINT_ASSIGN_OR_RETURN(fo.issuer_der, ca::CertToDer(ca.intermediate_cert.get()));
   fo.ocsp = cfg.ocsp;

@@ -1,6 +1,6 @@
 #pragma once
-// Composition of the plain-HTTP listener (`--http-listen`): CRL and OCSP signers over the
-// intermediate key, the status authority over the store, the status front end, and its
+// Composition of the plain-HTTP listener (`--http-listen`): the status authority over the store
+// and the CA (which signs CRLs and OCSP answers), the status front end, and its
 // HttpServer without TLS. Also decides the URLs written into certificates.
 
 #include <condition_variable>
@@ -10,12 +10,11 @@
 #include <thread>
 
 #include "ca/ca_files.h"
-#include "ca/crl.h"
-#include "ca/ocsp.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/durability.h"
 #include "core/result.h"
+#include "ra/certificate_authority.h"
 #include "ra/status_authority.h"
 #include "sa/store.h"
 #include "wfe/http_server.h"
@@ -47,7 +46,8 @@ class StatusListener {
   // Responses wait for `durability` (may be null; see HttpServerOptions::durability).
   // kMalformed for a bad address, kInternal when the listener cannot start.
   static core::Result<std::unique_ptr<StatusListener>> Start(
-      const config::Config& cfg, const ca::CaMaterial& ca, sa::Store& store,
+      const config::Config& cfg, const ca::CaMaterial& ca,
+      const ra::CertificateAuthority& authority, sa::Store& store,
       const core::Clock& clock, core::DurabilityBarrier* durability);
   ~StatusListener();
 
@@ -61,9 +61,6 @@ class StatusListener {
   StatusListener() = default;
   void Tick();
 
-  std::shared_ptr<const ca::Signer> signer_;
-  std::unique_ptr<ca::CrlIssuer> crls_;
-  std::unique_ptr<ca::OcspResponder> ocsp_;
   std::unique_ptr<ra::StatusAuthority> status_;
   std::unique_ptr<wfe::StatusFrontEnd> front_;
   std::unique_ptr<wfe::HttpServer> server_;

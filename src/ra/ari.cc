@@ -82,7 +82,7 @@ RenewalWindow SuggestedWindow(const core::Certificate& cert, core::TimePoint now
 
 Result<RenewalInfo> RegistrationAuthority::GetRenewalInfo(std::string_view cert_id) {
   FLINT_ASSIGN_OR_RETURN(CertId id, ParseCertId(cert_id));
-  if (id.key_identifier != OctetString(X509_get0_subject_key_id(issuer_.issuer_cert())))
+  if (id.key_identifier != ca_.IssuerKeyIdentifier())
     return Err(ErrorType::kNotFound, "no certificate with this CertID was issued here");
   auto cert = store_.GetCertificateBySerial(ca::HexEncode(id.serial));
   if (!cert.ok()) {
@@ -99,8 +99,7 @@ Result<std::string> RegistrationAuthority::CheckReplaces(
   FLINT_ASSIGN_OR_RETURN(CertId id, ParseCertId(replaces));
   core::Error unknown =
       Err(ErrorType::kMalformed, "\"replaces\" names no certificate issued by this CA");
-  if (id.key_identifier != OctetString(X509_get0_subject_key_id(issuer_.issuer_cert())))
-    return unknown;
+  if (id.key_identifier != ca_.IssuerKeyIdentifier()) return unknown;
   auto cert = store_.GetCertificateBySerial(ca::HexEncode(id.serial));
   if (!cert.ok()) {
     if (cert.error().type == ErrorType::kNotFound) return unknown;

@@ -1,6 +1,5 @@
 // RFC 8555 §7.4 finalize: CSR checks, the ready -> processing compare-and-set, signing, and
 // durable storage of the certificate before the order turns valid.
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -30,32 +29,22 @@ constexpr int kSerialAttempts = 3;
 
 }  // namespace
 
-Result<ca::ParsedCsr> RegistrationAuthority::CheckCsrAgainstOrder(const core::Account& account,
-                                                                   const core::Order& order,
-                                                                   std::string_view csr_der,
-                                                                   EVP_PKEY* account_key) {
+Result<RegistrationAuthority::CheckedCsr> RegistrationAuthority::CheckCsrAgainstOrder(
+    const core::Account& account, const core::Order& order, std::string_view csr_der) {
   FLINT_ASSIGN_OR_RETURN(ca::ParsedCsr csr, ca::ParseCsr(csr_der));
   FLINT_TRY(policy::CheckCertificateKey(csr.public_key.get()));
   FLINT_TRY(CheckSpkiNotBlocked(store_, ca::SpkiSha256HexOfDer(csr.spki_der),
                                 ErrorType::kBadCsr));  // §7.6
-  std::optional<jose::PublicKey> imported;
-  if (account_key == nullptr) {
-    auto parsed = jose::ParseJwkJson(account.jwk_json);
-    if (parsed.ok()) {
-      imported = std::move(*parsed);
-      account_key = imported->pkey();
-    }
-  }
-  if (account_key != nullptr && EVP_PKEY_eq(account_key, csr.public_key.get()) == 1)
+  // Every key CheckCertificateKey allows (RSA, P-256, P-384) has a JWK form.
+  auto key = jose::PublicKeyFromPkey(csr.public_key.get());
+  if (!key.ok()) return Err(ErrorType::kBadCsr, "CSR key: " + key.error().detail);
+  if (key->thumbprint() == account.jwk_thumbprint)
     return Err(ErrorType::kBadCsr, "the CSR's key must not be the account key");
   // RFC 8555 §11.1: no account key, whoever's, may also be a certificate key. Looked up by the
   // RFC 7638 thumbprint every account is stored under.
-  auto as_jwk = jose::PublicKeyFromPkey(csr.public_key.get());
-  if (as_jwk.ok()) {
-    auto holder = store_.GetAccountByThumbprint(as_jwk->thumbprint());
-    if (holder.ok()) return Err(ErrorType::kBadCsr, "the CSR's key is an ACME account key");
-    if (holder.error().type != ErrorType::kNotFound) return std::move(holder).error();
-  }
+  auto holder = store_.GetAccountByThumbprint(key->thumbprint());
+  if (holder.ok()) return Err(ErrorType::kBadCsr, "the CSR's key is an ACME account key");
+  if (holder.error().type != ErrorType::kNotFound) return std::move(holder).error();
 
   std::set<std::string> want, got;
   for (const core::Identifier& id : order.identifiers) want.insert(id.value);
@@ -74,21 +63,20 @@ Result<ca::ParsedCsr> RegistrationAuthority::CheckCsrAgainstOrder(const core::Ac
                                        "] differ from the order's identifiers [" + Join(want) +
                                        "]");
   }
-  return csr;
+  return CheckedCsr{std::move(key).value(), std::move(csr.spki_der)};
 }
 
 Result<void> RegistrationAuthority::RecheckCaa(const core::Account& account,
                                                const core::Order& order) {
-  if (va_ == nullptr || options_.skip_validation) return core::Ok();
   const core::TimePoint now = clock_.Now();
   for (core::AuthzId id : order.authz_ids) {
     FLINT_ASSIGN_OR_RETURN(core::Authorization authz, store_.GetAuthorization(id));
     for (const core::Challenge& ch : authz.challenges) {
       if (ch.status != core::ChallengeStatus::kValid || !ch.validated_at) continue;
       if (now - *ch.validated_at <= options_.caa_recheck_age) continue;
-      FLINT_TRY(va_->CheckCaa(authz.identifier, authz.wildcard,
-                              options_.account_url_prefix + std::to_string(account.id.value),
-                              ch.type));
+      FLINT_TRY(validator_.CheckCaa(authz.identifier, authz.wildcard,
+                                    options_.account_url_prefix + std::to_string(account.id.value),
+                                    ch.type));
     }
   }
   return core::Ok();
@@ -96,12 +84,12 @@ Result<void> RegistrationAuthority::RecheckCaa(const core::Account& account,
 
 Result<core::Certificate> RegistrationAuthority::Issue(const core::Account& account,
                                                        const core::Order& order,
-                                                       const ca::ParsedCsr& csr,
+                                                       const CheckedCsr& csr,
                                                        const Profile& profile) {
   const core::TimePoint now = clock_.Now();
-  ca::IssueRequest req;
+  IssueRequest req;
   req.identifiers = order.identifiers;
-  req.public_key = csr.public_key.get();
+  req.public_key = csr.key;
   req.spki_der = csr.spki_der;
   req.not_before = order.not_before.value_or(now - kBackdate);
   req.not_after = order.not_after.value_or(req.not_before + profile.validity);
@@ -112,7 +100,7 @@ Result<core::Certificate> RegistrationAuthority::Issue(const core::Account& acco
   req.crl_url = options_.crl_url;
   req.ocsp_url = options_.ocsp_url;
   for (int attempt = 1;; ++attempt) {
-    FLINT_ASSIGN_OR_RETURN(ca::IssuedCertificate issued, issuer_.Issue(req));
+    FLINT_ASSIGN_OR_RETURN(IssuedCertificate issued, ca_.Issue(req));
     core::Certificate cert;
     cert.account_id = account.id;
     cert.order_id = order.id;
@@ -129,8 +117,7 @@ Result<core::Certificate> RegistrationAuthority::Issue(const core::Account& acco
 }
 
 Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account,
-                                                    core::OrderId id, std::string_view csr_der,
-                                                    EVP_PKEY* account_key) {
+                                                    core::OrderId id, std::string_view csr_der) {
   FLINT_ASSIGN_OR_RETURN(core::Order order, store_.GetOrder(id));
   if (order.account_id != account.id) return Err(ErrorType::kNotFound, "no such order");
   if (order.status != core::OrderStatus::kReady) {
@@ -140,7 +127,7 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
   // Step 1: everything that can be refused without changing the order (including a profile
   // removed from the configuration since the order was created).
   FLINT_ASSIGN_OR_RETURN(Profile profile, FindProfile(order.profile));
-  FLINT_ASSIGN_OR_RETURN(ca::ParsedCsr csr, CheckCsrAgainstOrder(account, order, csr_der, account_key));
+  FLINT_ASSIGN_OR_RETURN(CheckedCsr csr, CheckCsrAgainstOrder(account, order, csr_der));
   FLINT_TRY(RecheckCaa(account, order));
 
   // Step 2: ready -> processing, once; a concurrent finalize loses here.

@@ -203,16 +203,13 @@ void RegistrationAuthority::RunValidation(const core::Challenge& ch) {
   core::Result<void> outcome = core::Ok();
   if (!account.ok()) {
     outcome = Err(ErrorType::kServerInternal, "account lookup failed");
-  } else if (options_.skip_validation || va_ == nullptr) {
-    spdlog::warn("SKIP-VALIDATION: challenge {} ({} {}) marked valid without any check",
-                 ch.id.value, core::ToString(ch.type), authz->identifier.value);
   } else {
     const std::string key_authz = ch.token + "." + account->jwk_thumbprint;
-    outcome = va_->Validate(authz->identifier, ch.type, ch.token, key_authz);
+    outcome = validator_.Validate(authz->identifier, ch.type, ch.token, key_authz);
     if (outcome.ok()) {
-      outcome = va_->CheckCaa(authz->identifier, authz->wildcard,
-                              options_.account_url_prefix + std::to_string(account->id.value),
-                              ch.type);
+      outcome = validator_.CheckCaa(authz->identifier, authz->wildcard,
+                                    options_.account_url_prefix + std::to_string(account->id.value),
+                                    ch.type);
     }
   }
   std::optional<core::Error> error;

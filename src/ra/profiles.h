@@ -14,7 +14,7 @@ struct Profile {
   std::string name;         // as listed in the directory's meta.profiles
   std::string description;  // human-readable, the meta.profiles value
   std::chrono::seconds validity = std::chrono::hours(24 * 90);
-  bool include_cn = true;    // subject CN = first dns identifier (ca::IssueRequest::include_cn)
+  bool include_cn = true;    // subject CN = first dns identifier (IssueRequest::include_cn)
   bool client_auth = false;  // EKU clientAuth besides serverAuth
   // The leaf's KeyUsage (ca::IssueRequest::key_usages: the issuer keeps those the CSR key's
   // algorithm can do). The default is digitalSignature, plus keyEncipherment for RSA keys.

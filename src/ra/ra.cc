@@ -59,15 +59,15 @@ Result<void> CheckContact(const std::string& contact) {
 RegistrationAuthority::RegistrationAuthority(RaOptions options, sa::Store& store,
                                              const core::Clock& clock, core::Random& random,
                                              const policy::IdentifierPolicy& policy,
-                                             const va::ValidationAuthority* va,
-                                             const ca::Issuer& issuer)
+                                             const Validator& validator,
+                                             const CertificateAuthority& ca)
     : options_(std::move(options)),
       store_(store),
       clock_(clock),
       random_(random),
       policy_(policy),
-      va_(va),
-      issuer_(issuer),
+      validator_(validator),
+      ca_(ca),
       validation_pool_(static_cast<size_t>(std::max(1, options_.validation_workers))) {
   if (options_.profiles.empty()) {
     Profile p;
@@ -94,7 +94,7 @@ Result<void> RegistrationAuthority::CheckContacts(const std::vector<std::string>
 Result<NewAccountResult> RegistrationAuthority::NewAccount(const jose::PublicKey& key,
                                                            const NewAccountRequest& req) {
   // RFC 8555 §7.6: a key revoked for keyCompromise is refused as an account key.
-  FLINT_TRY(CheckKeyNotBlocked(store_, key.pkey(), ErrorType::kBadPublicKey));
+  FLINT_TRY(CheckKeyNotBlocked(store_, key, ErrorType::kBadPublicKey));
   // RFC 8555 §7.3.1: a known key answers with the existing account.
   auto existing = store_.GetAccountByThumbprint(key.thumbprint());
   if (existing.ok()) {
@@ -161,7 +161,7 @@ Result<core::Account> RegistrationAuthority::ChangeKey(const KeyChangeRequest& r
     return Err(ErrorType::kMalformed, "keyChange: oldKey is not the account's current key");
   if (req.new_key.thumbprint() == acct.jwk_thumbprint)
     return Err(ErrorType::kMalformed, "keyChange: the new key is the account's current key");
-  FLINT_TRY(CheckKeyNotBlocked(store_, req.new_key.pkey(), ErrorType::kBadPublicKey));
+  FLINT_TRY(CheckKeyNotBlocked(store_, req.new_key, ErrorType::kBadPublicKey));
   FLINT_TRY(policy::CheckAccountKey(req.new_key.pkey()));
   auto other = store_.GetAccountByThumbprint(req.new_key.thumbprint());
   if (other.ok()) {

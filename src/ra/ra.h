@@ -1,8 +1,9 @@
 #pragma once
 // The registration authority: every ACME decision (RFC 8555 §7.3-7.6) is made here. The web
 // front end authenticates requests and decodes payloads into the typed requests below; the RA
-// applies policy, talks to storage (sa), validation (va) and signing (ca), and returns values or
-// a core::Error with the exact RFC 8555 §6.7 type.
+// applies policy, talks to storage (sa), and reaches validation and signing only through the
+// interfaces it declares (ra::Validator, ra::CertificateAuthority), and returns values or a
+// core::Error with the exact RFC 8555 §6.7 type.
 //
 // Thread-safe; every method may block on storage, so callers run it on worker threads.
 
@@ -15,8 +16,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 
-#include "ca/csr.h"
-#include "ca/issuer.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/result.h"
@@ -25,10 +24,11 @@
 #include "jose/jws.h"
 #include "policy/identifier_policy.h"
 #include "ra/ari.h"
+#include "ra/certificate_authority.h"
 #include "ra/profiles.h"
 #include "ra/revocation.h"
+#include "ra/validator.h"
 #include "sa/store.h"
-#include "va/validator.h"
 
 namespace flint::ra {
 
@@ -44,8 +44,6 @@ struct RaOptions {
   // CAA is rechecked at finalize when the validation is older than this (RFC 8659 §3 allows
   // reuse of a CAA check for up to 8 hours).
   std::chrono::seconds caa_recheck_age = std::chrono::hours(8);
-  // DANGEROUS, development and benchmarks only: challenges become valid with no network check.
-  bool skip_validation = false;
   int validation_workers = 16;
   std::string account_url_prefix;  // "<base>/acme/acct/", for CAA accounturi (RFC 8657)
   std::string issuer_url;          // AIA caIssuers URL written into certificates
@@ -90,10 +88,11 @@ struct KeyChangeRequest {
 
 class RegistrationAuthority {
  public:
-  // `va` may be null only with skip_validation. All references must outlive the RA.
+  // All references must outlive the RA. `validator` proves control and checks CAA
+  // (ra::SkipValidator for --skip-validation); `ca` signs.
   RegistrationAuthority(RaOptions options, sa::Store& store, const core::Clock& clock,
                         core::Random& random, const policy::IdentifierPolicy& policy,
-                        const va::ValidationAuthority* va, const ca::Issuer& issuer);
+                        const Validator& validator, const CertificateAuthority& ca);
   // Stops the validation workers; validations still queued stay `processing` in storage and
   // resume at the next start (ResumeValidations).
   ~RegistrationAuthority();
@@ -137,10 +136,9 @@ class RegistrationAuthority {
 
   // RFC 8555 §7.4 finalize: kOrderNotReady unless the order is ready; kBadCsr for any CSR
   // problem (names, key, signature); kCaa when a CAA recheck forbids issuance. Once the order
-  // is `processing`, a failure leaves it `invalid` with the error recorded. `account_key` is
-  // the account's parsed key when the caller has it (it saves importing account.jwk_json).
+  // is `processing`, a failure leaves it `invalid` with the error recorded.
   Result<core::Order> Finalize(const core::Account& account, core::OrderId id,
-                               std::string_view csr_der, EVP_PKEY* account_key = nullptr);
+                               std::string_view csr_der);
 
   // Re-queues validations left `processing` by a previous run.
   void ResumeValidations();
@@ -182,12 +180,16 @@ class RegistrationAuthority {
                                     const std::string& replaces);
   void QueueValidation(core::Challenge challenge);
   void RunValidation(const core::Challenge& challenge);
-  Result<ca::ParsedCsr> CheckCsrAgainstOrder(const core::Account& account,
-                                             const core::Order& order, std::string_view csr_der,
-                                             EVP_PKEY* account_key);
+  // A CSR that passed every check: its key and DER SubjectPublicKeyInfo.
+  struct CheckedCsr {
+    jose::PublicKey key;
+    std::string spki_der;
+  };
+  Result<CheckedCsr> CheckCsrAgainstOrder(const core::Account& account, const core::Order& order,
+                                          std::string_view csr_der);
   Result<void> RecheckCaa(const core::Account& account, const core::Order& order);
   Result<core::Certificate> Issue(const core::Account& account, const core::Order& order,
-                                  const ca::ParsedCsr& csr, const Profile& profile);
+                                  const CheckedCsr& csr, const Profile& profile);
 
   Result<void> CheckContacts(const std::vector<std::string>& contacts) const;
 
@@ -196,8 +198,8 @@ class RegistrationAuthority {
   const core::Clock& clock_;
   core::Random& random_;
   const policy::IdentifierPolicy& policy_;
-  const va::ValidationAuthority* va_;
-  const ca::Issuer& issuer_;
+  const Validator& validator_;
+  const CertificateAuthority& ca_;
   std::function<void(const core::Certificate&)> revocation_listener_;
   boost::asio::thread_pool validation_pool_;  // last: joined first on destruction
 };

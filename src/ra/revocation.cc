@@ -119,8 +119,9 @@ bool IsOperatorRevocationReason(int reason) {
          reason == kReasonPrivilegeWithdrawn || reason == kReasonAaCompromise;
 }
 
-Result<void> CheckKeyNotBlocked(sa::Store& store, EVP_PKEY* key, ErrorType type_if_blocked) {
-  FLINT_ASSIGN_OR_RETURN(std::string spki, ca::SpkiSha256Hex(key));
+Result<void> CheckKeyNotBlocked(sa::Store& store, const jose::PublicKey& key,
+                                ErrorType type_if_blocked) {
+  FLINT_ASSIGN_OR_RETURN(std::string spki, ca::SpkiSha256Hex(key.pkey()));
   return CheckSpkiNotBlocked(store, spki, type_if_blocked);
 }
 
@@ -176,7 +177,7 @@ Result<core::Certificate> RevokeCertificate(sa::Store& store, const core::Clock&
 }
 
 Result<void> RegistrationAuthority::CheckAccountKeyNotBlocked(const jose::PublicKey& key) {
-  auto checked = CheckKeyNotBlocked(store_, key.pkey(), ErrorType::kUnauthorized);
+  auto checked = CheckKeyNotBlocked(store_, key, ErrorType::kUnauthorized);
   if (checked.ok() || checked.error().type != ErrorType::kUnauthorized) return checked;
   return Err(ErrorType::kUnauthorized,
              "this account's key is blocked after a keyCompromise revocation; move the account "

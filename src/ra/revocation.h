@@ -4,8 +4,6 @@
 // storage transitions and key blocking. RegistrationAuthority::RevokeCertificate (ra.h) wraps
 // RevokeCertificate below and then notifies its revocation listener (CRL regeneration).
 
-#include <openssl/evp.h>
-
 #include <optional>
 #include <string>
 
@@ -77,7 +75,7 @@ struct RevocationRequest {
 
 // kOk unless `key` is blocked; then an error of type `type_if_blocked` (kBadCsr for CSR keys,
 // kBadPublicKey for account keys). Storage errors pass through.
-[[nodiscard]] Result<void> CheckKeyNotBlocked(sa::Store& store, EVP_PKEY* key,
+[[nodiscard]] Result<void> CheckKeyNotBlocked(sa::Store& store, const jose::PublicKey& key,
                                               core::ErrorType type_if_blocked);
 // The same, given the key's SPKI SHA-256 (ca::SpkiSha256HexOfDer).
 [[nodiscard]] Result<void> CheckSpkiNotBlocked(sa::Store& store, const std::string& spki_sha256,

@@ -1,6 +1,6 @@
 #pragma once
 // Test-only: a registration authority over a real SQLite store and a real CA in a temporary
-// directory, with helpers that issue certificates through NewOrder and Finalize (validations
+// directory (behind cmd::LocalCertificateAuthority, as `flint serve` wires it), with helpers that issue certificates through NewOrder and Finalize (validations
 // are recorded straight in the store, so no validation thread is involved).
 
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 #include "ca/ca_files.h"
 #include "ca/ca_test_util.h"
 #include "ca/x509_ext.h"
+#include "cmd/ca_authority.h"
 #include "jose/signer.h"
 #include "policy/identifier_policy.h"
 #include "ra/ra.h"
@@ -33,18 +34,25 @@ class RaFixture : public ::testing::Test {
     auto ca = ca::LoadOrCreateCa(dir_ + "/ca", {}, clock_, random_);
     ASSERT_TRUE(ca.ok()) << ca.error().detail;
     ca_ = std::make_unique<ca::CaMaterial>(std::move(ca).value());
-    issuer_ = ca::NewIntermediateIssuer(*ca_, random_);
+    authority_ = std::make_unique<cmd::LocalCertificateAuthority>(*ca_, random_);
     policy_ = std::make_unique<policy::IdentifierPolicy>(policy::IdentifierPolicyOptions{});
     RaOptions ro;
-    ro.skip_validation = true;
     ro.validation_workers = 1;
     ra_ = std::make_unique<RegistrationAuthority>(ro, *store_, clock_, random_, *policy_,
-                                                  nullptr, *issuer_);
+                                                  validator_, *authority_);
   }
   void TearDown() override {
     ra_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
+  }
+
+  // Rebuilds the RA with `options` over other implementations of its interfaces (the fakes of
+  // fakes_test_util.h); they must outlive the test.
+  void UseRa(RaOptions options, const Validator& validator, const CertificateAuthority& ca) {
+    ra_.reset();
+    ra_ = std::make_unique<RegistrationAuthority>(std::move(options), *store_, clock_, random_,
+                                                  *policy_, validator, ca);
   }
 
   static jose::KeyPair NewKey() { return jose::KeyPair::Generate(jose::Algorithm::kES256); }
@@ -104,8 +112,9 @@ class RaFixture : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<sa::SqliteStore> store_;
   std::unique_ptr<ca::CaMaterial> ca_;
-  std::unique_ptr<ca::Issuer> issuer_;
+  std::unique_ptr<cmd::LocalCertificateAuthority> authority_;
   std::unique_ptr<policy::IdentifierPolicy> policy_;
+  SkipValidator validator_;
   std::unique_ptr<RegistrationAuthority> ra_;
 };
 

@@ -7,9 +7,8 @@
 namespace flint::ra {
 
 StatusAuthority::StatusAuthority(StatusOptions options, sa::Store& store,
-                                 const core::Clock& clock, const ca::CrlIssuer& crls,
-                                 const ca::OcspResponder& ocsp)
-    : options_(options), store_(store), clock_(clock), crls_(crls), ocsp_(ocsp) {
+                                 const core::Clock& clock, const CertificateAuthority& ca)
+    : options_(options), store_(store), clock_(clock), ca_(ca) {
   // A CRL must be replaced while it is still valid, with time to spare for caches (BR §4.9.10
   // asks the same of short-lived OCSP responses: update before half the validity interval).
   options_.crl_refresh = std::min(options_.crl_refresh, options_.crl_validity / 2);
@@ -58,13 +57,13 @@ core::Result<CrlSnapshot> StatusAuthority::RegenerateLocked(core::TimePoint now)
   const core::TimePoint this_update = std::chrono::floor<std::chrono::seconds>(now);
   // The Unix time as a floor keeps CRL numbers increasing even across a lost database.
   FLINT_ASSIGN_OR_RETURN(int64_t number, store_.NextCrlNumber(core::ToUnixSeconds(this_update)));
-  ca::CrlContents contents;
+  CrlContents contents;
   contents.number = number;
   contents.this_update = this_update;
   contents.next_update = this_update + options_.crl_validity;
   for (const sa::RevokedCertificate& r : entries)
     contents.entries.push_back({r.serial_hex, r.revoked_at, r.reason});
-  FLINT_ASSIGN_OR_RETURN(std::string der, crls_.Issue(contents));
+  FLINT_ASSIGN_OR_RETURN(std::string der, ca_.SignCrl(contents));
   CrlSnapshot snap{std::move(der), number, contents.this_update, contents.next_update};
   cached_ = Cached{snap, revocations};
   changed_ = false;
@@ -82,18 +81,18 @@ void StatusAuthority::CrlChanged() {
   if (!r.ok()) spdlog::error("CRL regeneration after revocation failed: {}", r.error().detail);
 }
 
-ca::OcspAnswer StatusAuthority::Ocsp(std::string_view request_der) const {
-  auto lookup = [this](const std::string& serial) -> core::Result<ca::OcspStatus> {
+OcspAnswer StatusAuthority::Ocsp(std::string_view request_der) const {
+  auto lookup = [this](const std::string& serial) -> core::Result<OcspStatus> {
     auto cert = store_.GetCertificateBySerial(serial);
     if (!cert.ok()) {
-      if (cert.error().type == core::ErrorType::kNotFound) return ca::OcspStatus{};
+      if (cert.error().type == core::ErrorType::kNotFound) return OcspStatus{};
       return std::move(cert).error();
     }
-    if (!cert->revoked) return ca::OcspStatus{ca::OcspCertStatus::kGood, {}, 0};
-    return ca::OcspStatus{ca::OcspCertStatus::kRevoked,
+    if (!cert->revoked) return OcspStatus{OcspCertStatus::kGood, {}, 0};
+    return OcspStatus{OcspCertStatus::kRevoked,
                           cert->revoked_at.value_or(cert->not_before), cert->revocation_reason};
   };
-  return ocsp_.Respond(request_der, lookup, clock_.Now());
+  return ca_.RespondOcsp(request_der, lookup, clock_.Now());
 }
 
 }  // namespace flint::ra

@@ -1,6 +1,6 @@
 #pragma once
 // Revocation status for relying parties: the CA's CRL (RFC 5280 §5) and OCSP answers
-// (RFC 6960), both read from storage and signed by the ca module. Served on the plain-HTTP
+// (RFC 6960), both read from storage and signed through the RA's CertificateAuthority seam. Served on the plain-HTTP
 // listener by wfe::StatusFrontEnd.
 //
 // CRL freshness: the CRL is regenerated (with the next CRL number from the store, so numbers
@@ -21,10 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "ca/crl.h"
-#include "ca/ocsp.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "ra/certificate_authority.h"
 #include "sa/store.h"
 
 namespace flint::ra {
@@ -43,9 +42,9 @@ struct CrlSnapshot {
 
 class StatusAuthority {
  public:
-  // `crls` and `ocsp` sign for the same issuer; all references must outlive this object.
+  // `ca` signs the CRLs and OCSP answers; all references must outlive this object.
   StatusAuthority(StatusOptions options, sa::Store& store, const core::Clock& clock,
-                  const ca::CrlIssuer& crls, const ca::OcspResponder& ocsp);
+                  const CertificateAuthority& ca);
 
   // The current DER CRL, regenerated first when stale (see above). kInternal when storage or
   // signing fails and no CRL exists yet; when a CRL exists, a failed regeneration is logged and
@@ -60,7 +59,7 @@ class StatusAuthority {
 
   // Answers a DER OCSP request from storage: `good` for a certificate flint issued and did not
   // revoke, `revoked` with its time and reason, `unknown` for serials flint never issued.
-  ca::OcspAnswer Ocsp(std::string_view request_der) const;
+  OcspAnswer Ocsp(std::string_view request_der) const;
 
  private:
   struct Cached {
@@ -73,8 +72,7 @@ class StatusAuthority {
   StatusOptions options_;
   sa::Store& store_;
   const core::Clock& clock_;
-  const ca::CrlIssuer& crls_;
-  const ca::OcspResponder& ocsp_;
+  const CertificateAuthority& ca_;
   std::mutex mu_;
   std::optional<Cached> cached_;  // guarded by mu_
   bool changed_ = false;           // guarded by mu_

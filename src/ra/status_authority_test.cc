@@ -20,9 +20,7 @@ class StatusAuthorityTest : public testing::RaFixture {
  protected:
   void SetUp() override {
     RaFixture::SetUp();
-    signer_ = std::make_shared<ca::KeySigner>(ca_->intermediate_key);
-    crls_ = std::make_unique<ca::CrlIssuer>(signer_, ca_->intermediate_cert);
-    ocsp_ = std::make_unique<ca::OcspResponder>(signer_, ca_->intermediate_cert);
+    status_ca_ = authority_.get();
     status_ = NewStatus();
     ra_->SetRevocationListener([this](const core::Certificate&) { status_->CrlChanged(); });
   }
@@ -31,14 +29,15 @@ class StatusAuthorityTest : public testing::RaFixture {
     RaFixture::TearDown();
   }
   std::unique_ptr<StatusAuthority> NewStatus(StatusOptions options = {}) {
-    return std::make_unique<StatusAuthority>(options, *store_, clock_, *crls_, *ocsp_);
+    return std::make_unique<StatusAuthority>(options, *store_, clock_, *status_ca_);
   }
-  // Rebuilds the status authority (and the OCSP responder) with these lifetimes.
+  // Rebuilds the status authority (and its CA's OCSP responder) with these lifetimes.
   void UseLifetimes(std::chrono::seconds crl, std::chrono::seconds ocsp) {
     status_.reset();
     ca::OcspOptions oo;
     oo.validity = ocsp;
-    ocsp_ = std::make_unique<ca::OcspResponder>(signer_, ca_->intermediate_cert, oo);
+    lifetime_ca_ = std::make_unique<cmd::LocalCertificateAuthority>(*ca_, random_, oo);
+    status_ca_ = lifetime_ca_.get();
     StatusOptions so;
     so.crl_validity = crl;
     status_ = NewStatus(so);
@@ -102,7 +101,7 @@ class StatusAuthorityTest : public testing::RaFixture {
     OCSP_request_add1_nonce(req, nullptr, 16);
     unsigned char* der = nullptr;
     int len = i2d_OCSP_REQUEST(req, &der);
-    ca::OcspAnswer answer = status_->Ocsp(std::string(reinterpret_cast<char*>(der), len));
+    OcspAnswer answer = status_->Ocsp(std::string(reinterpret_cast<char*>(der), len));
     OPENSSL_free(der);
     EXPECT_TRUE(answer.successful);
     EXPECT_TRUE(answer.has_nonce);
@@ -136,9 +135,8 @@ class StatusAuthorityTest : public testing::RaFixture {
     return status;
   }
 
-  std::shared_ptr<const ca::Signer> signer_;
-  std::unique_ptr<ca::CrlIssuer> crls_;
-  std::unique_ptr<ca::OcspResponder> ocsp_;
+  std::unique_ptr<cmd::LocalCertificateAuthority> lifetime_ca_;  // set by UseLifetimes
+  const CertificateAuthority* status_ca_ = nullptr;              // the CA status_ signs with
   std::unique_ptr<StatusAuthority> status_;
 };
 
@@ -257,12 +255,12 @@ TEST_F(StatusAuthorityTest, OcspGoodRevokedUnknown) {
 
   // Same issuer, serial never issued (the certificate was signed but never stored).
   jose::KeyPair key = NewKey();
-  ca::IssueRequest ir;
+  IssueRequest ir;
   ir.identifiers = {{core::IdentifierType::kDns, "never.example.com"}};
-  ir.public_key = key.pkey();
+  ir.public_key = key.public_key();
   ir.not_before = clock_.Now();
   ir.not_after = clock_.Now() + 24h;
-  auto unstored = issuer_->Issue(ir);
+  auto unstored = authority_->Issue(ir);
   ASSERT_TRUE(unstored.ok());
   EXPECT_EQ(OcspStatus(unstored->der), V_OCSP_CERTSTATUS_UNKNOWN);
 }

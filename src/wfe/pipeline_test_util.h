@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "ca/ca_files.h"
+#include "cmd/ca_authority.h"
 #include "core/json.h"
 #include "jose/base64url.h"
 #include "jose/signer.h"
@@ -70,18 +71,17 @@ class PipelineTest : public ::testing::Test {
         std::make_unique<sa::SqlNonceService>(*store_, random_, clock_, std::chrono::seconds(3600));
     auto ca = ca::LoadOrCreateCa(dir_ + "/ca", {}, clock_, random_);
     ASSERT_TRUE(ca.ok()) << ca.error().detail;
-    issuer_ = ca::NewIntermediateIssuer(*ca, random_);
+    authority_ = std::make_unique<cmd::LocalCertificateAuthority>(*ca, random_);
     policy::IdentifierPolicyOptions po;
     ConfigurePolicy(po);
     policy_ = std::make_unique<policy::IdentifierPolicy>(po);
     ra::RaOptions ro;
-    ro.skip_validation = true;
     ro.validation_workers = 2;
     WfeOptions wo;
     wo.base_url = kBase;
     Configure(ro, wo);
     ra_ = std::make_unique<ra::RegistrationAuthority>(ro, *store_, clock_, random_, *policy_,
-                                                      nullptr, *issuer_);
+                                                      validator_, *authority_);
     wfe_ = std::make_unique<WebFrontEnd>(wo, *ra_, *store_, *nonces_, clock_);
   }
   void TearDown() override {
@@ -231,8 +231,9 @@ class PipelineTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<sa::SqliteStore> store_;
   std::unique_ptr<sa::SqlNonceService> nonces_;
-  std::unique_ptr<ca::Issuer> issuer_;
+  std::unique_ptr<cmd::LocalCertificateAuthority> authority_;
   std::unique_ptr<policy::IdentifierPolicy> policy_;
+  ra::SkipValidator validator_;
   std::unique_ptr<ra::RegistrationAuthority> ra_;
   std::unique_ptr<WebFrontEnd> wfe_;
 };

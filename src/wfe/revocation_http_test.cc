@@ -30,11 +30,8 @@ class RevocationHttpTest : public ra::testing::RaFixture {
     WfeOptions wo;
     wo.base_url = kBase;
     wfe_ = std::make_unique<WebFrontEnd>(wo, *ra_, *store_, *nonces_, clock_);
-    signer_ = std::make_shared<ca::KeySigner>(ca_->intermediate_key);
-    crls_ = std::make_unique<ca::CrlIssuer>(signer_, ca_->intermediate_cert);
-    ocsp_ = std::make_unique<ca::OcspResponder>(signer_, ca_->intermediate_cert);
     status_ = std::make_unique<ra::StatusAuthority>(ra::StatusOptions{}, *store_, clock_,
-                                                    *crls_, *ocsp_);
+                                                    *authority_);
     ra_->SetRevocationListener([this](const core::Certificate&) { status_->CrlChanged(); });
     StatusFrontEndOptions so;
     so.issuer_der = ca::CertToDer(ca_->intermediate_cert.get()).value();
@@ -131,9 +128,6 @@ class RevocationHttpTest : public ra::testing::RaFixture {
 
   std::unique_ptr<sa::SqlNonceService> nonces_;
   std::unique_ptr<WebFrontEnd> wfe_;
-  std::shared_ptr<const ca::Signer> signer_;
-  std::unique_ptr<ca::CrlIssuer> crls_;
-  std::unique_ptr<ca::OcspResponder> ocsp_;
   std::unique_ptr<ra::StatusAuthority> status_;
   std::unique_ptr<StatusFrontEnd> front_;
 };

@@ -127,7 +127,7 @@ HttpResponse StatusFrontEnd::Issuer() const {
 }
 
 HttpResponse StatusFrontEnd::Ocsp(std::string_view request_der) {
-  ca::OcspAnswer a = status_.Ocsp(request_der);
+  ra::OcspAnswer a = status_.Ocsp(request_der);
   HttpResponse r;
   AddHeader(r, "Content-Type", "application/ocsp-response");
   if (a.successful && !a.has_nonce) {

@@ -35,7 +35,7 @@ core::Result<Reply> Finalize(Services& s, const AuthedPost& post, int64_t id) {
   auto der = jose::Base64UrlDecode(*csr_b64);
   if (!der.ok()) return Err(ErrorType::kBadCsr, "csr is not valid base64url");
   FLINT_ASSIGN_OR_RETURN(core::Order order,
-                         s.ra.Finalize(*post.account, core::OrderId(id), *der, post.key.pkey()));
+                         s.ra.Finalize(*post.account, core::OrderId(id), *der));
   return OrderReply(s, order);
 }
 
