@@ -143,7 +143,11 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
   if (!cert.ok()) {
     core::Error recorded = cert.error();
     spdlog::error("issuance for order {} failed: {}", id.value, recorded.detail);
-    if (recorded.type == ErrorType::kInternal) recorded = Err(ErrorType::kServerInternal, "issuance failed");
+    // What the client reads in the order: the CA's own refusals as they are, but storage and
+    // signing failures (internal, or a serial that still collided after kSerialAttempts) only
+    // as serverInternal, without their details.
+    if (recorded.type == ErrorType::kInternal || recorded.type == ErrorType::kConflict)
+      recorded = Err(ErrorType::kServerInternal, "issuance failed");
     auto marked = store_.SetOrderInvalid(id, recorded);
     if (!marked.ok()) spdlog::error("marking order {} invalid: {}", id.value, marked.error().detail);
   }

@@ -308,7 +308,8 @@ TEST_F(RaTest, ASerialCollisionIsResignedAndTheThirdGivesUp) {
   EXPECT_EQ(ca_fake_.issue_calls() - before, 3);  // kSerialAttempts
   EXPECT_EQ(r->status, core::OrderStatus::kInvalid);
   ASSERT_TRUE(r->error.has_value());
-  EXPECT_EQ(r->error->type, ErrorType::kConflict);
+  EXPECT_EQ(r->error->type, ErrorType::kServerInternal);  // not a 409 naming SQLite's constraint
+  EXPECT_EQ(r->error->detail, "issuance failed");
 }
 
 // While one finalize is inside the CA (the order is processing), a second one of the same order
