@@ -15,6 +15,7 @@
 
 #include "ca/ca_files.h"
 #include "cmd/admin.h"
+#include "cmd/data_dir.h"
 #include "cmd/status_listener.h"
 #include "policy/identifier_policy.h"
 #include "va/resolver.h"
@@ -157,7 +158,8 @@ int Serve(const config::Config& cfg) {
   core::SecureRandom random;
 
   // Step 1: the CA (generated on first start, loaded afterwards; never silently replaced).
-  auto ca = ca::LoadOrCreateCa(cfg.data_dir, cfg.tls_names, clock, random);
+  auto ca = ca::LoadOrCreateCa(cfg.data_dir, cfg.tls_names, clock, random,
+                               {cmd::kStoreFile});
   if (!ca.ok()) return Fail("CA in " + cfg.data_dir + ": " + ca.error().detail);
 
   // Step 2: storage and nonces.
@@ -167,7 +169,7 @@ int Serve(const config::Config& cfg) {
   sa::SqliteStoreOptions store_opts;
   store_opts.deferred_sync = !cfg.shared_nonces;
   store_opts.cache_accounts = !cfg.shared_nonces;  // no other process changes accounts
-  auto store = sa::SqliteStore::Open(cfg.data_dir + "/flint.db", clock, store_opts);
+  auto store = sa::SqliteStore::Open(cmd::StorePath(cfg.data_dir), clock, store_opts);
   if (!store.ok()) return Fail("store: " + store.error().detail);
   std::unique_ptr<sa::NonceService> nonce_service;
   if (cfg.shared_nonces) {
@@ -307,7 +309,7 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "admin") {
     args.erase(args.begin());
-    return flint::cmd::RunAdmin(args, std::cout, std::cerr);
+    return flint::cmd::RunAdmin(args, std::cout, std::cerr, flint::cmd::OpenExistingStore);
   }
   std::cerr << "flint: unknown command '" << args[0] << "'\n" << flint::kUsage;
   return 2;
