@@ -212,7 +212,7 @@ int Serve(const config::Config& cfg) {
   std::unique_ptr<cmd::StatusListener> status;
   cmd::CertificateUrls cert_urls = cmd::UrlsWithoutListener(cfg);
   if (!cfg.http_listen.empty()) {
-    auto s = cmd::StatusListener::Start(cfg, *ca, **store, clock, store->get());
+    auto s = cmd::StatusListener::Start(cfg, *ca, **store, clock, &(*store)->durability());
     if (!s.ok()) return Fail("--http-listen " + cfg.http_listen + ": " + s.error().detail);
     status = std::move(s).value();
     cert_urls = status->urls();
@@ -259,7 +259,7 @@ int Serve(const config::Config& cfg) {
   http_opts.tls_key_pem = std::move(*tls_key);
   http_opts.io_threads = cfg.io_threads;
   http_opts.worker_threads = cfg.worker_threads;
-  http_opts.durability = store->get();
+  http_opts.durability = &(*store)->durability();
   wfe::HttpServer server(http_opts, [&front](wfe::HttpRequest& r) { return front.Handle(r); });
   server.SetInlineHandler([&front](wfe::HttpRequest& r) { return front.HandleInline(r); });
   server.SetErrorHeaders([&front](wfe::HttpResponse& r) { front.AddErrorHeaders(r); });

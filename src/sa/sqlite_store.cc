@@ -139,23 +139,12 @@ SqliteStore::SqliteStore(const core::Clock& clock, std::unique_ptr<Connection> w
       nonce_secret_(std::move(nonce_secret)),
       writer_(std::move(writer)),
       readers_(std::move(readers)),
-      deferred_sync_(options.deferred_sync),
-      sync_wal_(std::move(options.sync_wal)),
-      wal_fd_(wal_fd),
-      account_cache_(options.cache_accounts ? std::make_unique<AccountCache>() : nullptr) {
-  if (deferred_sync_) syncer_ = std::thread([this] { SyncLoop(); });
-}
+      syncer_(wal_fd >= 0 ? std::make_unique<WalSyncer>(wal_fd, std::move(options.sync_wal))
+                          : nullptr),
+      account_cache_(options.cache_accounts ? std::make_unique<AccountCache>() : nullptr) {}
 
-SqliteStore::~SqliteStore() {
-  if (!syncer_.joinable()) return;
-  {
-    std::lock_guard lock(sync_mu_);
-    sync_stop_ = true;
-  }
-  sync_cv_.notify_all();
-  syncer_.join();  // after a last sync of whatever was committed
-  close(wal_fd_);
-}
+// The syncer's last sync runs while the writer connection still holds the WAL open.
+SqliteStore::~SqliteStore() { syncer_.reset(); }
 
 // --- Accounts ---
 

@@ -5,9 +5,9 @@
 //   - immediate (default): synchronous=FULL, so each write's COMMIT has reached stable storage
 //     before the method returns (survives kill -9 and power loss);
 //   - deferred (`flint serve` with one process per database): commits are written to the WAL
-//     (surviving kill -9 at once) and a syncing thread fdatasyncs the WAL for every commit so far,
-//     one fsync for however many commits arrived meanwhile. Callers hold back anything that
-//     depends on storage until the DurabilityBarrier below says it is durable, so a response
+//     (surviving kill -9 at once) and a WalSyncer (wal_syncer.h) fdatasyncs the WAL for every
+//     commit so far, one fsync for however many commits arrived meanwhile. Callers hold back
+//     anything that depends on storage until durability() says it is durable, so a response
 //     still never reports a write that power loss could undo.
 // Each intent is one transaction: writes use BEGIN IMMEDIATE on the single writer connection
 // (serialized by a mutex within the process and by SQLite's write lock across processes); reads
@@ -21,7 +21,6 @@
 // Open() applies pending schema migrations (sqlite_schema.h). `clock` decides derived statuses
 // (expiry, store.h) and created_at; it must outlive the store.
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -30,7 +29,6 @@
 #include <optional>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -39,6 +37,7 @@
 #include "sa/account_cache.h"
 #include "sa/nonce_store.h"
 #include "sa/store.h"
+#include "sa/wal_syncer.h"
 
 namespace flint::sa {
 
@@ -60,7 +59,7 @@ struct SqliteStoreOptions {
   bool cache_accounts = false;
 };
 
-class SqliteStore final : public Store, public NonceStore, public core::DurabilityBarrier {
+class SqliteStore final : public Store, public NonceStore {
  public:
   // Read-only connections kept for StoreReader methods.
   static constexpr int kReaderConnections = 4;
@@ -74,11 +73,13 @@ class SqliteStore final : public Store, public NonceStore, public core::Durabili
   // Syncs what is still unsynced (deferred mode), then closes.
   ~SqliteStore() override;
 
-  // DurabilityBarrier (sqlite_store_commit.cc). In immediate mode every mark is already durable.
-  // In deferred mode a failed fdatasync is final (retrying cannot bring back pages the kernel
-  // dropped): waiters get false, and every later write fails with kInternal.
-  uint64_t Mark() const override;
-  void WhenDurable(uint64_t mark, std::function<void(bool durable)> done) override;
+  // What a response must wait for before it reports this store's writes (core/durability.h):
+  // in deferred mode the WalSyncer, whose failed fdatasync also makes every later write fail
+  // with kInternal; in immediate mode every mark is already durable. Lives as long as the store.
+  core::DurabilityBarrier& durability() {
+    if (syncer_) return *syncer_;
+    return always_durable_;
+  }
 
   // StoreReader
   Result<core::Account> GetAccount(core::AccountId id) override;
@@ -172,10 +173,6 @@ class SqliteStore final : public Store, public NonceStore, public core::Durabili
   template <typename Fn>
   auto Read(Fn&& fn);
 
-  // Deferred sync: the syncing thread's loop, and one sync of the WAL file.
-  void SyncLoop();
-  bool SyncWal();
-
   const core::Clock& clock_;
   const std::string nonce_secret_;
   std::mutex write_mu_;
@@ -188,23 +185,10 @@ class SqliteStore final : public Store, public NonceStore, public core::Durabili
   bool writer_synced_ = true;  // the writer's synchronous is FULL; guarded by write_mu_
   std::unique_ptr<sqlite::ConnectionPool> readers_;  // internally synchronized
 
-  // Deferred sync. Commits are numbered in order; a mark is a commit number.
-  const bool deferred_sync_;
-  const std::function<int(int fd)> sync_wal_;
-  // The last commit any reader may have seen: bumped before its COMMIT starts. Written by the
-  // batch leader only (under write_mu_).
-  std::atomic<uint64_t> visible_seq_{0};
-  std::atomic<bool> sync_failed_{false};  // set once, under sync_mu_
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  uint64_t written_seq_ = 0;  // guarded by sync_mu_: commits whose WAL frames are all written
-  uint64_t durable_seq_ = 0;  // guarded by sync_mu_: commits fdatasynced
-  bool sync_stop_ = false;    // guarded by sync_mu_
-  std::vector<std::pair<uint64_t, std::function<void(bool)>>> sync_waiters_;  // sync_mu_
-  // The syncing thread's own descriptor of the WAL file, opened once: the writer connection
-  // holds the same file open for the store's lifetime, so this is the inode its frames go to.
-  const int wal_fd_;
-  std::thread syncer_;
+  // Deferred sync: numbers the commits and syncs the WAL behind them; null in immediate mode.
+  // Destroyed first (~SqliteStore), while the writer still holds the WAL open.
+  std::unique_ptr<WalSyncer> syncer_;
+  core::AlwaysDurable always_durable_;
 
   // Set with SqliteStoreOptions::cache_accounts. Every write to an existing account goes
   // through WriteAccount, which invalidates its entry once the write is over.

@@ -50,14 +50,14 @@ SqliteStoreOptions DeferredSync() {
 std::future<bool> DurableAnswer(SqliteStore& store, uint64_t mark) {
   auto answer = std::make_shared<std::promise<bool>>();
   std::future<bool> future = answer->get_future();
-  store.WhenDurable(mark, [answer](bool ok) { answer->set_value(ok); });
+  store.durability().WhenDurable(mark, [answer](bool ok) { answer->set_value(ok); });
   return future;
 }
 
 // The barrier's answer for `mark` if it was given before WhenDurable returned, else nullopt.
 std::optional<bool> InlineAnswer(SqliteStore& store, uint64_t mark) {
   auto answer = std::make_shared<std::optional<bool>>();
-  store.WhenDurable(mark, [answer](bool ok) { *answer = ok; });
+  store.durability().WhenDurable(mark, [answer](bool ok) { *answer = ok; });
   return *answer;
 }
 
@@ -134,7 +134,7 @@ TEST(SqliteStoreTest, DeferredSyncWritesTheBarrierCoveredSurviveKill9) {
     open_at_kill = std::move(store).value();
     auto created = open_at_kill->CreateAccount(NewAccount("synced"));
     if (!created.ok()) return -3;
-    if (!DurableAnswer(*open_at_kill, open_at_kill->Mark()).get()) return -4;
+    if (!DurableAnswer(*open_at_kill, open_at_kill->durability().Mark()).get()) return -4;
     return created->id.value;
   });
   EXPECT_TRUE(std::filesystem::exists(path + "-wal"));  // the child never closed the store
@@ -147,14 +147,14 @@ TEST(SqliteStoreTest, DeferredSyncBarrierCoversEveryEarlierCommit) {
   TempDir dir;
   core::FakeClock clock;
   auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock, DeferredSync()));
-  const uint64_t start = store->Mark();
+  const uint64_t start = store->durability().Mark();
   EXPECT_EQ(InlineAnswer(*store, start), true);  // nothing was committed since opening
 
   std::vector<std::future<bool>> answers;
   uint64_t last = start;
   for (int i = 0; i < 5; ++i) {
     Must(store->CreateAccount(NewAccount("acct-" + std::to_string(i))));
-    const uint64_t mark = store->Mark();
+    const uint64_t mark = store->durability().Mark();
     EXPECT_GT(mark, last);  // every commit moves the mark
     last = mark;
     answers.push_back(DurableAnswer(*store, mark));
@@ -168,7 +168,7 @@ TEST(SqliteStoreTest, ImmediateModeAnswersEveryMarkInline) {
   core::FakeClock clock;
   auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock));
   Must(store->CreateAccount(NewAccount("now")));
-  EXPECT_EQ(InlineAnswer(*store, store->Mark()), true);
+  EXPECT_EQ(InlineAnswer(*store, store->durability().Mark()), true);
 }
 
 // A WAL that cannot be synced is final: the waiter is told its write is not durable, and later
@@ -184,10 +184,10 @@ TEST(SqliteStoreTest, DeferredSyncFailureRefusesWaitersAndLaterWrites) {
   };
   auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock, options));
   Must(store->CreateAccount(NewAccount("unsynced")));
-  EXPECT_FALSE(DurableAnswer(*store, store->Mark()).get());
+  EXPECT_FALSE(DurableAnswer(*store, store->durability().Mark()).get());
   EXPECT_ERROR_TYPE(store->CreateAccount(NewAccount("refused")), ErrorType::kInternal);
   // Answered inline: nothing can become durable any more.
-  EXPECT_EQ(InlineAnswer(*store, store->Mark()), false);
+  EXPECT_EQ(InlineAnswer(*store, store->durability().Mark()), false);
   EXPECT_EQ(syncs.load(), 1);  // never retried
 }
 
@@ -201,7 +201,7 @@ TEST(SqliteStoreTest, DeferredSyncClosingSyncsAndAnswersWaiters) {
   {
     auto store = Must(SqliteStore::Open(path, clock, DeferredSync()));
     id = Must(store->CreateAccount(NewAccount("closing"))).id;
-    answer = DurableAnswer(*store, store->Mark());
+    answer = DurableAnswer(*store, store->durability().Mark());
   }
   EXPECT_TRUE(answer.get());
   auto store = Must(SqliteStore::Open(path, clock));
