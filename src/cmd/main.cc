@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "ra/ra.h"
+#include "sa/caching_store.h"
 #include "sa/nonce_service.h"
 #include "sa/sqlite_store.h"
 #include "wfe/http_server.h"
@@ -168,9 +169,12 @@ int Serve(const config::Config& cfg) {
   // must not see each other's unsynced commits, so they sync every commit.
   sa::SqliteStoreOptions store_opts;
   store_opts.deferred_sync = !cfg.shared_nonces;
-  store_opts.cache_accounts = !cfg.shared_nonces;  // no other process changes accounts
   auto store = sa::SqliteStore::Open(cmd::StorePath(cfg.data_dir), clock, store_opts);
   if (!store.ok()) return Fail("store: " + store.error().detail);
+  // Accounts are kept in memory only where no other process changes them (one per database).
+  std::unique_ptr<sa::CachingStore> caching_store;
+  if (!cfg.shared_nonces) caching_store = std::make_unique<sa::CachingStore>(**store);
+  sa::Store& storage = caching_store ? static_cast<sa::Store&>(*caching_store) : **store;
   std::unique_ptr<sa::NonceService> nonce_service;
   if (cfg.shared_nonces) {
     nonce_service = std::make_unique<sa::SqlNonceService>(
@@ -212,7 +216,7 @@ int Serve(const config::Config& cfg) {
   std::unique_ptr<cmd::StatusListener> status;
   cmd::CertificateUrls cert_urls = cmd::UrlsWithoutListener(cfg);
   if (!cfg.http_listen.empty()) {
-    auto s = cmd::StatusListener::Start(cfg, *ca, **store, clock, &(*store)->durability());
+    auto s = cmd::StatusListener::Start(cfg, *ca, storage, clock, &(*store)->durability());
     if (!s.ok()) return Fail("--http-listen " + cfg.http_listen + ": " + s.error().detail);
     status = std::move(s).value();
     cert_urls = status->urls();
@@ -233,7 +237,7 @@ int Serve(const config::Config& cfg) {
   ra_opts.ocsp_url = cert_urls.ocsp;
   ra_opts.profiles = RaProfiles(cfg);
   ra_opts.default_profile = cfg.default_profile;
-  ra::RegistrationAuthority ra(ra_opts, **store, clock, random, policy, va.get(), *issuer);
+  ra::RegistrationAuthority ra(ra_opts, storage, clock, random, policy, va.get(), *issuer);
   ra.FailInterruptedFinalizations();
   ra.ResumeValidations();
   if (status) {
@@ -247,7 +251,7 @@ int Serve(const config::Config& cfg) {
   wfe_opts.website = cfg.website;
   wfe_opts.caa_identities = cfg.caa_identities;
   wfe_opts.external_account_required = cfg.external_account_required;
-  wfe::WebFrontEnd front(wfe_opts, ra, **store, nonces, clock);
+  wfe::WebFrontEnd front(wfe_opts, ra, storage, nonces, clock);
 
   // Step 4: the HTTPS listener.
   wfe::HttpServerOptions http_opts;

@@ -140,8 +140,7 @@ SqliteStore::SqliteStore(const core::Clock& clock, std::unique_ptr<Connection> w
       writer_(std::move(writer)),
       readers_(std::move(readers)),
       syncer_(wal_fd >= 0 ? std::make_unique<WalSyncer>(wal_fd, std::move(options.sync_wal))
-                          : nullptr),
-      account_cache_(options.cache_accounts ? std::make_unique<AccountCache>() : nullptr) {}
+                          : nullptr) {}
 
 // The syncer's last sync runs while the writer connection still holds the WAL open.
 SqliteStore::~SqliteStore() { syncer_.reset(); }
@@ -149,21 +148,7 @@ SqliteStore::~SqliteStore() { syncer_.reset(); }
 // --- Accounts ---
 
 Result<core::Account> SqliteStore::GetAccount(core::AccountId id) {
-  auto load = [&](Connection& c) { return sqlite::LoadAccount(c, id); };
-  if (!account_cache_) return Read(load);
-  if (std::optional<core::Account> cached = account_cache_->Find(id)) return *std::move(cached);
-  const uint64_t generation = account_cache_->Generation();  // before the read (account_cache.h)
-  Result<core::Account> account = Read(load);
-  if (account.ok()) account_cache_->InsertIfCurrent(*account, generation);
-  return account;
-}
-
-template <typename Fn>
-Result<core::Account> SqliteStore::WriteAccount(core::AccountId id, Fn&& fn) {
-  Result<core::Account> account = Write(std::forward<Fn>(fn));
-  // Committed or not, the next read of this account goes to the database.
-  if (account_cache_) account_cache_->Invalidate(id);
-  return account;
+  return Read([&](Connection& c) { return sqlite::LoadAccount(c, id); });
 }
 
 Result<core::Account> SqliteStore::GetAccountByThumbprint(const std::string& thumbprint) {
@@ -197,7 +182,7 @@ Result<core::Account> SqliteStore::CreateAccount(core::Account account) {
 
 Result<core::Account> SqliteStore::UpdateAccountContacts(core::AccountId id,
                                                          std::vector<std::string> contacts) {
-  return WriteAccount(id, [&](Connection& c) -> Result<core::Account> {
+  return Write([&](Connection& c) -> Result<core::Account> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdateContacts));
     s.Bind(1, id.value).Bind(2, EncodeStrings(contacts));
     FLINT_TRY(
@@ -207,7 +192,7 @@ Result<core::Account> SqliteStore::UpdateAccountContacts(core::AccountId id,
 }
 
 Result<core::Account> SqliteStore::DeactivateAccount(core::AccountId id) {
-  return WriteAccount(id, [&](Connection& c) -> Result<core::Account> {
+  return Write([&](Connection& c) -> Result<core::Account> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kDeactivateAccount));
     s.Bind(1, id.value);
     FLINT_TRY(
@@ -220,7 +205,7 @@ Result<core::Account> SqliteStore::ChangeAccountKey(core::AccountId id,
                                                     const std::string& old_thumbprint,
                                                     const std::string& new_jwk_json,
                                                     const std::string& new_thumbprint) {
-  return WriteAccount(id, [&](Connection& c) -> Result<core::Account> {
+  return Write([&](Connection& c) -> Result<core::Account> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kChangeAccountKey));
     s.Bind(1, id.value).Bind(2, new_jwk_json).Bind(3, new_thumbprint).Bind(4, old_thumbprint);
     // A UNIQUE violation on thumbprint (the new key belongs to another account) is kConflict.

@@ -34,7 +34,6 @@
 
 #include "core/clock.h"
 #include "core/durability.h"
-#include "sa/account_cache.h"
 #include "sa/nonce_store.h"
 #include "sa/store.h"
 #include "sa/wal_syncer.h"
@@ -53,10 +52,6 @@ struct SqliteStoreOptions {
   // Deferred sync: makes the WAL file (an open descriptor) durable, returning 0 or an errno.
   // Empty: fdatasync. Tests inject failures here.
   std::function<int(int fd)> sync_wal;
-  // Keep accounts in memory (AccountCache), so GetAccount seldom reads the database. Only for a
-  // database whose accounts no other process changes (the same condition as deferred_sync):
-  // another process's key change or deactivation would go unseen here.
-  bool cache_accounts = false;
 };
 
 class SqliteStore final : public Store, public NonceStore {
@@ -189,12 +184,6 @@ class SqliteStore final : public Store, public NonceStore {
   // Destroyed first (~SqliteStore), while the writer still holds the WAL open.
   std::unique_ptr<WalSyncer> syncer_;
   core::AlwaysDurable always_durable_;
-
-  // Set with SqliteStoreOptions::cache_accounts. Every write to an existing account goes
-  // through WriteAccount, which invalidates its entry once the write is over.
-  const std::unique_ptr<AccountCache> account_cache_;
-  template <typename Fn>
-  Result<core::Account> WriteAccount(core::AccountId id, Fn&& fn);
 };
 
 }  // namespace flint::sa

@@ -188,8 +188,8 @@ TEST_P(StoreConformanceTest, ChangeAccountKeyWithStaleOldThumbprintConflicts) {
   EXPECT_EQ(Must(store().GetAccount(a.id)).jwk_thumbprint, "current");
 }
 
-// A backend that keeps accounts in memory (SqliteStoreOptions::cache_accounts) must still show
-// every change to the next read, including for an account read (and cached) before the change.
+// A backend that keeps accounts in memory (CachingStore) must still show every change to the
+// next read, including for an account read (and cached) before the change.
 TEST_P(StoreConformanceTest, GetAccountSeesEveryEarlierAccountWrite) {
   core::Account a = CreateAccount("k1");
   EXPECT_EQ(Must(store().GetAccount(a.id)).jwk_thumbprint, "k1");
