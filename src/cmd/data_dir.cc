@@ -15,7 +15,8 @@ core::Result<std::unique_ptr<sa::Store>> OpenExistingStore(const std::string& da
     return core::Err(core::ErrorType::kNotFound,
                      "no " + path + " (has flint serve --data " + data_dir + " run?)");
   }
-  FLINT_ASSIGN_OR_RETURN(std::unique_ptr<sa::SqliteStore> store, sa::SqliteStore::Open(path, clock));
+  FLINT_ASSIGN_OR_RETURN(std::unique_ptr<sa::SqliteStore> store,
+                         sa::SqliteStore::Open(path, clock));
   return std::unique_ptr<sa::Store>(std::move(store));
 }
 

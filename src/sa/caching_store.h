@@ -109,8 +109,7 @@ class CachingStore final : public Store {
   Result<core::Certificate> FinalizeOrder(core::OrderId id, core::Certificate cert) override {
     return backend_.FinalizeOrder(id, std::move(cert));
   }
-  Result<void> RevokeCertificate(core::CertificateId id, int reason,
-                                 core::TimePoint at) override {
+  Result<void> RevokeCertificate(core::CertificateId id, int reason, core::TimePoint at) override {
     return backend_.RevokeCertificate(id, reason, at);
   }
   Result<std::vector<RevokedCertificate>> ListRevokedCertificates(

@@ -1,11 +1,10 @@
 #include "sa/wal_syncer.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 namespace flint::sa {
 
@@ -49,7 +48,8 @@ void WalSyncer::SyncLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] {
-      return stop_ || (written_seq_ > durable_seq_ && !sync_failed_.load(std::memory_order_relaxed));
+      return stop_ ||
+             (written_seq_ > durable_seq_ && !sync_failed_.load(std::memory_order_relaxed));
     });
     if (written_seq_ == durable_seq_ || sync_failed_.load(std::memory_order_relaxed)) break;
     const uint64_t target = written_seq_;
