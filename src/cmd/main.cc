@@ -178,7 +178,7 @@ int Serve(const config::Config& cfg) {
   std::unique_ptr<sa::NonceService> nonce_service;
   if (cfg.shared_nonces) {
     nonce_service = std::make_unique<sa::SqlNonceService>(
-        **store, random, clock, std::chrono::seconds(cfg.nonce_lifetime_seconds));
+        (*store)->nonces(), random, clock, std::chrono::seconds(cfg.nonce_lifetime_seconds));
   } else {
     nonce_service = std::make_unique<sa::MemoryNonceService>(
         random, clock, std::chrono::seconds(cfg.nonce_lifetime_seconds));

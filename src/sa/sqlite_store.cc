@@ -1,4 +1,4 @@
-// SqliteStore: opening, accounts, certificates and nonce redemptions. Orders, authorizations
+// SqliteStore: opening, accounts and certificates. Orders, authorizations
 // and challenges are in sqlite_store_orders.cc.
 
 #include "sa/sqlite_store.h"
@@ -10,7 +10,6 @@
 #include <cstring>
 #include <utility>
 
-#include "core/random.h"
 #include "sa/codec.h"
 #include "sa/sqlite_schema.h"
 #include "sa/sqlite_store_internal.h"
@@ -24,12 +23,6 @@ using sqlite::Statement;
 using sqlite::Transaction;
 
 namespace {
-
-constexpr size_t kNonceSecretBytes = 32;
-
-constexpr char kInsertNonceSecret[] =
-    "INSERT INTO secrets (name, value) VALUES ('nonce', ?1) ON CONFLICT (name) DO NOTHING";
-constexpr char kSelectNonceSecret[] = "SELECT value FROM secrets WHERE name = 'nonce'";
 
 constexpr char kInsertAccount[] =
     "INSERT INTO accounts (status, contacts, jwk, thumbprint, tos_agreed, eab_key_id, "
@@ -54,9 +47,6 @@ constexpr char kCountRevocation[] =
     "INSERT INTO counters (name, value) VALUES ('revocations', 1) "
     "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1";
 
-constexpr char kInsertRedeemedNonce[] = "INSERT INTO redeemed_nonces (id, expires) VALUES (?1, ?2)";
-constexpr char kPruneRedeemedNonces[] = "DELETE FROM redeemed_nonces WHERE expires < ?1";
-
 core::Error Internal(std::string detail) {
   return core::Err(core::ErrorType::kInternal, std::move(detail));
 }
@@ -72,28 +62,6 @@ Result<void> ConfigureWriter(Connection& c) {
   return core::Ok();
 }
 
-// Creates the nonce secret if this is the database's first open (the first instance wins the
-// insert; everyone then reads the same row).
-Result<std::string> LoadOrCreateNonceSecret(Connection& c) {
-  core::SecureRandom random;
-  FLINT_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(c, Transaction::Kind::kWrite));
-  {
-    FLINT_ASSIGN_OR_RETURN(Statement insert, c.Prepare(kInsertNonceSecret));
-    insert.BindBlob(1, random.Bytes(kNonceSecretBytes));
-    FLINT_TRY(insert.Run());
-  }
-  std::string secret;
-  {
-    FLINT_ASSIGN_OR_RETURN(Statement select, c.Prepare(kSelectNonceSecret));
-    FLINT_ASSIGN_OR_RETURN(bool row, select.Step());
-    if (!row) return Internal("sqlite: nonce secret missing");
-    secret = select.Blob(0);
-  }
-  if (secret.size() != kNonceSecretBytes) return Internal("sqlite: nonce secret has wrong size");
-  FLINT_TRY(txn.Commit());
-  return secret;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
@@ -106,7 +74,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                          Connection::Open(path, Connection::Mode::kReadWrite));
   FLINT_TRY(ConfigureWriter(*writer));
   FLINT_TRY(sqlite::Migrate(*writer));
-  FLINT_ASSIGN_OR_RETURN(std::string secret, LoadOrCreateNonceSecret(*writer));
+  FLINT_ASSIGN_OR_RETURN(std::string secret, SqliteNonceStore::LoadOrCreateSecret(*writer));
   int wal_fd = -1;
   if (options.deferred_sync) {
     // Commits stop fsyncing; the syncing thread does it for them (SyncLoop). WAL mode keeps the
@@ -136,11 +104,11 @@ SqliteStore::SqliteStore(const core::Clock& clock, std::unique_ptr<Connection> w
                          std::unique_ptr<ConnectionPool> readers, std::string nonce_secret,
                          int wal_fd, SqliteStoreOptions options)
     : clock_(clock),
-      nonce_secret_(std::move(nonce_secret)),
       writer_(std::move(writer)),
       readers_(std::move(readers)),
       syncer_(wal_fd >= 0 ? std::make_unique<WalSyncer>(wal_fd, std::move(options.sync_wal))
-                          : nullptr) {}
+                          : nullptr),
+      nonces_(std::make_unique<SqliteNonceStore>(*this, std::move(nonce_secret))) {}
 
 // The syncer's last sync runs while the writer connection still holds the WAL open.
 SqliteStore::~SqliteStore() { syncer_.reset(); }
@@ -233,26 +201,6 @@ Result<void> SqliteStore::RevokeCertificate(core::CertificateId id, int reason,
     FLINT_TRY(sqlite::RunCompareAndSet(c, std::move(s), sqlite::kCertificateExists, id.value,
                                        "certificate"));
     return c.Run(kCountRevocation);
-  });
-}
-
-// --- Nonces ---
-
-// A redemption record only guards against replay; it needs to survive a crash of flint (kill -9),
-// not power loss, so it commits without an fsync of its own (see Write's `durable`).
-Result<void> SqliteStore::RecordNonceRedemption(std::string_view id, core::TimePoint expires) {
-  return Write(/*durable=*/false, [&](Connection& c) -> Result<void> {
-    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertRedeemedNonce));
-    s.BindBlob(1, id).Bind(2, ToUnixSeconds(expires));
-    return s.Run();  // primary key violation: already redeemed, kConflict
-  });
-}
-
-Result<void> SqliteStore::PruneRedeemedNonces(core::TimePoint cutoff) {
-  return Write(/*durable=*/false, [&](Connection& c) -> Result<void> {
-    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kPruneRedeemedNonces));
-    s.Bind(1, ToUnixSeconds(cutoff));
-    return s.Run();
   });
 }
 

@@ -16,7 +16,7 @@
 // connections.
 //
 // Several SqliteStore objects (in one or several processes) may open the same file; all their
-// transitions stay atomic, and nonce redemption stays exactly-once (NonceStore).
+// transitions stay atomic, and nonce redemption stays exactly-once (nonces()).
 //
 // Open() applies pending schema migrations (sqlite_schema.h). `clock` decides derived statuses
 // (expiry, store.h) and created_at; it must outlive the store.
@@ -35,6 +35,7 @@
 #include "core/clock.h"
 #include "core/durability.h"
 #include "sa/nonce_store.h"
+#include "sa/sqlite_nonce_store.h"
 #include "sa/store.h"
 #include "sa/wal_syncer.h"
 
@@ -54,7 +55,7 @@ struct SqliteStoreOptions {
   std::function<int(int fd)> sync_wal;
 };
 
-class SqliteStore final : public Store, public NonceStore {
+class SqliteStore final : public Store {
  public:
   // Read-only connections kept for StoreReader methods.
   static constexpr int kReaderConnections = 4;
@@ -71,6 +72,10 @@ class SqliteStore final : public Store, public NonceStore {
   // What a response must wait for before it reports this store's writes (core/durability.h):
   // in deferred mode the WalSyncer, whose failed fdatasync also makes every later write fail
   // with kInternal; in immediate mode every mark is already durable. Lives as long as the store.
+  // The database's nonce records (sqlite_nonce_store.h), for SqlNonceService. Lives as long as
+  // the store.
+  NonceStore& nonces() { return *nonces_; }
+
   core::DurabilityBarrier& durability() {
     if (syncer_) return *syncer_;
     return always_durable_;
@@ -132,12 +137,9 @@ class SqliteStore final : public Store, public NonceStore {
       core::AccountId account, const std::vector<core::Identifier>& identifiers,
       core::TimePoint now) override;
 
-  // NonceStore
-  const std::string& NonceSecret() const override { return nonce_secret_; }
-  Result<void> RecordNonceRedemption(std::string_view id, core::TimePoint expires) override;
-  Result<void> PruneRedeemedNonces(core::TimePoint cutoff) override;
-
  private:
+  friend class SqliteNonceStore;  // its redemption records join the group commit (Write)
+
   SqliteStore(const core::Clock& clock, std::unique_ptr<sqlite::Connection> writer,
               std::unique_ptr<sqlite::ConnectionPool> readers, std::string nonce_secret,
               int wal_fd, SqliteStoreOptions options);
@@ -169,7 +171,6 @@ class SqliteStore final : public Store, public NonceStore {
   auto Read(Fn&& fn);
 
   const core::Clock& clock_;
-  const std::string nonce_secret_;
   std::mutex write_mu_;
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -184,6 +185,7 @@ class SqliteStore final : public Store, public NonceStore {
   // Destroyed first (~SqliteStore), while the writer still holds the WAL open.
   std::unique_ptr<WalSyncer> syncer_;
   core::AlwaysDurable always_durable_;
+  std::unique_ptr<SqliteNonceStore> nonces_;
 };
 
 }  // namespace flint::sa

@@ -103,7 +103,7 @@ TEST(SqliteStoreTest, ReportedWritesSurviveKill9) {
   std::string nonce;
   {
     auto store = Must(SqliteStore::Open(path, clock));
-    nonce = SqlNonceService(*store, random, clock).Issue();
+    nonce = SqlNonceService(store->nonces(), random, clock).Issue();
   }
   std::unique_ptr<SqliteStore> open_at_kill;
   const int64_t id = ReportThenKill9([&]() -> int64_t {
@@ -112,14 +112,14 @@ TEST(SqliteStoreTest, ReportedWritesSurviveKill9) {
     open_at_kill = std::move(store).value();
     auto created = open_at_kill->CreateAccount(NewAccount("survivor"));
     if (!created.ok()) return -3;
-    if (!SqlNonceService(*open_at_kill, random, clock).Redeem(nonce).ok()) return -4;
+    if (!SqlNonceService(open_at_kill->nonces(), random, clock).Redeem(nonce).ok()) return -4;
     return created->id.value;
   });
   EXPECT_TRUE(std::filesystem::exists(path + "-wal"));  // recovery works from the WAL
 
   auto store = Must(SqliteStore::Open(path, clock));
   EXPECT_EQ(Must(store->GetAccountByThumbprint("survivor")).id.value, id);
-  EXPECT_ERROR_TYPE(SqlNonceService(*store, random, clock).Redeem(nonce), ErrorType::kBadNonce);
+  EXPECT_ERROR_TYPE(SqlNonceService(store->nonces(), random, clock).Redeem(nonce), ErrorType::kBadNonce);
 }
 
 // Deferred sync: what the child reports is what the barrier has declared durable.
@@ -217,13 +217,13 @@ TEST(SqliteStoreTest, DataPersistsAcrossReopenAndMigrationIsIdempotent) {
   {
     auto store = Must(SqliteStore::Open(path, clock));
     id = Must(store->CreateAccount(NewAccount("kept"))).id;
-    secret = store->NonceSecret();
+    secret = store->nonces().NonceSecret();
   }
   for (int i = 0; i < 2; ++i) {
     auto store = Must(SqliteStore::Open(path, clock));
     EXPECT_EQ(Must(store->GetAccount(id)).jwk_thumbprint, "kept");
-    EXPECT_EQ(store->NonceSecret(), secret);
-    EXPECT_EQ(store->NonceSecret().size(), 32u);
+    EXPECT_EQ(store->nonces().NonceSecret(), secret);
+    EXPECT_EQ(store->nonces().NonceSecret().size(), 32u);
   }
   EXPECT_EQ(Pragma(path, "PRAGMA user_version"), std::to_string(sqlite::LatestSchemaVersion()));
 
@@ -334,7 +334,7 @@ TEST(SqliteStoreTest, PeriodicPruningDeletesExpiredRedemptions) {
   core::FakeClock clock;
   core::SecureRandom random;
   auto store = Must(SqliteStore::Open(path, clock));
-  SqlNonceService svc(*store, random, clock, 1h, /*prune_every=*/5);
+  SqlNonceService svc(store->nonces(), random, clock, 1h, /*prune_every=*/5);
   for (int i = 0; i < 4; ++i) Must(svc.Redeem(svc.Issue()));
   EXPECT_EQ(Pragma(path, "SELECT count(*) FROM redeemed_nonces"), "4");
   clock.Advance(1h + SqlNonceService::kPruneGrace + 1s);

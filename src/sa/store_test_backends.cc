@@ -15,7 +15,7 @@ class SqliteTestDatabase final : public TestDatabase {
     FLINT_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store,
                            SqliteStore::Open(dir_.File("flint.db"), clock, options_));
     StoreHandle handle;
-    handle.nonces = store.get();
+    handle.nonces = &store->nonces();
     if (cache_accounts_) {
       handle.store = std::make_unique<CachingStore>(*store);
       handle.backend = std::move(store);
