@@ -234,6 +234,46 @@ TEST(SqliteStoreTest, DataPersistsAcrossReopenAndMigrationIsIdempotent) {
             std::to_string(sqlite::LatestSchemaVersion()));
 }
 
+// Schema v4 fills order_replacements from the orders already stored: the newest order replacing a
+// certificate holds it, so a database from before keeps refusing a second live replacement.
+TEST(SqliteStoreTest, MigrationToV4ClaimsReplacementsOfExistingOrders) {
+  using namespace std::chrono_literals;
+  TempDir dir;
+  const std::string path = dir.File("flint.db");
+  core::FakeClock clock;
+  auto order = [&](core::AccountId account, const std::string& replaces) {
+    core::Order o;
+    o.account_id = account;
+    o.expires = clock.Now() + 1h;
+    o.identifiers = {{core::IdentifierType::kDns, "a.example"}};
+    o.replaces = replaces;
+    core::Authorization a;
+    a.identifier = o.identifiers[0];
+    a.expires = o.expires;
+    return std::make_pair(o, std::vector<core::Authorization>{a});
+  };
+  core::AccountId account;
+  {
+    auto store = Must(SqliteStore::Open(path, clock));
+    account = Must(store->CreateAccount(NewAccount("k"))).id;
+    auto [o, a] = order(account, "aki.serial");
+    Must(store->CreateOrder(o, a));
+  }
+  {
+    // Back to version 3, as a database written by an older flint.
+    auto conn = Must(sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite));
+    Must(conn->Exec("DROP TABLE order_replacements; DROP INDEX challenges_one_processing; "
+                    "PRAGMA user_version = 3"));
+  }
+  auto store = Must(SqliteStore::Open(path, clock));
+  EXPECT_EQ(Pragma(path, "SELECT count(*) FROM order_replacements"), "1");
+  auto [o, a] = order(account, "aki.serial");
+  EXPECT_ERROR_TYPE(store->CreateOrder(o, a), ErrorType::kConflict);
+  clock.Advance(1h);  // the first order expired: the certificate is free again
+  auto [later, later_authz] = order(account, "aki.serial");
+  Must(store->CreateOrder(later, later_authz));
+}
+
 // SQLite's allocation counters take one process-wide mutex per allocation; flint turns them off
 // before its first connection, so the threads do not contend on it.
 TEST(SqliteStoreTest, SqliteKeepsNoAllocationCounters) {
