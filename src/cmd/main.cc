@@ -159,8 +159,7 @@ int Serve(const config::Config& cfg) {
   core::SecureRandom random;
 
   // Step 1: the CA (generated on first start, loaded afterwards; never silently replaced).
-  auto ca = ca::LoadOrCreateCa(cfg.data_dir, cfg.tls_names, clock, random,
-                               {cmd::kStoreFile});
+  auto ca = ca::LoadOrCreateCa(cfg.data_dir, cfg.tls_names, clock, random, {cmd::kStoreFile});
   if (!ca.ok()) return Fail("CA in " + cfg.data_dir + ": " + ca.error().detail);
 
   // Step 2: storage and nonces.

@@ -72,14 +72,14 @@ class SqliteStore final : public Store {
   // What a response must wait for before it reports this store's writes (core/durability.h):
   // in deferred mode the WalSyncer, whose failed fdatasync also makes every later write fail
   // with kInternal; in immediate mode every mark is already durable. Lives as long as the store.
-  // The database's nonce records (sqlite_nonce_store.h), for SqlNonceService. Lives as long as
-  // the store.
-  NonceStore& nonces() { return *nonces_; }
-
   core::DurabilityBarrier& durability() {
     if (syncer_) return *syncer_;
     return always_durable_;
   }
+
+  // The database's nonce records (sqlite_nonce_store.h), for SqlNonceService. Lives as long as
+  // the store.
+  NonceStore& nonces() { return *nonces_; }
 
   // StoreReader
   Result<core::Account> GetAccount(core::AccountId id) override;
