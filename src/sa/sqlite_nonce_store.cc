@@ -3,10 +3,11 @@
 #include <utility>
 
 #include "core/random.h"
-#include "sa/sqlite_store.h"
-#include "sa/sqlite_store_internal.h"
+#include "sa/sqlite_database.h"
 
 namespace flint::sa {
+
+using core::Result;
 
 using core::ToUnixSeconds;
 using sqlite::Connection;

@@ -5,10 +5,11 @@
 // record is a write like any other: it joins that store's group commit, as a write that needs
 // no fsync of its own (it only guards against replay, so surviving kill -9 is enough).
 //
-// Thread-safe; lives as long as its SqliteStore.
+// Thread-safe; `db` (the store's sqlite::Database) must outlive it.
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -16,10 +17,9 @@
 
 namespace flint::sa {
 
-class SqliteStore;
-
 namespace sqlite {
 class Connection;
+class Database;
 }  // namespace sqlite
 
 class SqliteNonceStore final : public NonceStore {
@@ -28,14 +28,15 @@ class SqliteNonceStore final : public NonceStore {
   // everyone then reads the same row). For SqliteStore::Open.
   static core::Result<std::string> LoadOrCreateSecret(sqlite::Connection& c);
 
-  SqliteNonceStore(SqliteStore& db, std::string secret) : db_(db), secret_(std::move(secret)) {}
+  SqliteNonceStore(sqlite::Database& db, std::string secret)
+      : db_(db), secret_(std::move(secret)) {}
 
   const std::string& NonceSecret() const override { return secret_; }
   core::Result<void> RecordNonceRedemption(std::string_view id, core::TimePoint expires) override;
   core::Result<void> PruneRedeemedNonces(core::TimePoint cutoff) override;
 
  private:
-  SqliteStore& db_;
+  sqlite::Database& db_;
   const std::string secret_;
 };
 

@@ -3,24 +3,16 @@
 
 #include "sa/sqlite_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
 #include "sa/codec.h"
-#include "sa/sqlite_schema.h"
 #include "sa/sqlite_store_internal.h"
 
 namespace flint::sa {
 
 using core::ToUnixSeconds;
 using sqlite::Connection;
-using sqlite::ConnectionPool;
 using sqlite::Statement;
-using sqlite::Transaction;
 
 namespace {
 
@@ -47,71 +39,34 @@ constexpr char kCountRevocation[] =
     "INSERT INTO counters (name, value) VALUES ('revocations', 1) "
     "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1";
 
-core::Error Internal(std::string detail) {
-  return core::Err(core::ErrorType::kInternal, std::move(detail));
-}
-
-// WAL lets readers proceed during a write; synchronous=FULL fsyncs the WAL at every commit, so a
-// reported write survives power loss. Both are verified, not assumed.
-Result<void> ConfigureWriter(Connection& c) {
-  FLINT_ASSIGN_OR_RETURN(std::string mode, c.QueryText("PRAGMA journal_mode = WAL"));
-  if (mode != "wal") return Internal("sqlite: cannot enable WAL mode (got " + mode + ")");
-  FLINT_TRY(c.Exec("PRAGMA synchronous = FULL"));
-  FLINT_ASSIGN_OR_RETURN(std::string sync, c.QueryText("PRAGMA synchronous"));
-  if (sync != "2") return Internal("sqlite: cannot set synchronous = FULL");
-  return core::Ok();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        const core::Clock& clock,
                                                        SqliteStoreOptions options) {
-  if (path.empty() || path == ":memory:") {
-    return Internal("sqlite: the store needs a database file, not '" + path + "'");
-  }
-  FLINT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
-                         Connection::Open(path, Connection::Mode::kReadWrite));
-  FLINT_TRY(ConfigureWriter(*writer));
-  FLINT_TRY(sqlite::Migrate(*writer));
-  FLINT_ASSIGN_OR_RETURN(std::string secret, SqliteNonceStore::LoadOrCreateSecret(*writer));
-  int wal_fd = -1;
-  if (options.deferred_sync) {
-    // Commits stop fsyncing; the syncing thread does it for them (SyncLoop). WAL mode keeps the
-    // database consistent either way; NORMAL still syncs around checkpoints.
-    FLINT_TRY(writer->Exec("PRAGMA synchronous = NORMAL"));
-    FLINT_ASSIGN_OR_RETURN(std::string sync, writer->QueryText("PRAGMA synchronous"));
-    if (sync != "1") return Internal("sqlite: cannot set synchronous = NORMAL");
-    // The writer has the WAL open since its first transaction above and keeps it until it closes.
-    const std::string wal_path = path + "-wal";
-    wal_fd = open(wal_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (wal_fd < 0) {
-      return Internal("sqlite: cannot open " + wal_path + " to sync it: " + std::strerror(errno));
-    }
-  }
-  auto readers = ConnectionPool::Open(path, kReaderConnections);
-  if (!readers.ok()) {
-    if (wal_fd >= 0) close(wal_fd);
-    return std::move(readers).error();
-  }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(clock, std::move(writer),
-                                                      std::move(readers).value(),
-                                                      std::move(secret), wal_fd,
-                                                      std::move(options)));
+  sqlite::DatabaseOptions db_options;
+  db_options.deferred_sync = options.deferred_sync;
+  db_options.sync_wal = std::move(options.sync_wal);
+  db_options.reader_connections = kReaderConnections;
+  std::string secret;
+  FLINT_ASSIGN_OR_RETURN(
+      std::unique_ptr<sqlite::Database> db,
+      sqlite::Database::Open(path, std::move(db_options), [&](Connection& c) -> Result<void> {
+        FLINT_ASSIGN_OR_RETURN(secret, SqliteNonceStore::LoadOrCreateSecret(c));
+        return core::Ok();
+      }));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(clock, std::move(db), std::move(secret)));
 }
 
-SqliteStore::SqliteStore(const core::Clock& clock, std::unique_ptr<Connection> writer,
-                         std::unique_ptr<ConnectionPool> readers, std::string nonce_secret,
-                         int wal_fd, SqliteStoreOptions options)
+SqliteStore::SqliteStore(const core::Clock& clock, std::unique_ptr<sqlite::Database> db,
+                         std::string nonce_secret)
     : clock_(clock),
-      writer_(std::move(writer)),
-      readers_(std::move(readers)),
-      syncer_(wal_fd >= 0 ? std::make_unique<WalSyncer>(wal_fd, std::move(options.sync_wal))
-                          : nullptr),
-      nonces_(std::make_unique<SqliteNonceStore>(*this, std::move(nonce_secret))) {}
+      db_(std::move(db)),
+      nonces_(std::make_unique<SqliteNonceStore>(*db_, std::move(nonce_secret))) {}
 
-// The syncer's last sync runs while the writer connection still holds the WAL open.
-SqliteStore::~SqliteStore() { syncer_.reset(); }
+SqliteStore::~SqliteStore() = default;
+
+core::DurabilityBarrier& SqliteStore::durability() { return db_->durability(); }
 
 // --- Accounts ---
 

@@ -9,11 +9,10 @@
 //     commit so far, one fsync for however many commits arrived meanwhile. Callers hold back
 //     anything that depends on storage until durability() says it is durable, so a response
 //     still never reports a write that power loss could undo.
-// Each intent is one transaction: writes use BEGIN IMMEDIATE on the single writer connection
-// (serialized by a mutex within the process and by SQLite's write lock across processes); reads
-// see a consistent snapshot without queueing behind writes, on the writer connection when it is
-// idle (its page cache survives its own commits) and otherwise on a small pool of read-only
-// connections.
+// Each intent is one transaction on a sqlite::Database (sqlite_database.h): writes use BEGIN
+// IMMEDIATE on the single writer connection, in group commit (serialized within the process and
+// by SQLite's write lock across processes); reads see a consistent snapshot without queueing
+// behind writes. This class holds the SQL alone.
 //
 // Several SqliteStore objects (in one or several processes) may open the same file; all their
 // transitions stay atomic, and nonce redemption stays exactly-once (nonces()).
@@ -21,13 +20,10 @@
 // Open() applies pending schema migrations (sqlite_schema.h). `clock` decides derived statuses
 // (expiry, store.h) and created_at; it must outlive the store.
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,13 +33,12 @@
 #include "sa/nonce_store.h"
 #include "sa/sqlite_nonce_store.h"
 #include "sa/store.h"
-#include "sa/wal_syncer.h"
 
 namespace flint::sa {
 
 namespace sqlite {
 class Connection;
-class ConnectionPool;
+class Database;
 }  // namespace sqlite
 
 struct SqliteStoreOptions {
@@ -72,10 +67,7 @@ class SqliteStore final : public Store {
   // What a response must wait for before it reports this store's writes (core/durability.h):
   // in deferred mode the WalSyncer, whose failed fdatasync also makes every later write fail
   // with kInternal; in immediate mode every mark is already durable. Lives as long as the store.
-  core::DurabilityBarrier& durability() {
-    if (syncer_) return *syncer_;
-    return always_durable_;
-  }
+  core::DurabilityBarrier& durability();
 
   // The database's nonce records (sqlite_nonce_store.h), for SqlNonceService. Lives as long as
   // the store.
@@ -138,54 +130,21 @@ class SqliteStore final : public Store {
       core::TimePoint now) override;
 
  private:
-  friend class SqliteNonceStore;  // its redemption records join the group commit (Write)
+  SqliteStore(const core::Clock& clock, std::unique_ptr<sqlite::Database> db,
+              std::string nonce_secret);
 
-  SqliteStore(const core::Clock& clock, std::unique_ptr<sqlite::Connection> writer,
-              std::unique_ptr<sqlite::ConnectionPool> readers, std::string nonce_secret,
-              int wal_fd, SqliteStoreOptions options);
-
-  // Run `fn(sqlite::Connection&)` (returning a Result) atomically. Write: group commit — the
-  // write joins a queue; one caller at a time (the leader) runs every queued write on the writer
-  // connection inside one BEGIN IMMEDIATE transaction, each in its own SAVEPOINT (rolled back
-  // alone if its `fn` fails), then COMMITs once (in immediate mode, one fsync for the batch) and
-  // wakes the others. Every caller returns only after its batch committed (and, in immediate
-  // mode, synced). Read on a pooled read-only connection. Defined in sqlite_store_internal.h.
+  // Run `fn(sqlite::Connection&)` atomically on the database (sqlite_database.h: group commit
+  // for writes, the idle writer or a pooled reader for reads). In sqlite_store_internal.h.
   template <typename Fn>
-  auto Write(Fn&& fn) {
-    return Write(/*durable=*/true, std::forward<Fn>(fn));
-  }
+  auto Write(Fn&& fn);
   template <typename Fn>
   auto Write(bool durable, Fn&& fn);
-
-  // One queued write: runs its function inside a savepoint and records whether it succeeded.
-  struct PendingWrite {
-    std::function<bool(sqlite::Connection&)> run;  // sets the caller's result; true if ok
-    std::optional<core::Error> batch_error;        // the batch failed as a whole
-    bool durable = true;
-    bool done = false;
-  };
-  // Leads one batch: takes the queued writes, runs and commits them. Called with queue_mu_
-  // held by `lock`; returns with it held.
-  void LeadBatch(std::unique_lock<std::mutex>& lock);
   template <typename Fn>
   auto Read(Fn&& fn);
 
   const core::Clock& clock_;
-  std::mutex write_mu_;
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<PendingWrite*> queue_;  // guarded by queue_mu_
-  bool leader_active_ = false;       // guarded by queue_mu_
-  // The only connection that writes. Guarded by write_mu_ (it and every statement cached on it).
-  std::unique_ptr<sqlite::Connection> writer_;
-  bool writer_synced_ = true;  // the writer's synchronous is FULL; guarded by write_mu_
-  std::unique_ptr<sqlite::ConnectionPool> readers_;  // internally synchronized
-
-  // Deferred sync: numbers the commits and syncs the WAL behind them; null in immediate mode.
-  // Destroyed first (~SqliteStore), while the writer still holds the WAL open.
-  std::unique_ptr<WalSyncer> syncer_;
-  core::AlwaysDurable always_durable_;
-  std::unique_ptr<SqliteNonceStore> nonces_;
+  const std::unique_ptr<sqlite::Database> db_;
+  const std::unique_ptr<SqliteNonceStore> nonces_;  // uses db_
 };
 
 }  // namespace flint::sa
