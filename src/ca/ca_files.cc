@@ -446,7 +446,8 @@ core::Result<void> MakeDataDir(const std::string& dir) {
 
 core::Result<CaMaterial> LoadOrCreateCa(const std::string& data_dir,
                                         const std::vector<std::string>& extra_tls_names,
-                                        const core::Clock& clock, core::Random& random) {
+                                        const core::Clock& clock, core::Random& random,
+                                        const std::vector<std::string>& needs_ca) {
   FLINT_ASSIGN_OR_RETURN(std::vector<core::Identifier> ids, TlsIdentifiers(extra_tls_names));
   if (data_dir.empty()) return core::Err(core::ErrorType::kInternal, "CA directory is not set");
   struct stat st {};
@@ -473,8 +474,10 @@ core::Result<CaMaterial> LoadOrCreateCa(const std::string& data_dir,
     return Refuse(data_dir, present,
                   "exist(s) but ca.json does not (an interrupted CA creation, or a lost marker)");
   }
-  if (PathExists(data_dir + "/" + kStoreFile)) {
-    return Refuse(data_dir, kStoreFile, "exists but no CA file does (the CA was lost or moved)");
+  for (const std::string& name : needs_ca) {
+    if (PathExists(data_dir + "/" + name)) {
+      return Refuse(data_dir, name, "exists but no CA file does (the CA was lost or moved)");
+    }
   }
   return CreateCa(data_dir, ids, clock, random);
 }

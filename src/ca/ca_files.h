@@ -31,8 +31,6 @@ inline constexpr char kIntermediateKeyFile[] = "intermediate.key";
 inline constexpr char kTlsCertFile[] = "tls.pem";
 inline constexpr char kTlsKeyFile[] = "tls.key";
 inline constexpr char kCaMarkerFile[] = "ca.json";
-// The SQLite store (module sa) in the same directory: a store without a CA means the CA was lost.
-inline constexpr char kStoreFile[] = "flint.db";
 
 // Everything flint needs at serve time. The root's private key is deliberately absent.
 struct CaMaterial {
@@ -52,7 +50,9 @@ struct CaMaterial {
 };
 
 // Loads the CA from `data_dir`, or creates one there if the directory is missing or holds none
-// of the CA files, no marker and no flint.db.
+// of the CA files, no marker and none of `needs_ca`: files of the same directory that other
+// parts of flint write only once a CA exists (the store, named by cmd), so one of them without
+// a CA means the CA was lost and a new one would not match what they record.
 //
 // `extra_tls_names` are added to the listener certificate's SAN besides localhost, 127.0.0.1
 // and ::1: IP literals become iPAddress entries, anything else a (lowercased) dNSName.
@@ -62,13 +62,13 @@ struct CaMaterial {
 // key, tls.pem replaced atomically).
 //
 // Never creates a CA over existing material: a CA file without the marker (an interrupted
-// creation), a missing, unreadable, corrupt or mismatched file, or flint.db without a CA all
+// creation), a missing, unreadable, corrupt or mismatched file, or a `needs_ca` file without a CA all
 // return kInternal with an operator-facing detail naming the file; nothing is written then.
 // kMalformed if an extra TLS name is neither an IP literal nor a valid DNS name.
 // Never logs; no key material appears in any error.
 [[nodiscard]] core::Result<CaMaterial> LoadOrCreateCa(
     const std::string& data_dir, const std::vector<std::string>& extra_tls_names,
-    const core::Clock& clock, core::Random& random);
+    const core::Clock& clock, core::Random& random, const std::vector<std::string>& needs_ca = {});
 
 // An Issuer signing with the intermediate key from `material` (a KeySigner) and appending the
 // intermediate certificate to every chain.

@@ -257,11 +257,11 @@ TEST_F(CaFilesTest, HalfWrittenDirectoryIsRefused) {
 
 TEST_F(CaFilesTest, StoreWithoutCaIsRefused) {
   ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
-  WriteAll(dir_ + "/flint.db", "sqlite");
-  auto result = Load();
+  WriteAll(dir_ + "/store.db", "sqlite");
+  auto result = LoadOrCreateCa(dir_, {}, clock_, random_, {"store.db"});
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().type, core::ErrorType::kInternal);
-  EXPECT_NE(result.error().detail.find("flint.db"), std::string::npos);
+  EXPECT_NE(result.error().detail.find("store.db"), std::string::npos);
   EXPECT_EQ(Snapshot(dir_).size(), 1u);
 }
 

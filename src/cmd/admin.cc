@@ -23,7 +23,7 @@
 #include "jose/base64url.h"
 #include "ra/eab.h"
 #include "ra/revocation.h"
-#include "sa/sqlite_store.h"
+#include "sa/store.h"
 
 namespace flint::cmd {
 namespace {
@@ -48,7 +48,7 @@ struct Args {
 
 struct Context {
   const Args& args;
-  sa::SqliteStore& store;
+  sa::Store& store;
   const core::Clock& clock;
   std::ostream& out;
 };
@@ -230,15 +230,6 @@ Result<void> CaStatus(Context& c) {
 
 // --- command line ---
 
-Result<std::unique_ptr<sa::SqliteStore>> OpenStore(const std::string& dir,
-                                                   const core::Clock& clock) {
-  const std::string path = dir + "/" + ca::kStoreFile;
-  // Never create a database here: a typo in --data must not look like an empty CA.
-  if (!std::filesystem::exists(path))
-    return Err(ErrorType::kNotFound, "no " + path + " (has flint serve --data " + dir + " run?)");
-  return sa::SqliteStore::Open(path, clock);
-}
-
 // Adds `name` under `parent`, running `cmd` when chosen. Parent options (--data, --json) may
 // follow the subcommand words (fallthrough).
 CLI::App* Leaf(CLI::App* parent, const char* name, const char* help, Command cmd,
@@ -304,7 +295,8 @@ void DefineCommands(CLI::App& app, Args& a, std::optional<Command>& chosen) {
 
 }  // namespace
 
-int RunAdmin(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int RunAdmin(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+             const StoreOpener& open_store) {
   Args a;
   std::optional<Command> chosen;
   CLI::App app{"flint admin: operator commands (safe while flint serve runs)", "flint admin"};
@@ -324,7 +316,7 @@ int RunAdmin(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return 2;
   }
   core::SystemClock clock;
-  auto store = OpenStore(a.data_dir, clock);
+  auto store = open_store(a.data_dir, clock);
   if (!store.ok()) {
     err << "flint admin: " << store.error().detail << "\n";
     return 1;

@@ -16,15 +16,27 @@
 // Output: plain text (lists one record per line as key=value pairs; single records one
 // "key: value" per line), or one JSON document with --json.
 
+#include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
+#include "core/result.h"
+#include "sa/store.h"
+
 namespace flint::cmd {
 
-// Runs the command in `args` (the words after "admin"). Results go to `out`, diagnostics to
-// `err`. Returns the exit status: 0 success, 1 the operation failed (unknown id, already
-// revoked, storage error, ...), 2 bad usage.
-int RunAdmin(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+// Opens the store of the data directory --data names (cmd/data_dir.h: OpenExistingStore), so
+// the commands work on any sa::Store backend. An error is printed and exits 1.
+using StoreOpener = std::function<core::Result<std::unique_ptr<sa::Store>>(
+    const std::string& data_dir, const core::Clock& clock)>;
+
+// Runs the command in `args` (the words after "admin") on the store `open_store` returns.
+// Results go to `out`, diagnostics to `err`. Returns the exit status: 0 success, 1 the
+// operation failed (no store, unknown id, already revoked, storage error, ...), 2 bad usage.
+int RunAdmin(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+             const StoreOpener& open_store);
 
 }  // namespace flint::cmd

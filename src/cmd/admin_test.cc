@@ -1,6 +1,7 @@
 // `flint admin` against a real data directory: a CA made by ca::LoadOrCreateCa and a SQLite
 // store with accounts, orders and certificates signed by that CA.
 #include "cmd/admin.h"
+#include "cmd/data_dir.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ class AdminTest : public ::testing::Test {
     ASSERT_TRUE(ca.ok()) << ca.error().detail;
     ca_ = std::move(ca).value();
     issuer_ = ca::NewIntermediateIssuer(ca_, random_);
-    auto st = sa::SqliteStore::Open(dir_ + "/flint.db", clock_);
+    auto st = sa::SqliteStore::Open(StorePath(dir_), clock_);
     ASSERT_TRUE(st.ok()) << st.error().detail;
     store_ = std::move(st).value();
   }
@@ -50,7 +51,7 @@ class AdminTest : public ::testing::Test {
     args.insert(args.begin(), {"--data", dir_});
     std::ostringstream out, err;
     AdminRun r;
-    r.status = RunAdmin(args, out, err);
+    r.status = RunAdmin(args, out, err, OpenExistingStore);
     r.out = out.str();
     r.err = err.str();
     return r;
@@ -220,8 +221,8 @@ TEST_F(AdminTest, UsageAndMissingDatabase) {
   EXPECT_EQ(Admin({"eab"}).status, 2);
   EXPECT_EQ(Admin({"bogus"}).status, 2);
   std::ostringstream out, err;
-  EXPECT_EQ(RunAdmin({"--data", dir_ + "/nowhere", "eab", "list"}, out, err), 1);
-  EXPECT_FALSE(std::filesystem::exists(dir_ + "/nowhere/flint.db"));
+  EXPECT_EQ(RunAdmin({"--data", dir_ + "/nowhere", "eab", "list"}, out, err, OpenExistingStore), 1);
+  EXPECT_FALSE(std::filesystem::exists(StorePath(dir_ + "/nowhere")));
 }
 
 }  // namespace

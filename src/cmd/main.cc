@@ -15,6 +15,7 @@
 
 #include "ca/ca_files.h"
 #include "cmd/admin.h"
+#include "cmd/data_dir.h"
 #include "cmd/status_listener.h"
 #include "policy/identifier_policy.h"
 #include "va/resolver.h"
@@ -25,6 +26,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "ra/ra.h"
+#include "sa/caching_store.h"
 #include "sa/nonce_service.h"
 #include "sa/sqlite_store.h"
 #include "wfe/http_server.h"
@@ -160,7 +162,7 @@ int Serve(const config::Config& cfg) {
   core::SecureRandom random;
 
   // Step 1: the CA (generated on first start, loaded afterwards; never silently replaced).
-  auto ca = ca::LoadOrCreateCa(cfg.data_dir, cfg.tls_names, clock, random);
+  auto ca = ca::LoadOrCreateCa(cfg.data_dir, cfg.tls_names, clock, random, {cmd::kStoreFile});
   if (!ca.ok()) return Fail("CA in " + cfg.data_dir + ": " + ca.error().detail);
 
   // Step 2: storage and nonces.
@@ -169,13 +171,16 @@ int Serve(const config::Config& cfg) {
   // must not see each other's unsynced commits, so they sync every commit.
   sa::SqliteStoreOptions store_opts;
   store_opts.deferred_sync = !cfg.shared_nonces;
-  store_opts.cache_accounts = !cfg.shared_nonces;  // no other process changes accounts
-  auto store = sa::SqliteStore::Open(cfg.data_dir + "/flint.db", clock, store_opts);
+  auto store = sa::SqliteStore::Open(cmd::StorePath(cfg.data_dir), clock, store_opts);
   if (!store.ok()) return Fail("store: " + store.error().detail);
+  // Accounts are kept in memory only where no other process changes them (one per database).
+  std::unique_ptr<sa::CachingStore> caching_store;
+  if (!cfg.shared_nonces) caching_store = std::make_unique<sa::CachingStore>(**store);
+  sa::Store& storage = caching_store ? static_cast<sa::Store&>(*caching_store) : **store;
   std::unique_ptr<sa::NonceService> nonce_service;
   if (cfg.shared_nonces) {
     nonce_service = std::make_unique<sa::SqlNonceService>(
-        **store, random, clock, std::chrono::seconds(cfg.nonce_lifetime_seconds));
+        (*store)->nonces(), random, clock, std::chrono::seconds(cfg.nonce_lifetime_seconds));
   } else {
     nonce_service = std::make_unique<sa::MemoryNonceService>(
         random, clock, std::chrono::seconds(cfg.nonce_lifetime_seconds));
@@ -218,7 +223,8 @@ int Serve(const config::Config& cfg) {
   std::unique_ptr<cmd::StatusListener> status;
   cmd::CertificateUrls cert_urls = cmd::UrlsWithoutListener(cfg);
   if (!cfg.http_listen.empty()) {
-    auto s = cmd::StatusListener::Start(cfg, *ca, authority, **store, clock, store->get());
+    auto s = cmd::StatusListener::Start(cfg, *ca, authority, storage, clock,
+                                        &(*store)->durability());
     if (!s.ok()) return Fail("--http-listen " + cfg.http_listen + ": " + s.error().detail);
     status = std::move(s).value();
     cert_urls = status->urls();
@@ -238,7 +244,7 @@ int Serve(const config::Config& cfg) {
   ra_opts.ocsp_url = cert_urls.ocsp;
   ra_opts.profiles = RaProfiles(cfg);
   ra_opts.default_profile = cfg.default_profile;
-  ra::RegistrationAuthority ra(ra_opts, **store, clock, random, policy, *validator, authority);
+  ra::RegistrationAuthority ra(ra_opts, storage, clock, random, policy, *validator, authority);
   ra.FailInterruptedFinalizations();
   ra.ResumeValidations();
   if (status) {
@@ -252,7 +258,7 @@ int Serve(const config::Config& cfg) {
   wfe_opts.website = cfg.website;
   wfe_opts.caa_identities = cfg.caa_identities;
   wfe_opts.external_account_required = cfg.external_account_required;
-  wfe::WebFrontEnd front(wfe_opts, ra, **store, nonces, clock);
+  wfe::WebFrontEnd front(wfe_opts, ra, storage, nonces, clock);
 
   // Step 4: the HTTPS listener.
   wfe::HttpServerOptions http_opts;
@@ -264,7 +270,7 @@ int Serve(const config::Config& cfg) {
   http_opts.tls_key_pem = std::move(*tls_key);
   http_opts.io_threads = cfg.io_threads;
   http_opts.worker_threads = cfg.worker_threads;
-  http_opts.durability = store->get();
+  http_opts.durability = &(*store)->durability();
   wfe::HttpServer server(http_opts, [&front](wfe::HttpRequest& r) { return front.Handle(r); });
   server.SetInlineHandler([&front](wfe::HttpRequest& r) { return front.HandleInline(r); });
   server.SetErrorHeaders([&front](wfe::HttpResponse& r) { front.AddErrorHeaders(r); });
@@ -314,7 +320,7 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "admin") {
     args.erase(args.begin());
-    return flint::cmd::RunAdmin(args, std::cout, std::cerr);
+    return flint::cmd::RunAdmin(args, std::cout, std::cerr, flint::cmd::OpenExistingStore);
   }
   std::cerr << "flint: unknown command '" << args[0] << "'\n" << flint::kUsage;
   return 2;

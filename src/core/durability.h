@@ -3,8 +3,8 @@
 // on stable storage (DESIGN.md "Storage": a durable commit before a response that depends on it
 // is sent), without blocking a thread while the storage syncs.
 //
-// A storage backend that commits first and syncs later (sa::SqliteStore with deferred sync)
-// implements it; a backend whose writes are durable when they return answers at once.
+// A storage backend that commits first and syncs later (sa::WalSyncer, SqliteStore's deferred
+// sync) implements it; a backend whose writes are durable when they return answers at once.
 //
 // Usage, on the thread that produced a response after its last storage access:
 //   uint64_t mark = barrier.Mark();
@@ -28,6 +28,13 @@ class DurabilityBarrier {
   // report those writes). Runs `done` inline when the answer is already known; otherwise later
   // on the backend's syncing thread, so `done` must only hand work off (post to an executor).
   virtual void WhenDurable(uint64_t mark, std::function<void(bool durable)> done) = 0;
+};
+
+// The barrier of a backend whose writes are durable before they return: every mark is.
+class AlwaysDurable final : public DurabilityBarrier {
+ public:
+  uint64_t Mark() const override { return 0; }
+  void WhenDurable(uint64_t, std::function<void(bool durable)> done) override { done(true); }
 };
 
 }  // namespace flint::core

@@ -1,6 +1,7 @@
 #pragma once
-// What SqlNonceService needs from a shared database. Implemented by every Store backend whose
-// database several flint instances may share (SqliteStore now, PostgreSQL later).
+// What SqlNonceService needs from a shared database: one implementation per backend whose
+// database several flint instances may share (SqliteNonceStore, from SqliteStore::nonces(), now;
+// PostgreSQL later), separate from that backend's Store.
 
 #include <string>
 #include <string_view>

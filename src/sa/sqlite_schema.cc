@@ -132,6 +132,24 @@ CREATE TABLE blocked_keys (
 CREATE INDEX certificates_revoked ON certificates (not_after) WHERE revoked = 1;
 )sql";
 
+// Version 4: transitions that hold with several writers, not only with SQLite's single one
+// (a second backend shares the conformance suite). Which order replaces a certificate (RFC 9773
+// §5) is one row per certificate, claimed by an upsert that takes it over only from an order
+// that is invalid; its existing holders are the newest order per certificate (an invalid order
+// stays invalid, so the one order that may still be live is the newest). At most one challenge
+// of an authorization is processing, by a unique index rather than only a NOT EXISTS that two
+// concurrent writers could both pass.
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE order_replacements (
+  replaces TEXT PRIMARY KEY,
+  order_id INTEGER NOT NULL REFERENCES orders (id)
+) STRICT, WITHOUT ROWID;
+INSERT INTO order_replacements (replaces, order_id)
+  SELECT replaces, max(id) FROM orders WHERE replaces != '' GROUP BY replaces;
+CREATE UNIQUE INDEX challenges_one_processing ON challenges (authz_id)
+  WHERE status = 'processing';
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -142,6 +160,7 @@ constexpr Migration kMigrations[] = {
     {1, kSchemaV1, "PRAGMA user_version = 1"},
     {2, kSchemaV2, "PRAGMA user_version = 2"},
     {3, kSchemaV3, "PRAGMA user_version = 3"},
+    {4, kSchemaV4, "PRAGMA user_version = 4"},
 };
 
 Result<int> ReadVersion(Connection& conn) {

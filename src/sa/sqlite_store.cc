@@ -1,35 +1,20 @@
-// SqliteStore: opening, accounts, certificates and nonce redemptions. Orders, authorizations
+// SqliteStore: opening, accounts and certificates. Orders, authorizations
 // and challenges are in sqlite_store_orders.cc.
 
 #include "sa/sqlite_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
-#include "core/random.h"
 #include "sa/codec.h"
-#include "sa/sqlite_schema.h"
 #include "sa/sqlite_store_internal.h"
 
 namespace flint::sa {
 
 using core::ToUnixSeconds;
 using sqlite::Connection;
-using sqlite::ConnectionPool;
 using sqlite::Statement;
-using sqlite::Transaction;
 
 namespace {
-
-constexpr size_t kNonceSecretBytes = 32;
-
-constexpr char kInsertNonceSecret[] =
-    "INSERT INTO secrets (name, value) VALUES ('nonce', ?1) ON CONFLICT (name) DO NOTHING";
-constexpr char kSelectNonceSecret[] = "SELECT value FROM secrets WHERE name = 'nonce'";
 
 constexpr char kInsertAccount[] =
     "INSERT INTO accounts (status, contacts, jwk, thumbprint, tos_agreed, eab_key_id, "
@@ -54,127 +39,39 @@ constexpr char kCountRevocation[] =
     "INSERT INTO counters (name, value) VALUES ('revocations', 1) "
     "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1";
 
-constexpr char kInsertRedeemedNonce[] = "INSERT INTO redeemed_nonces (id, expires) VALUES (?1, ?2)";
-constexpr char kPruneRedeemedNonces[] = "DELETE FROM redeemed_nonces WHERE expires < ?1";
-
-core::Error Internal(std::string detail) {
-  return core::Err(core::ErrorType::kInternal, std::move(detail));
-}
-
-// WAL lets readers proceed during a write; synchronous=FULL fsyncs the WAL at every commit, so a
-// reported write survives power loss. Both are verified, not assumed.
-Result<void> ConfigureWriter(Connection& c) {
-  FLINT_ASSIGN_OR_RETURN(std::string mode, c.QueryText("PRAGMA journal_mode = WAL"));
-  if (mode != "wal") return Internal("sqlite: cannot enable WAL mode (got " + mode + ")");
-  FLINT_TRY(c.Exec("PRAGMA synchronous = FULL"));
-  FLINT_ASSIGN_OR_RETURN(std::string sync, c.QueryText("PRAGMA synchronous"));
-  if (sync != "2") return Internal("sqlite: cannot set synchronous = FULL");
-  return core::Ok();
-}
-
-// Creates the nonce secret if this is the database's first open (the first instance wins the
-// insert; everyone then reads the same row).
-Result<std::string> LoadOrCreateNonceSecret(Connection& c) {
-  core::SecureRandom random;
-  FLINT_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(c, Transaction::Kind::kWrite));
-  {
-    FLINT_ASSIGN_OR_RETURN(Statement insert, c.Prepare(kInsertNonceSecret));
-    insert.BindBlob(1, random.Bytes(kNonceSecretBytes));
-    FLINT_TRY(insert.Run());
-  }
-  std::string secret;
-  {
-    FLINT_ASSIGN_OR_RETURN(Statement select, c.Prepare(kSelectNonceSecret));
-    FLINT_ASSIGN_OR_RETURN(bool row, select.Step());
-    if (!row) return Internal("sqlite: nonce secret missing");
-    secret = select.Blob(0);
-  }
-  if (secret.size() != kNonceSecretBytes) return Internal("sqlite: nonce secret has wrong size");
-  FLINT_TRY(txn.Commit());
-  return secret;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        const core::Clock& clock,
                                                        SqliteStoreOptions options) {
-  if (path.empty() || path == ":memory:") {
-    return Internal("sqlite: the store needs a database file, not '" + path + "'");
-  }
-  FLINT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
-                         Connection::Open(path, Connection::Mode::kReadWrite));
-  FLINT_TRY(ConfigureWriter(*writer));
-  FLINT_TRY(sqlite::Migrate(*writer));
-  FLINT_ASSIGN_OR_RETURN(std::string secret, LoadOrCreateNonceSecret(*writer));
-  int wal_fd = -1;
-  if (options.deferred_sync) {
-    // Commits stop fsyncing; the syncing thread does it for them (SyncLoop). WAL mode keeps the
-    // database consistent either way; NORMAL still syncs around checkpoints.
-    FLINT_TRY(writer->Exec("PRAGMA synchronous = NORMAL"));
-    FLINT_ASSIGN_OR_RETURN(std::string sync, writer->QueryText("PRAGMA synchronous"));
-    if (sync != "1") return Internal("sqlite: cannot set synchronous = NORMAL");
-    // The writer has the WAL open since its first transaction above and keeps it until it closes.
-    const std::string wal_path = path + "-wal";
-    wal_fd = open(wal_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (wal_fd < 0) {
-      return Internal("sqlite: cannot open " + wal_path + " to sync it: " + std::strerror(errno));
-    }
-  }
-  auto readers = ConnectionPool::Open(path, kReaderConnections);
-  if (!readers.ok()) {
-    if (wal_fd >= 0) close(wal_fd);
-    return std::move(readers).error();
-  }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(clock, std::move(writer),
-                                                      std::move(readers).value(),
-                                                      std::move(secret), wal_fd,
-                                                      std::move(options)));
+  sqlite::DatabaseOptions db_options;
+  db_options.deferred_sync = options.deferred_sync;
+  db_options.sync_wal = std::move(options.sync_wal);
+  db_options.reader_connections = kReaderConnections;
+  std::string secret;
+  FLINT_ASSIGN_OR_RETURN(
+      std::unique_ptr<sqlite::Database> db,
+      sqlite::Database::Open(path, std::move(db_options), [&](Connection& c) -> Result<void> {
+        FLINT_ASSIGN_OR_RETURN(secret, SqliteNonceStore::LoadOrCreateSecret(c));
+        return core::Ok();
+      }));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(clock, std::move(db), std::move(secret)));
 }
 
-SqliteStore::SqliteStore(const core::Clock& clock, std::unique_ptr<Connection> writer,
-                         std::unique_ptr<ConnectionPool> readers, std::string nonce_secret,
-                         int wal_fd, SqliteStoreOptions options)
+SqliteStore::SqliteStore(const core::Clock& clock, std::unique_ptr<sqlite::Database> db,
+                         std::string nonce_secret)
     : clock_(clock),
-      nonce_secret_(std::move(nonce_secret)),
-      writer_(std::move(writer)),
-      readers_(std::move(readers)),
-      deferred_sync_(options.deferred_sync),
-      sync_wal_(std::move(options.sync_wal)),
-      wal_fd_(wal_fd),
-      account_cache_(options.cache_accounts ? std::make_unique<AccountCache>() : nullptr) {
-  if (deferred_sync_) syncer_ = std::thread([this] { SyncLoop(); });
-}
+      db_(std::move(db)),
+      nonces_(std::make_unique<SqliteNonceStore>(*db_, std::move(nonce_secret))) {}
 
-SqliteStore::~SqliteStore() {
-  if (!syncer_.joinable()) return;
-  {
-    std::lock_guard lock(sync_mu_);
-    sync_stop_ = true;
-  }
-  sync_cv_.notify_all();
-  syncer_.join();  // after a last sync of whatever was committed
-  close(wal_fd_);
-}
+SqliteStore::~SqliteStore() = default;
+
+core::DurabilityBarrier& SqliteStore::durability() { return db_->durability(); }
 
 // --- Accounts ---
 
 Result<core::Account> SqliteStore::GetAccount(core::AccountId id) {
-  auto load = [&](Connection& c) { return sqlite::LoadAccount(c, id); };
-  if (!account_cache_) return Read(load);
-  if (std::optional<core::Account> cached = account_cache_->Find(id)) return *std::move(cached);
-  const uint64_t generation = account_cache_->Generation();  // before the read (account_cache.h)
-  Result<core::Account> account = Read(load);
-  if (account.ok()) account_cache_->InsertIfCurrent(*account, generation);
-  return account;
-}
-
-template <typename Fn>
-Result<core::Account> SqliteStore::WriteAccount(core::AccountId id, Fn&& fn) {
-  Result<core::Account> account = Write(std::forward<Fn>(fn));
-  // Committed or not, the next read of this account goes to the database.
-  if (account_cache_) account_cache_->Invalidate(id);
-  return account;
+  return Read([&](Connection& c) { return sqlite::LoadAccount(c, id); });
 }
 
 Result<core::Account> SqliteStore::GetAccountByThumbprint(const std::string& thumbprint) {
@@ -208,7 +105,7 @@ Result<core::Account> SqliteStore::CreateAccount(core::Account account) {
 
 Result<core::Account> SqliteStore::UpdateAccountContacts(core::AccountId id,
                                                          std::vector<std::string> contacts) {
-  return WriteAccount(id, [&](Connection& c) -> Result<core::Account> {
+  return Write([&](Connection& c) -> Result<core::Account> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdateContacts));
     s.Bind(1, id.value).Bind(2, EncodeStrings(contacts));
     FLINT_TRY(
@@ -218,7 +115,7 @@ Result<core::Account> SqliteStore::UpdateAccountContacts(core::AccountId id,
 }
 
 Result<core::Account> SqliteStore::DeactivateAccount(core::AccountId id) {
-  return WriteAccount(id, [&](Connection& c) -> Result<core::Account> {
+  return Write([&](Connection& c) -> Result<core::Account> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kDeactivateAccount));
     s.Bind(1, id.value);
     FLINT_TRY(
@@ -231,7 +128,7 @@ Result<core::Account> SqliteStore::ChangeAccountKey(core::AccountId id,
                                                     const std::string& old_thumbprint,
                                                     const std::string& new_jwk_json,
                                                     const std::string& new_thumbprint) {
-  return WriteAccount(id, [&](Connection& c) -> Result<core::Account> {
+  return Write([&](Connection& c) -> Result<core::Account> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kChangeAccountKey));
     s.Bind(1, id.value).Bind(2, new_jwk_json).Bind(3, new_thumbprint).Bind(4, old_thumbprint);
     // A UNIQUE violation on thumbprint (the new key belongs to another account) is kConflict.
@@ -259,26 +156,6 @@ Result<void> SqliteStore::RevokeCertificate(core::CertificateId id, int reason,
     FLINT_TRY(sqlite::RunCompareAndSet(c, std::move(s), sqlite::kCertificateExists, id.value,
                                        "certificate"));
     return c.Run(kCountRevocation);
-  });
-}
-
-// --- Nonces ---
-
-// A redemption record only guards against replay; it needs to survive a crash of flint (kill -9),
-// not power loss, so it commits without an fsync of its own (see Write's `durable`).
-Result<void> SqliteStore::RecordNonceRedemption(std::string_view id, core::TimePoint expires) {
-  return Write(/*durable=*/false, [&](Connection& c) -> Result<void> {
-    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertRedeemedNonce));
-    s.BindBlob(1, id).Bind(2, ToUnixSeconds(expires));
-    return s.Run();  // primary key violation: already redeemed, kConflict
-  });
-}
-
-Result<void> SqliteStore::PruneRedeemedNonces(core::TimePoint cutoff) {
-  return Write(/*durable=*/false, [&](Connection& c) -> Result<void> {
-    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kPruneRedeemedNonces));
-    s.Bind(1, ToUnixSeconds(cutoff));
-    return s.Run();
   });
 }
 

@@ -5,46 +5,40 @@
 //   - immediate (default): synchronous=FULL, so each write's COMMIT has reached stable storage
 //     before the method returns (survives kill -9 and power loss);
 //   - deferred (`flint serve` with one process per database): commits are written to the WAL
-//     (surviving kill -9 at once) and a syncing thread fdatasyncs the WAL for every commit so far,
-//     one fsync for however many commits arrived meanwhile. Callers hold back anything that
-//     depends on storage until the DurabilityBarrier below says it is durable, so a response
+//     (surviving kill -9 at once) and a WalSyncer (wal_syncer.h) fdatasyncs the WAL for every
+//     commit so far, one fsync for however many commits arrived meanwhile. Callers hold back
+//     anything that depends on storage until durability() says it is durable, so a response
 //     still never reports a write that power loss could undo.
-// Each intent is one transaction: writes use BEGIN IMMEDIATE on the single writer connection
-// (serialized by a mutex within the process and by SQLite's write lock across processes); reads
-// see a consistent snapshot without queueing behind writes, on the writer connection when it is
-// idle (its page cache survives its own commits) and otherwise on a small pool of read-only
-// connections.
+// Each intent is one transaction on a sqlite::Database (sqlite_database.h): writes use BEGIN
+// IMMEDIATE on the single writer connection, in group commit (serialized within the process and
+// by SQLite's write lock across processes); reads see a consistent snapshot without queueing
+// behind writes. This class holds the SQL alone.
 //
 // Several SqliteStore objects (in one or several processes) may open the same file; all their
-// transitions stay atomic, and nonce redemption stays exactly-once (NonceStore).
+// transitions stay atomic, and nonce redemption stays exactly-once (nonces()).
 //
 // Open() applies pending schema migrations (sqlite_schema.h). `clock` decides derived statuses
 // (expiry, store.h) and created_at; it must outlive the store.
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/durability.h"
-#include "sa/account_cache.h"
 #include "sa/nonce_store.h"
+#include "sa/sqlite_nonce_store.h"
 #include "sa/store.h"
 
 namespace flint::sa {
 
 namespace sqlite {
 class Connection;
-class ConnectionPool;
+class Database;
 }  // namespace sqlite
 
 struct SqliteStoreOptions {
@@ -54,13 +48,9 @@ struct SqliteStoreOptions {
   // Deferred sync: makes the WAL file (an open descriptor) durable, returning 0 or an errno.
   // Empty: fdatasync. Tests inject failures here.
   std::function<int(int fd)> sync_wal;
-  // Keep accounts in memory (AccountCache), so GetAccount seldom reads the database. Only for a
-  // database whose accounts no other process changes (the same condition as deferred_sync):
-  // another process's key change or deactivation would go unseen here.
-  bool cache_accounts = false;
 };
 
-class SqliteStore final : public Store, public NonceStore, public core::DurabilityBarrier {
+class SqliteStore final : public Store {
  public:
   // Read-only connections kept for StoreReader methods.
   static constexpr int kReaderConnections = 4;
@@ -74,11 +64,14 @@ class SqliteStore final : public Store, public NonceStore, public core::Durabili
   // Syncs what is still unsynced (deferred mode), then closes.
   ~SqliteStore() override;
 
-  // DurabilityBarrier (sqlite_store_commit.cc). In immediate mode every mark is already durable.
-  // In deferred mode a failed fdatasync is final (retrying cannot bring back pages the kernel
-  // dropped): waiters get false, and every later write fails with kInternal.
-  uint64_t Mark() const override;
-  void WhenDurable(uint64_t mark, std::function<void(bool durable)> done) override;
+  // What a response must wait for before it reports this store's writes (core/durability.h):
+  // in deferred mode the WalSyncer, whose failed fdatasync also makes every later write fail
+  // with kInternal; in immediate mode every mark is already durable. Lives as long as the store.
+  core::DurabilityBarrier& durability();
+
+  // The database's nonce records (sqlite_nonce_store.h), for SqlNonceService. Lives as long as
+  // the store.
+  NonceStore& nonces() { return *nonces_; }
 
   // StoreReader
   Result<core::Account> GetAccount(core::AccountId id) override;
@@ -136,81 +129,22 @@ class SqliteStore final : public Store, public NonceStore, public core::Durabili
       core::AccountId account, const std::vector<core::Identifier>& identifiers,
       core::TimePoint now) override;
 
-  // NonceStore
-  const std::string& NonceSecret() const override { return nonce_secret_; }
-  Result<void> RecordNonceRedemption(std::string_view id, core::TimePoint expires) override;
-  Result<void> PruneRedeemedNonces(core::TimePoint cutoff) override;
-
  private:
-  SqliteStore(const core::Clock& clock, std::unique_ptr<sqlite::Connection> writer,
-              std::unique_ptr<sqlite::ConnectionPool> readers, std::string nonce_secret,
-              int wal_fd, SqliteStoreOptions options);
+  SqliteStore(const core::Clock& clock, std::unique_ptr<sqlite::Database> db,
+              std::string nonce_secret);
 
-  // Run `fn(sqlite::Connection&)` (returning a Result) atomically. Write: group commit — the
-  // write joins a queue; one caller at a time (the leader) runs every queued write on the writer
-  // connection inside one BEGIN IMMEDIATE transaction, each in its own SAVEPOINT (rolled back
-  // alone if its `fn` fails), then COMMITs once (in immediate mode, one fsync for the batch) and
-  // wakes the others. Every caller returns only after its batch committed (and, in immediate
-  // mode, synced). Read on a pooled read-only connection. Defined in sqlite_store_internal.h.
+  // Run `fn(sqlite::Connection&)` atomically on the database (sqlite_database.h: group commit
+  // for writes, the idle writer or a pooled reader for reads). In sqlite_store_internal.h.
   template <typename Fn>
-  auto Write(Fn&& fn) {
-    return Write(/*durable=*/true, std::forward<Fn>(fn));
-  }
+  auto Write(Fn&& fn);
   template <typename Fn>
   auto Write(bool durable, Fn&& fn);
-
-  // One queued write: runs its function inside a savepoint and records whether it succeeded.
-  struct PendingWrite {
-    std::function<bool(sqlite::Connection&)> run;  // sets the caller's result; true if ok
-    std::optional<core::Error> batch_error;        // the batch failed as a whole
-    bool durable = true;
-    bool done = false;
-  };
-  // Leads one batch: takes the queued writes, runs and commits them. Called with queue_mu_
-  // held by `lock`; returns with it held.
-  void LeadBatch(std::unique_lock<std::mutex>& lock);
   template <typename Fn>
   auto Read(Fn&& fn);
 
-  // Deferred sync: the syncing thread's loop, and one sync of the WAL file.
-  void SyncLoop();
-  bool SyncWal();
-
   const core::Clock& clock_;
-  const std::string nonce_secret_;
-  std::mutex write_mu_;
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<PendingWrite*> queue_;  // guarded by queue_mu_
-  bool leader_active_ = false;       // guarded by queue_mu_
-  // The only connection that writes. Guarded by write_mu_ (it and every statement cached on it).
-  std::unique_ptr<sqlite::Connection> writer_;
-  bool writer_synced_ = true;  // the writer's synchronous is FULL; guarded by write_mu_
-  std::unique_ptr<sqlite::ConnectionPool> readers_;  // internally synchronized
-
-  // Deferred sync. Commits are numbered in order; a mark is a commit number.
-  const bool deferred_sync_;
-  const std::function<int(int fd)> sync_wal_;
-  // The last commit any reader may have seen: bumped before its COMMIT starts. Written by the
-  // batch leader only (under write_mu_).
-  std::atomic<uint64_t> visible_seq_{0};
-  std::atomic<bool> sync_failed_{false};  // set once, under sync_mu_
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  uint64_t written_seq_ = 0;  // guarded by sync_mu_: commits whose WAL frames are all written
-  uint64_t durable_seq_ = 0;  // guarded by sync_mu_: commits fdatasynced
-  bool sync_stop_ = false;    // guarded by sync_mu_
-  std::vector<std::pair<uint64_t, std::function<void(bool)>>> sync_waiters_;  // sync_mu_
-  // The syncing thread's own descriptor of the WAL file, opened once: the writer connection
-  // holds the same file open for the store's lifetime, so this is the inode its frames go to.
-  const int wal_fd_;
-  std::thread syncer_;
-
-  // Set with SqliteStoreOptions::cache_accounts. Every write to an existing account goes
-  // through WriteAccount, which invalidates its entry once the write is over.
-  const std::unique_ptr<AccountCache> account_cache_;
-  template <typename Fn>
-  Result<core::Account> WriteAccount(core::AccountId id, Fn&& fn);
+  const std::unique_ptr<sqlite::Database> db_;
+  const std::unique_ptr<SqliteNonceStore> nonces_;  // uses db_
 };
 
 }  // namespace flint::sa

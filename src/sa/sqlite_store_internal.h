@@ -1,6 +1,6 @@
 #pragma once
-// Private to SqliteStore's translation units: the transaction wrappers and the row loaders that
-// both the writer (inside a write transaction) and the readers use.
+// Private to SqliteStore's translation units: the row loaders that both the writer (inside a
+// write transaction) and the readers use.
 
 #include <optional>
 #include <string>
@@ -9,52 +9,25 @@
 #include <vector>
 
 #include "core/types.h"
+#include "sa/sqlite_database.h"
 #include "sa/sqlite_db.h"
 #include "sa/sqlite_store.h"
 
 namespace flint::sa {
 
 template <typename Fn>
+auto SqliteStore::Write(Fn&& fn) {
+  return db_->Write(std::forward<Fn>(fn));
+}
+
+template <typename Fn>
 auto SqliteStore::Write(bool durable, Fn&& fn) {
-  using R = std::invoke_result_t<Fn&, sqlite::Connection&>;
-  std::optional<R> result;
-  PendingWrite w;
-  w.durable = durable;
-  w.run = [&](sqlite::Connection& c) {
-    result.emplace(fn(c));
-    return result->ok();
-  };
-  std::unique_lock lock(queue_mu_);
-  queue_.push_back(&w);
-  while (!w.done) {
-    if (!leader_active_) {
-      LeadBatch(lock);
-    } else {
-      queue_cv_.wait(lock);
-    }
-  }
-  if (w.batch_error) return R(*w.batch_error);
-  return std::move(*result);
+  return db_->Write(durable, std::forward<Fn>(fn));
 }
 
 template <typename Fn>
 auto SqliteStore::Read(Fn&& fn) {
-  using R = std::invoke_result_t<Fn&, sqlite::Connection&>;
-  auto run = [&fn](sqlite::Connection& conn) -> R {
-    auto txn = sqlite::Transaction::Begin(conn, sqlite::Transaction::Kind::kRead);
-    if (!txn.ok()) return R(std::move(txn).error());
-    R result = fn(conn);
-    if (!result.ok()) return result;
-    Result<void> done = txn->Commit();
-    if (!done.ok()) return R(std::move(done).error());
-    return result;
-  };
-  // The writer's page cache stays valid across its own commits, while a pooled reader drops its
-  // whole cache whenever anyone committed; so read on the writer when it is idle.
-  std::unique_lock writer_lock(write_mu_, std::try_to_lock);
-  if (writer_lock.owns_lock()) return run(*writer_);
-  sqlite::ConnectionPool::Lease conn = readers_->Acquire();
-  return run(*conn);
+  return db_->Read(std::forward<Fn>(fn));
 }
 
 namespace sqlite {

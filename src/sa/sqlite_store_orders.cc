@@ -27,7 +27,23 @@ constexpr char kInsertChallenge[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr char kInsertOrderAuthz[] =
     "INSERT INTO order_authorizations (order_id, authz_id, position) VALUES (?1, ?2, ?3)";
-constexpr char kSelectReplacingOrders[] = "SELECT id FROM orders WHERE replaces = ?1";
+// RFC 9773 §5: a certificate is replaced by at most one order that is not invalid (status as
+// derived, so an expired or failed order frees the certificate for another attempt). The claim
+// row is taken over only when its holder is invalid as derived_status.h derives it; one
+// statement, so of two concurrent claims the second sees the first's holder (a live order) and
+// changes nothing.
+constexpr char kClaimReplacement[] =
+    "INSERT INTO order_replacements (replaces, order_id) VALUES (?1, ?2) "
+    "ON CONFLICT (replaces) DO UPDATE SET order_id = excluded.order_id "
+    "WHERE EXISTS (SELECT 1 FROM orders o WHERE o.id = order_replacements.order_id AND ("
+    "o.status = 'invalid' "
+    "OR (o.status != 'valid' AND o.expires <= ?3) "
+    "OR (o.status = 'pending' AND EXISTS (SELECT 1 FROM order_authorizations oa "
+    "JOIN authorizations a ON a.id = oa.authz_id WHERE oa.order_id = o.id "
+    "AND (a.status IN ('invalid', 'deactivated', 'expired', 'revoked') "
+    "OR a.expires <= ?3)))))";
+constexpr char kSelectReplacingOrder[] =
+    "SELECT order_id FROM order_replacements WHERE replaces = ?1";
 constexpr char kSelectAuthzAccount[] = "SELECT account_id FROM authorizations WHERE id = ?1";
 constexpr char kSelectReusableAuthz[] =
     "SELECT id FROM authorizations WHERE account_id = ?1 AND identifier_type = ?2 "
@@ -53,8 +69,15 @@ constexpr char kDeactivateAuthz[] =
     "UPDATE authorizations SET status = 'deactivated' "
     "WHERE id = ?1 AND status IN ('pending', 'valid') AND expires > ?2";
 
+// Ready as derived (derived_status.h) checked in the same statement: stored pending, unexpired,
+// with authorizations, all of them valid and unexpired.
 constexpr char kOrderProcessing[] =
-    "UPDATE orders SET status = 'processing' WHERE id = ?1 AND status = 'pending'";
+    "UPDATE orders SET status = 'processing' WHERE id = ?1 AND status = 'pending' "
+    "AND expires > ?2 "
+    "AND EXISTS (SELECT 1 FROM order_authorizations oa WHERE oa.order_id = orders.id) "
+    "AND NOT EXISTS (SELECT 1 FROM order_authorizations oa "
+    "JOIN authorizations a ON a.id = oa.authz_id WHERE oa.order_id = orders.id "
+    "AND NOT (a.status = 'valid' AND a.expires > ?2))";
 constexpr char kOrderInvalid[] =
     "UPDATE orders SET status = 'invalid', error = ?2 WHERE id = ?1 AND status = 'processing'";
 constexpr char kFailProcessingOrders[] =
@@ -91,28 +114,22 @@ Result<void> CheckReusedAuthzs(Connection& c, const core::Order& order) {
   return core::Ok();
 }
 
-// RFC 9773 §5: a certificate is replaced by at most one order that is not invalid (status as
-// derived, so an expired or failed order frees the certificate for another attempt).
-Result<void> CheckNotReplaced(Connection& c, const std::string& replaces, core::TimePoint now) {
+// Makes `order` the one replacing its certificate, if no live order does (kClaimReplacement).
+Result<void> ClaimReplacement(Connection& c, const std::string& replaces, core::OrderId order,
+                              core::TimePoint now) {
   if (replaces.empty()) return core::Ok();
-  std::vector<int64_t> ids;
   {
-    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectReplacingOrders));
-    s.Bind(1, replaces);
-    while (true) {
-      FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      ids.push_back(s.Int(0));
-    }
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kClaimReplacement));
+    s.Bind(1, replaces).Bind(2, order.value).Bind(3, ToUnixSeconds(now));
+    FLINT_TRY(s.Run());
   }
-  for (int64_t id : ids) {
-    FLINT_ASSIGN_OR_RETURN(core::Order other, sqlite::LoadOrder(c, core::OrderId(id), now));
-    if (other.status != core::OrderStatus::kInvalid) {
-      return core::Err(core::ErrorType::kConflict,
-                       "order " + std::to_string(id) + " already replaces this certificate");
-    }
-  }
-  return core::Ok();
+  if (c.Changes() > 0) return core::Ok();
+  FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectReplacingOrder));
+  s.Bind(1, replaces);
+  FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
+  std::string holder = row ? " " + std::to_string(s.Int(0)) : "";
+  return core::Err(core::ErrorType::kConflict,
+                   "order" + holder + " already replaces this certificate");
 }
 
 Result<core::AuthzId> InsertAuthorization(Connection& c, const core::Authorization& a) {
@@ -220,7 +237,6 @@ Result<core::Order> SqliteStore::CreateOrder(core::Order order,
   core::TimePoint now = clock_.Now();
   return Write([&](Connection& c) -> Result<core::Order> {
     FLINT_TRY(CheckReusedAuthzs(c, order));
-    FLINT_TRY(CheckNotReplaced(c, order.replaces, now));
     std::vector<core::AuthzId> authz_ids = order.authz_ids;
     for (core::Authorization& a : new_authzs) {
       a.account_id = order.account_id;  // an order's authorizations belong to its account
@@ -228,6 +244,8 @@ Result<core::Order> SqliteStore::CreateOrder(core::Order order,
       authz_ids.push_back(id);
     }
     FLINT_ASSIGN_OR_RETURN(core::OrderId id, InsertOrder(c, order, now));
+    // On a conflict the transaction (or this write's savepoint) drops the order again.
+    FLINT_TRY(ClaimReplacement(c, order.replaces, id, now));
     FLINT_TRY(LinkAuthorizations(c, id, authz_ids));
     return sqlite::LoadOrder(c, id, now);
   });
@@ -278,19 +296,15 @@ Result<core::Authorization> SqliteStore::DeactivateAuthorization(core::AuthzId i
 }
 
 Result<void> SqliteStore::SetOrderProcessing(core::OrderId id) {
-  core::TimePoint now = clock_.Now();
+  const int64_t now = ToUnixSeconds(clock_.Now());
   // Not flushed on its own (store.h): FinalizeOrder's commit, later in the same WAL, makes it
   // durable with the certificate; lost in a power failure before that, the order is just ready
   // again, and no certificate was sent.
   return Write(/*durable=*/false, [&](Connection& c) -> Result<void> {
-    // Readiness is derived from the authorizations, so it is read inside this write
-    // transaction: no other writer can change them before the update below commits.
-    FLINT_ASSIGN_OR_RETURN(core::Order order, sqlite::LoadOrder(c, id, now));
-    if (order.status != core::OrderStatus::kReady) {
-      return core::Err(core::ErrorType::kConflict, "order is not ready");
-    }
+    // One compare-and-set: readiness is derived from the authorizations, so it is part of the
+    // UPDATE's own condition rather than read first (correct with any number of writers).
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kOrderProcessing));
-    s.Bind(1, id.value);
+    s.Bind(1, id.value).Bind(2, now);
     return sqlite::RunCompareAndSet(c, std::move(s), sqlite::kOrderExists, id.value, "order");
   });
 }

@@ -50,14 +50,14 @@ SqliteStoreOptions DeferredSync() {
 std::future<bool> DurableAnswer(SqliteStore& store, uint64_t mark) {
   auto answer = std::make_shared<std::promise<bool>>();
   std::future<bool> future = answer->get_future();
-  store.WhenDurable(mark, [answer](bool ok) { answer->set_value(ok); });
+  store.durability().WhenDurable(mark, [answer](bool ok) { answer->set_value(ok); });
   return future;
 }
 
 // The barrier's answer for `mark` if it was given before WhenDurable returned, else nullopt.
 std::optional<bool> InlineAnswer(SqliteStore& store, uint64_t mark) {
   auto answer = std::make_shared<std::optional<bool>>();
-  store.WhenDurable(mark, [answer](bool ok) { *answer = ok; });
+  store.durability().WhenDurable(mark, [answer](bool ok) { *answer = ok; });
   return *answer;
 }
 
@@ -103,7 +103,7 @@ TEST(SqliteStoreTest, ReportedWritesSurviveKill9) {
   std::string nonce;
   {
     auto store = Must(SqliteStore::Open(path, clock));
-    nonce = SqlNonceService(*store, random, clock).Issue();
+    nonce = SqlNonceService(store->nonces(), random, clock).Issue();
   }
   std::unique_ptr<SqliteStore> open_at_kill;
   const int64_t id = ReportThenKill9([&]() -> int64_t {
@@ -112,14 +112,14 @@ TEST(SqliteStoreTest, ReportedWritesSurviveKill9) {
     open_at_kill = std::move(store).value();
     auto created = open_at_kill->CreateAccount(NewAccount("survivor"));
     if (!created.ok()) return -3;
-    if (!SqlNonceService(*open_at_kill, random, clock).Redeem(nonce).ok()) return -4;
+    if (!SqlNonceService(open_at_kill->nonces(), random, clock).Redeem(nonce).ok()) return -4;
     return created->id.value;
   });
   EXPECT_TRUE(std::filesystem::exists(path + "-wal"));  // recovery works from the WAL
 
   auto store = Must(SqliteStore::Open(path, clock));
   EXPECT_EQ(Must(store->GetAccountByThumbprint("survivor")).id.value, id);
-  EXPECT_ERROR_TYPE(SqlNonceService(*store, random, clock).Redeem(nonce), ErrorType::kBadNonce);
+  EXPECT_ERROR_TYPE(SqlNonceService(store->nonces(), random, clock).Redeem(nonce), ErrorType::kBadNonce);
 }
 
 // Deferred sync: what the child reports is what the barrier has declared durable.
@@ -134,7 +134,7 @@ TEST(SqliteStoreTest, DeferredSyncWritesTheBarrierCoveredSurviveKill9) {
     open_at_kill = std::move(store).value();
     auto created = open_at_kill->CreateAccount(NewAccount("synced"));
     if (!created.ok()) return -3;
-    if (!DurableAnswer(*open_at_kill, open_at_kill->Mark()).get()) return -4;
+    if (!DurableAnswer(*open_at_kill, open_at_kill->durability().Mark()).get()) return -4;
     return created->id.value;
   });
   EXPECT_TRUE(std::filesystem::exists(path + "-wal"));  // the child never closed the store
@@ -147,14 +147,14 @@ TEST(SqliteStoreTest, DeferredSyncBarrierCoversEveryEarlierCommit) {
   TempDir dir;
   core::FakeClock clock;
   auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock, DeferredSync()));
-  const uint64_t start = store->Mark();
+  const uint64_t start = store->durability().Mark();
   EXPECT_EQ(InlineAnswer(*store, start), true);  // nothing was committed since opening
 
   std::vector<std::future<bool>> answers;
   uint64_t last = start;
   for (int i = 0; i < 5; ++i) {
     Must(store->CreateAccount(NewAccount("acct-" + std::to_string(i))));
-    const uint64_t mark = store->Mark();
+    const uint64_t mark = store->durability().Mark();
     EXPECT_GT(mark, last);  // every commit moves the mark
     last = mark;
     answers.push_back(DurableAnswer(*store, mark));
@@ -168,7 +168,7 @@ TEST(SqliteStoreTest, ImmediateModeAnswersEveryMarkInline) {
   core::FakeClock clock;
   auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock));
   Must(store->CreateAccount(NewAccount("now")));
-  EXPECT_EQ(InlineAnswer(*store, store->Mark()), true);
+  EXPECT_EQ(InlineAnswer(*store, store->durability().Mark()), true);
 }
 
 // A WAL that cannot be synced is final: the waiter is told its write is not durable, and later
@@ -184,10 +184,10 @@ TEST(SqliteStoreTest, DeferredSyncFailureRefusesWaitersAndLaterWrites) {
   };
   auto store = Must(SqliteStore::Open(dir.File("flint.db"), clock, options));
   Must(store->CreateAccount(NewAccount("unsynced")));
-  EXPECT_FALSE(DurableAnswer(*store, store->Mark()).get());
+  EXPECT_FALSE(DurableAnswer(*store, store->durability().Mark()).get());
   EXPECT_ERROR_TYPE(store->CreateAccount(NewAccount("refused")), ErrorType::kInternal);
   // Answered inline: nothing can become durable any more.
-  EXPECT_EQ(InlineAnswer(*store, store->Mark()), false);
+  EXPECT_EQ(InlineAnswer(*store, store->durability().Mark()), false);
   EXPECT_EQ(syncs.load(), 1);  // never retried
 }
 
@@ -201,7 +201,7 @@ TEST(SqliteStoreTest, DeferredSyncClosingSyncsAndAnswersWaiters) {
   {
     auto store = Must(SqliteStore::Open(path, clock, DeferredSync()));
     id = Must(store->CreateAccount(NewAccount("closing"))).id;
-    answer = DurableAnswer(*store, store->Mark());
+    answer = DurableAnswer(*store, store->durability().Mark());
   }
   EXPECT_TRUE(answer.get());
   auto store = Must(SqliteStore::Open(path, clock));
@@ -217,13 +217,13 @@ TEST(SqliteStoreTest, DataPersistsAcrossReopenAndMigrationIsIdempotent) {
   {
     auto store = Must(SqliteStore::Open(path, clock));
     id = Must(store->CreateAccount(NewAccount("kept"))).id;
-    secret = store->NonceSecret();
+    secret = store->nonces().NonceSecret();
   }
   for (int i = 0; i < 2; ++i) {
     auto store = Must(SqliteStore::Open(path, clock));
     EXPECT_EQ(Must(store->GetAccount(id)).jwk_thumbprint, "kept");
-    EXPECT_EQ(store->NonceSecret(), secret);
-    EXPECT_EQ(store->NonceSecret().size(), 32u);
+    EXPECT_EQ(store->nonces().NonceSecret(), secret);
+    EXPECT_EQ(store->nonces().NonceSecret().size(), 32u);
   }
   EXPECT_EQ(Pragma(path, "PRAGMA user_version"), std::to_string(sqlite::LatestSchemaVersion()));
 
@@ -232,6 +232,46 @@ TEST(SqliteStoreTest, DataPersistsAcrossReopenAndMigrationIsIdempotent) {
   Must(sqlite::Migrate(*conn));
   EXPECT_EQ(Must(conn->QueryText("PRAGMA user_version")),
             std::to_string(sqlite::LatestSchemaVersion()));
+}
+
+// Schema v4 fills order_replacements from the orders already stored: the newest order replacing a
+// certificate holds it, so a database from before keeps refusing a second live replacement.
+TEST(SqliteStoreTest, MigrationToV4ClaimsReplacementsOfExistingOrders) {
+  using namespace std::chrono_literals;
+  TempDir dir;
+  const std::string path = dir.File("flint.db");
+  core::FakeClock clock;
+  auto order = [&](core::AccountId account, const std::string& replaces) {
+    core::Order o;
+    o.account_id = account;
+    o.expires = clock.Now() + 1h;
+    o.identifiers = {{core::IdentifierType::kDns, "a.example"}};
+    o.replaces = replaces;
+    core::Authorization a;
+    a.identifier = o.identifiers[0];
+    a.expires = o.expires;
+    return std::make_pair(o, std::vector<core::Authorization>{a});
+  };
+  core::AccountId account;
+  {
+    auto store = Must(SqliteStore::Open(path, clock));
+    account = Must(store->CreateAccount(NewAccount("k"))).id;
+    auto [o, a] = order(account, "aki.serial");
+    Must(store->CreateOrder(o, a));
+  }
+  {
+    // Back to version 3, as a database written by an older flint.
+    auto conn = Must(sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite));
+    Must(conn->Exec("DROP TABLE order_replacements; DROP INDEX challenges_one_processing; "
+                    "PRAGMA user_version = 3"));
+  }
+  auto store = Must(SqliteStore::Open(path, clock));
+  EXPECT_EQ(Pragma(path, "SELECT count(*) FROM order_replacements"), "1");
+  auto [o, a] = order(account, "aki.serial");
+  EXPECT_ERROR_TYPE(store->CreateOrder(o, a), ErrorType::kConflict);
+  clock.Advance(1h);  // the first order expired: the certificate is free again
+  auto [later, later_authz] = order(account, "aki.serial");
+  Must(store->CreateOrder(later, later_authz));
 }
 
 // SQLite's allocation counters take one process-wide mutex per allocation; flint turns them off
@@ -334,7 +374,7 @@ TEST(SqliteStoreTest, PeriodicPruningDeletesExpiredRedemptions) {
   core::FakeClock clock;
   core::SecureRandom random;
   auto store = Must(SqliteStore::Open(path, clock));
-  SqlNonceService svc(*store, random, clock, 1h, /*prune_every=*/5);
+  SqlNonceService svc(store->nonces(), random, clock, 1h, /*prune_every=*/5);
   for (int i = 0; i < 4; ++i) Must(svc.Redeem(svc.Issue()));
   EXPECT_EQ(Pragma(path, "SELECT count(*) FROM redeemed_nonces"), "4");
   clock.Advance(1h + SqlNonceService::kPruneGrace + 1s);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "sa/store.h"
@@ -126,6 +128,38 @@ TEST_P(StoreAdminTest, AnInvalidReplacingOrderFreesTheCertificate) {
   clock_.Advance(25h);  // the first order expired: derived invalid
   core::Order again = Order(acct.id, "a.example", "aki.serial");
   EXPECT_EQ(again.replaces, "aki.serial");
+}
+
+TEST_P(StoreAdminTest, AnOrderWithAFailedAuthorizationFreesTheCertificate) {
+  core::Account acct = Must(store().CreateAccount(Account("tp-1")));
+  core::Order first = Order(acct.id, "a.example", "aki.serial");
+  EXPECT_ERROR_TYPE(store().CreateOrder(first, {}), ErrorType::kConflict);
+  Must(store().DeactivateAuthorization(first.authz_ids[0]));  // first is now derived invalid
+  core::Order again = Order(acct.id, "a.example", "aki.serial");
+  EXPECT_EQ(again.replaces, "aki.serial");
+  EXPECT_ERROR_TYPE(store().CreateOrder(first, {}), ErrorType::kConflict);  // `again` holds it
+}
+
+TEST_P(StoreAdminTest, ConcurrentReplacementsAcrossInstancesHaveExactlyOneWinner) {
+  core::Account acct = Must(store().CreateAccount(Account("tp-1")));
+  std::vector<testing::StoreHandle> instances;
+  for (int i = 0; i < 8; ++i) instances.push_back(Must(db_->Open(clock_)));
+  EXPECT_EQ(testing::RaceEightThreads([&](int i) -> core::Result<void> {
+              core::Order o;
+              o.account_id = acct.id;
+              o.expires = clock_.Now() + 24h;
+              o.identifiers = {{core::IdentifierType::kDns, "a.example"}};
+              o.replaces = "aki.serial";
+              core::Authorization a;
+              a.identifier = o.identifiers[0];
+              a.expires = o.expires;
+              a.challenges.resize(1);
+              a.challenges[0].token = "tok-" + std::to_string(i);
+              FLINT_TRY(instances[i].store->CreateOrder(o, {a}));
+              return core::Ok();
+            }),
+            1);
+  EXPECT_EQ(Must(store().ListOrders(acct.id, 100)).size(), 1u);  // the losers wrote nothing
 }
 
 TEST_P(StoreAdminTest, ListingsAreNewestFirstAndFilterByAccount) {

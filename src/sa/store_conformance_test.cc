@@ -26,6 +26,7 @@ using core::ErrorType;
 using core::OrderStatus;
 using testing::Backend;
 using testing::Must;
+using testing::RaceEightThreads;
 
 constexpr auto kAuthzLifetime = std::chrono::hours(24 * 7);
 constexpr auto kOrderLifetime = std::chrono::hours(24 * 7);
@@ -187,8 +188,8 @@ TEST_P(StoreConformanceTest, ChangeAccountKeyWithStaleOldThumbprintConflicts) {
   EXPECT_EQ(Must(store().GetAccount(a.id)).jwk_thumbprint, "current");
 }
 
-// A backend that keeps accounts in memory (SqliteStoreOptions::cache_accounts) must still show
-// every change to the next read, including for an account read (and cached) before the change.
+// A backend that keeps accounts in memory (CachingStore) must still show every change to the
+// next read, including for an account read (and cached) before the change.
 TEST_P(StoreConformanceTest, GetAccountSeesEveryEarlierAccountWrite) {
   core::Account a = CreateAccount("k1");
   EXPECT_EQ(Must(store().GetAccount(a.id)).jwk_thumbprint, "k1");
@@ -508,29 +509,6 @@ TEST_P(StoreConformanceTest, SetOrderProcessingNeedsAReadyOrder) {
   EXPECT_ERROR_TYPE(store().SetOrderProcessing(o.id), ErrorType::kConflict);
 }
 
-// Counts successes of `attempt` run once on each of 8 threads; every failure must be kConflict.
-int RaceEightThreads(const std::function<core::Result<void>(int)>& attempt) {
-  std::atomic<int> wins{0};
-  std::atomic<int> other_errors{0};
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 8; ++i) {
-    threads.emplace_back([&, i] {
-      while (!go.load()) std::this_thread::yield();
-      core::Result<void> r = attempt(i);
-      if (r.ok()) {
-        ++wins;
-      } else if (r.error().type != ErrorType::kConflict) {
-        ++other_errors;
-      }
-    });
-  }
-  go = true;
-  for (std::thread& t : threads) t.join();
-  EXPECT_EQ(other_errors.load(), 0);
-  return wins.load();
-}
-
 TEST_P(StoreConformanceTest, ConcurrentFinalizeOnOneInstanceHasExactlyOneWinner) {
   core::Account acct = CreateAccount("t");
   core::Order o = ReadyOrder(acct.id, {"a.example", "b.example"});
@@ -547,6 +525,30 @@ TEST_P(StoreConformanceTest, ConcurrentFinalizeAcrossInstancesHasExactlyOneWinne
   EXPECT_EQ(RaceEightThreads([&](int i) { return instances[i].store->SetOrderProcessing(o.id); }),
             1);
   EXPECT_EQ(Must(store().GetOrder(o.id)).status, OrderStatus::kProcessing);
+}
+
+TEST_P(StoreConformanceTest, ConcurrentChallengeStartsAcrossInstancesHaveExactlyOneWinner) {
+  core::Account acct = CreateAccount("t");
+  core::Order o = CreateOrder(acct.id, {"a.example"});
+  core::Authorization a = Must(store().GetAuthorization(o.authz_ids[0]));
+  ASSERT_EQ(a.challenges.size(), 2u);
+  std::vector<testing::StoreHandle> instances;
+  for (int i = 0; i < 8; ++i) instances.push_back(Must(db_->Open(clock_)));
+  // Half the instances start one challenge, half the other: one validation at a time in all.
+  EXPECT_EQ(RaceEightThreads([&](int i) -> core::Result<void> {
+              FLINT_TRY(instances[i].store->SetChallengeProcessing(a.challenges[i % 2].id));
+              return core::Ok();
+            }),
+            1);
+  EXPECT_EQ(Must(store().ListProcessingChallenges()).size(), 1u);
+}
+
+TEST_P(StoreConformanceTest, ReadyOrderPastExpiresCannotStartProcessing) {
+  core::Account acct = CreateAccount("t");
+  core::Order o = ReadyOrder(acct.id, {"a.example"});
+  clock_.Advance(kOrderLifetime);
+  EXPECT_ERROR_TYPE(store().SetOrderProcessing(o.id), ErrorType::kConflict);
+  EXPECT_ERROR_TYPE(store().SetOrderProcessing(core::OrderId(999999)), ErrorType::kNotFound);
 }
 
 TEST_P(StoreConformanceTest, SetOrderInvalidRecordsTheError) {

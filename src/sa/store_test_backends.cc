@@ -1,5 +1,6 @@
 #include "sa/store_test_backends.h"
 
+#include "sa/caching_store.h"
 #include "sa/sqlite_store.h"
 #include "sa/test_util.h"
 
@@ -8,18 +9,25 @@ namespace {
 
 class SqliteTestDatabase final : public TestDatabase {
  public:
-  explicit SqliteTestDatabase(SqliteStoreOptions options) : options_(options) {}
+  SqliteTestDatabase(SqliteStoreOptions options, bool cache_accounts)
+      : options_(options), cache_accounts_(cache_accounts) {}
   core::Result<StoreHandle> Open(const core::Clock& clock) override {
     FLINT_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store,
                            SqliteStore::Open(dir_.File("flint.db"), clock, options_));
     StoreHandle handle;
-    handle.nonces = store.get();
-    handle.store = std::move(store);
+    handle.nonces = &store->nonces();
+    if (cache_accounts_) {
+      handle.store = std::make_unique<CachingStore>(*store);
+      handle.backend = std::move(store);
+    } else {
+      handle.store = std::move(store);
+    }
     return handle;
   }
 
  private:
   const SqliteStoreOptions options_;
+  const bool cache_accounts_;
   TempDir dir_;
 };
 
@@ -27,14 +35,15 @@ class SqliteTestDatabase final : public TestDatabase {
 
 std::vector<Backend> AllBackends() {
   return {
-      {"Sqlite", [] { return std::make_unique<SqliteTestDatabase>(SqliteStoreOptions{}); }},
-      // What `flint serve` runs by default: commits synced in the background, accounts cached.
+      {"Sqlite",
+       [] { return std::make_unique<SqliteTestDatabase>(SqliteStoreOptions{}, false); }},
+      // What `flint serve` runs by default: commits synced in the background, accounts cached
+      // (CachingStore over the SQLite store).
       {"SqliteDeferredSync",
        [] {
          SqliteStoreOptions options;
          options.deferred_sync = true;
-         options.cache_accounts = true;
-         return std::make_unique<SqliteTestDatabase>(options);
+         return std::make_unique<SqliteTestDatabase>(options, /*cache_accounts=*/true);
        }},
   };
 }

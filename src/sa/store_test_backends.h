@@ -16,8 +16,9 @@ namespace flint::sa::testing {
 
 // One handle (connection set) on a test database: what an independent flint instance holds.
 struct StoreHandle {
+  std::unique_ptr<Store> backend;  // set when `store` is a decorator over it; outlives `store`
   std::unique_ptr<Store> store;
-  NonceStore* nonces = nullptr;  // the same object as `store`, viewed as a NonceStore
+  NonceStore* nonces = nullptr;  // the backend, viewed as a NonceStore
 };
 
 // A fresh, empty database that lives as long as this object.

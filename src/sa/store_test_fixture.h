@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "core/clock.h"
 #include "sa/store_test_backends.h"
@@ -26,5 +30,28 @@ class BackendTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<TestDatabase> db_;  // outlives handle_
   StoreHandle handle_;
 };
+
+// Counts successes of `attempt` run once on each of 8 threads; every failure must be kConflict.
+inline int RaceEightThreads(const std::function<core::Result<void>(int)>& attempt) {
+  std::atomic<int> wins{0};
+  std::atomic<int> other_errors{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      core::Result<void> r = attempt(i);
+      if (r.ok()) {
+        ++wins;
+      } else if (r.error().type != core::ErrorType::kConflict) {
+        ++other_errors;
+      }
+    });
+  }
+  go = true;
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(other_errors.load(), 0);
+  return wins.load();
+}
 
 }  // namespace flint::sa::testing

@@ -67,8 +67,8 @@ class PipelineTest : public ::testing::Test {
     auto st = sa::SqliteStore::Open(dir_ + "/flint.db", clock_);
     ASSERT_TRUE(st.ok()) << st.error().detail;
     store_ = std::move(st).value();
-    nonces_ =
-        std::make_unique<sa::SqlNonceService>(*store_, random_, clock_, std::chrono::seconds(3600));
+    nonces_ = std::make_unique<sa::SqlNonceService>(store_->nonces(), random_, clock_,
+                                                    std::chrono::seconds(3600));
     auto ca = ca::LoadOrCreateCa(dir_ + "/ca", {}, clock_, random_);
     ASSERT_TRUE(ca.ok()) << ca.error().detail;
     authority_ = std::make_unique<cmd::LocalCertificateAuthority>(*ca, random_);

@@ -25,7 +25,7 @@ class RevocationHttpTest : public ra::testing::RaFixture {
  protected:
   void SetUp() override {
     RaFixture::SetUp();
-    nonces_ = std::make_unique<sa::SqlNonceService>(*store_, random_, clock_,
+    nonces_ = std::make_unique<sa::SqlNonceService>(store_->nonces(), random_, clock_,
                                                     std::chrono::seconds(3600));
     WfeOptions wo;
     wo.base_url = kBase;
