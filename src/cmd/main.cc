@@ -153,6 +153,85 @@ int Fail(const std::string& what) {
   return 1;
 }
 
+// --- Option builders: each turns the configuration into one module's options ---
+
+// One process per database (the default) syncs commits in the background and holds each
+// response until what it reports is on disk; instances sharing the database (--shared-nonces)
+// must not see each other's unsynced commits, so they sync every commit.
+sa::SqliteStoreOptions StoreOptionsFrom(const config::Config& cfg) {
+  sa::SqliteStoreOptions o;
+  o.deferred_sync = !cfg.shared_nonces;
+  return o;
+}
+
+// Nonces in memory for one process, in the shared database for several (--shared-nonces).
+std::unique_ptr<sa::NonceService> NewNonceService(const config::Config& cfg, sa::SqliteStore& store,
+                                                  core::Random& random, const core::Clock& clock) {
+  const auto lifetime = std::chrono::seconds(cfg.nonce_lifetime_seconds);
+  if (cfg.shared_nonces) {
+    return std::make_unique<sa::SqlNonceService>(store.nonces(), random, clock, lifetime);
+  }
+  return std::make_unique<sa::MemoryNonceService>(random, clock, lifetime);
+}
+
+va::VaOptions VaOptionsFrom(const config::Config& cfg) {
+  va::VaOptions o;
+  o.http01_port = cfg.http01_port;
+  o.tlsalpn01_port = cfg.tlsalpn01_port;
+  o.allow_private_targets = cfg.allow_private_targets;
+  o.caa_identities = cfg.caa_identities;
+  return o;
+}
+
+ra::RaOptions RaOptionsFrom(const config::Config& cfg, const std::string& base_url,
+                            const cmd::CertificateUrls& cert_urls) {
+  ra::RaOptions o;
+  o.terms_of_service = cfg.terms_of_service;
+  o.max_contacts = cfg.max_contacts;
+  o.external_account_required = cfg.external_account_required;
+  o.order_lifetime = std::chrono::hours(cfg.order_lifetime_hours);
+  o.authz_lifetime = std::chrono::hours(cfg.authz_lifetime_hours);
+  o.cert_validity = std::chrono::hours(24 * cfg.cert_validity_days);
+  o.validation_workers = cfg.validation_workers;
+  o.account_url_prefix = base_url + "/acme/acct/";
+  o.issuer_url = cert_urls.issuer;
+  o.crl_url = cert_urls.crl;
+  o.ocsp_url = cert_urls.ocsp;
+  o.profiles = RaProfiles(cfg);
+  o.default_profile = cfg.default_profile;
+  return o;
+}
+
+wfe::WfeOptions WfeOptionsFrom(const config::Config& cfg, const std::string& base_url,
+                               const ca::CaMaterial& ca) {
+  wfe::WfeOptions o;
+  o.base_url = base_url;
+  o.issuer_pem = ca.intermediate_pem;
+  o.terms_of_service = cfg.terms_of_service;
+  o.website = cfg.website;
+  o.caa_identities = cfg.caa_identities;
+  o.external_account_required = cfg.external_account_required;
+  return o;
+}
+
+// The HTTPS listener's options; fails when its key cannot be read.
+core::Result<wfe::HttpServerOptions> HttpOptionsFrom(const config::Config& cfg,
+                                                     const config::HostPort& listen,
+                                                     const ca::CaMaterial& ca,
+                                                     core::DurabilityBarrier* durability) {
+  wfe::HttpServerOptions o;
+  o.listen_host = listen.host;
+  o.listen_port = listen.port;
+  o.tls_cert_chain_pem = ca.tls_chain_pem;
+  auto tls_key = ReadFile(ca.tls_key_path);
+  if (!tls_key) return core::Err(core::ErrorType::kInternal, "cannot read " + ca.tls_key_path);
+  o.tls_key_pem = std::move(*tls_key);
+  o.io_threads = cfg.io_threads;
+  o.worker_threads = cfg.worker_threads;
+  o.durability = durability;
+  return o;
+}
+
 int Serve(const config::Config& cfg) {
   ConfigureLogging(cfg.log_level);
   auto listen = config::SplitHostPort(cfg.listen);
@@ -166,26 +245,13 @@ int Serve(const config::Config& cfg) {
   if (!ca.ok()) return Fail("CA in " + cfg.data_dir + ": " + ca.error().detail);
 
   // Step 2: storage and nonces.
-  // One process per database (the default) syncs commits in the background and holds each
-  // response until what it reports is on disk; instances sharing the database (--shared-nonces)
-  // must not see each other's unsynced commits, so they sync every commit.
-  sa::SqliteStoreOptions store_opts;
-  store_opts.deferred_sync = !cfg.shared_nonces;
-  auto store = sa::SqliteStore::Open(cmd::StorePath(cfg.data_dir), clock, store_opts);
+  auto store = sa::SqliteStore::Open(cmd::StorePath(cfg.data_dir), clock, StoreOptionsFrom(cfg));
   if (!store.ok()) return Fail("store: " + store.error().detail);
   // Accounts are kept in memory only where no other process changes them (one per database).
   std::unique_ptr<sa::CachingStore> caching_store;
   if (!cfg.shared_nonces) caching_store = std::make_unique<sa::CachingStore>(**store);
   sa::Store& storage = caching_store ? static_cast<sa::Store&>(*caching_store) : **store;
-  std::unique_ptr<sa::NonceService> nonce_service;
-  if (cfg.shared_nonces) {
-    nonce_service = std::make_unique<sa::SqlNonceService>(
-        (*store)->nonces(), random, clock, std::chrono::seconds(cfg.nonce_lifetime_seconds));
-  } else {
-    nonce_service = std::make_unique<sa::MemoryNonceService>(
-        random, clock, std::chrono::seconds(cfg.nonce_lifetime_seconds));
-  }
-  sa::NonceService& nonces = *nonce_service;
+  std::unique_ptr<sa::NonceService> nonces = NewNonceService(cfg, **store, random, clock);
 
   // Step 3: the authorities.
   std::string base_url = cfg.base_url.empty() ? DefaultBaseUrl(*listen) : cfg.base_url;
@@ -206,12 +272,7 @@ int Serve(const config::Config& cfg) {
     auto r = va::UnboundResolver::Create(cfg.dns_resolver);
     if (!r.ok()) return Fail("DNS resolver: " + r.error().detail);
     resolver = std::move(r).value();
-    va::VaOptions va_opts;
-    va_opts.http01_port = cfg.http01_port;
-    va_opts.tlsalpn01_port = cfg.tlsalpn01_port;
-    va_opts.allow_private_targets = cfg.allow_private_targets;
-    va_opts.caa_identities = cfg.caa_identities;
-    va = std::make_unique<va::ValidationAuthority>(va_opts, *resolver);
+    va = std::make_unique<va::ValidationAuthority>(VaOptionsFrom(cfg), *resolver);
     validator = std::make_unique<cmd::VaValidator>(*va);
   }
   ca::OcspOptions ocsp_options;
@@ -230,48 +291,20 @@ int Serve(const config::Config& cfg) {
     cert_urls = status->urls();
   }
 
-  ra::RaOptions ra_opts;
-  ra_opts.terms_of_service = cfg.terms_of_service;
-  ra_opts.max_contacts = cfg.max_contacts;
-  ra_opts.external_account_required = cfg.external_account_required;
-  ra_opts.order_lifetime = std::chrono::hours(cfg.order_lifetime_hours);
-  ra_opts.authz_lifetime = std::chrono::hours(cfg.authz_lifetime_hours);
-  ra_opts.cert_validity = std::chrono::hours(24 * cfg.cert_validity_days);
-  ra_opts.validation_workers = cfg.validation_workers;
-  ra_opts.account_url_prefix = base_url + "/acme/acct/";
-  ra_opts.issuer_url = cert_urls.issuer;
-  ra_opts.crl_url = cert_urls.crl;
-  ra_opts.ocsp_url = cert_urls.ocsp;
-  ra_opts.profiles = RaProfiles(cfg);
-  ra_opts.default_profile = cfg.default_profile;
-  ra::RegistrationAuthority ra(ra_opts, storage, clock, random, policy, *validator, authority);
+  ra::RegistrationAuthority ra(RaOptionsFrom(cfg, base_url, cert_urls), storage, clock, random,
+                               policy, *validator, authority);
   ra.FailInterruptedFinalizations();
   ra.ResumeValidations();
   if (status) {
     ra.SetRevocationListener([&status](const core::Certificate&) { status->CrlChanged(); });
   }
 
-  wfe::WfeOptions wfe_opts;
-  wfe_opts.base_url = base_url;
-  wfe_opts.issuer_pem = ca->intermediate_pem;
-  wfe_opts.terms_of_service = cfg.terms_of_service;
-  wfe_opts.website = cfg.website;
-  wfe_opts.caa_identities = cfg.caa_identities;
-  wfe_opts.external_account_required = cfg.external_account_required;
-  wfe::WebFrontEnd front(wfe_opts, ra, storage, nonces, clock);
+  wfe::WebFrontEnd front(WfeOptionsFrom(cfg, base_url, *ca), ra, storage, *nonces, clock);
 
   // Step 4: the HTTPS listener.
-  wfe::HttpServerOptions http_opts;
-  http_opts.listen_host = listen->host;
-  http_opts.listen_port = listen->port;
-  http_opts.tls_cert_chain_pem = ca->tls_chain_pem;
-  auto tls_key = ReadFile(ca->tls_key_path);
-  if (!tls_key) return Fail("cannot read " + ca->tls_key_path);
-  http_opts.tls_key_pem = std::move(*tls_key);
-  http_opts.io_threads = cfg.io_threads;
-  http_opts.worker_threads = cfg.worker_threads;
-  http_opts.durability = &(*store)->durability();
-  wfe::HttpServer server(http_opts, [&front](wfe::HttpRequest& r) { return front.Handle(r); });
+  auto http_opts = HttpOptionsFrom(cfg, *listen, *ca, &(*store)->durability());
+  if (!http_opts.ok()) return Fail(http_opts.error().detail);
+  wfe::HttpServer server(*http_opts, [&front](wfe::HttpRequest& r) { return front.Handle(r); });
   server.SetInlineHandler([&front](wfe::HttpRequest& r) { return front.HandleInline(r); });
   server.SetErrorHeaders([&front](wfe::HttpResponse& r) { front.AddErrorHeaders(r); });
 
@@ -285,7 +318,7 @@ int Serve(const config::Config& cfg) {
   auto started = server.Start();
   if (!started.ok()) return Fail("listen on " + cfg.listen + ": " + started.error().detail);
   spdlog::info("flint serving ACME at {}/directory (data {}, root certificate {}/root.pem)",
-               wfe_opts.base_url, cfg.data_dir, cfg.data_dir);
+               base_url, cfg.data_dir, cfg.data_dir);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
