@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -87,79 +88,7 @@ void Database::LeadBatch(std::unique_lock<std::mutex>& lock) {
     queue_.pop_front();
   }
   lock.unlock();
-
-  bool durable = false;
-  for (const PendingWrite* w : batch) durable = durable || w->durable;
-
-  std::optional<core::Error> failure;
-  if (syncer_ && syncer_->Failed()) {
-    failure = core::Err(core::ErrorType::kInternal,
-                        "sqlite: an earlier fdatasync of the WAL failed; refusing writes");
-  } else {
-    std::lock_guard writer_lock(write_mu_);
-    Connection& c = *writer_;
-    // synchronous=FULL fsyncs the WAL at commit; NORMAL does not (WAL mode keeps it consistent).
-    // Deferred mode always runs NORMAL and leaves the sync to SyncLoop.
-    if (!syncer_ && durable != writer_synced_) {
-      Result<void> set = c.Run(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
-      if (set.ok()) writer_synced_ = durable;
-    }
-    auto txn = Transaction::Begin(c, Transaction::Kind::kWrite);
-    if (!txn.ok()) {
-      failure = txn.error();
-    } else {
-      // A batch of one needs no savepoint: a refused write rolls the transaction back instead.
-      const bool isolate = batch.size() > 1;
-      bool commit = true;
-      for (PendingWrite* w : batch) {
-        if (!writer_synced_ && w->durable) {
-          failure = core::Err(core::ErrorType::kInternal, "sqlite: cannot set synchronous = FULL");
-          break;
-        }
-        if (!isolate) {
-          commit = w->run(c);
-          break;
-        }
-        // Each write is isolated by a savepoint: a refused compare-and-set or any other error
-        // undoes that write alone.
-        Result<void> sp = c.Run("SAVEPOINT flint_write");
-        if (!sp.ok()) {
-          failure = sp.error();
-          break;
-        }
-        bool ok = w->run(c);
-        if (!ok) {
-          Result<void> undo = c.Run("ROLLBACK TO flint_write");
-          if (!undo.ok()) {
-            failure = undo.error();
-            break;
-          }
-        }
-        Result<void> release = c.Run("RELEASE flint_write");
-        if (!release.ok()) {
-          failure = release.error();
-          break;
-        }
-      }
-      if (!failure && commit) {
-        if (!syncer_) {
-          Result<void> committed = txn->Commit();
-          if (!committed.ok()) failure = committed.error();
-        } else {
-          // Readers may see this commit from the moment COMMIT starts, so marks taken from
-          // then on must cover it; the syncing thread may only count it once its frames are
-          // written, i.e. once COMMIT has returned.
-          const uint64_t seq = syncer_->BeginCommit();
-          Result<void> committed = txn->Commit();
-          if (!committed.ok()) failure = committed.error();
-          syncer_->CommitWritten(seq);
-        }
-      }
-      // On failure ~Transaction rolls the whole batch back; every caller gets the error. A
-      // refused single write is rolled back the same way, with no error (its run() said why).
-    }
-  }
-
+  const std::optional<core::Error> failure = WriteBatch(batch);
   lock.lock();
   for (PendingWrite* w : batch) {
     if (failure) w->batch_error = *failure;
@@ -167,6 +96,67 @@ void Database::LeadBatch(std::unique_lock<std::mutex>& lock) {
   }
   leader_active_ = false;
   queue_cv_.notify_all();
+}
+
+std::optional<core::Error> Database::WriteBatch(const std::vector<PendingWrite*>& batch) {
+  if (syncer_ && syncer_->Failed()) {
+    return core::Err(core::ErrorType::kInternal,
+                     "sqlite: an earlier fdatasync of the WAL failed; refusing writes");
+  }
+  const bool durable =
+      std::any_of(batch.begin(), batch.end(), [](const PendingWrite* w) { return w->durable; });
+  std::lock_guard writer_lock(write_mu_);
+  Connection& c = *writer_;
+  // synchronous=FULL fsyncs the WAL at commit; NORMAL does not (WAL mode keeps it consistent).
+  // Deferred mode always runs NORMAL and leaves the sync to the WalSyncer.
+  if (!syncer_ && durable != writer_synced_) {
+    Result<void> set = c.Run(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+    if (set.ok()) writer_synced_ = durable;
+  }
+  if (durable && !writer_synced_) {
+    return core::Err(core::ErrorType::kInternal, "sqlite: cannot set synchronous = FULL");
+  }
+  // On any failure below, ~Transaction rolls the whole batch back and every caller gets the
+  // error.
+  auto txn = Transaction::Begin(c, Transaction::Kind::kWrite);
+  if (!txn.ok()) return txn.error();
+  if (batch.size() == 1) {
+    // A batch of one needs no savepoint: a refused write rolls the transaction back instead,
+    // with no error (its run() said why).
+    if (!batch.front()->run(c)) return std::nullopt;
+  } else {
+    for (PendingWrite* w : batch) {
+      if (std::optional<core::Error> e = RunIsolated(c, *w)) return e;
+    }
+  }
+  return CommitBatch(*txn);
+}
+
+// Each write of a batch is isolated by a savepoint: a refused compare-and-set or any other error
+// undoes that write alone.
+std::optional<core::Error> Database::RunIsolated(Connection& c, PendingWrite& w) {
+  if (Result<void> sp = c.Run("SAVEPOINT flint_write"); !sp.ok()) return sp.error();
+  if (!w.run(c)) {
+    if (Result<void> undo = c.Run("ROLLBACK TO flint_write"); !undo.ok()) return undo.error();
+  }
+  if (Result<void> release = c.Run("RELEASE flint_write"); !release.ok()) return release.error();
+  return std::nullopt;
+}
+
+std::optional<core::Error> Database::CommitBatch(Transaction& txn) {
+  if (!syncer_) {
+    Result<void> committed = txn.Commit();
+    if (!committed.ok()) return committed.error();
+    return std::nullopt;
+  }
+  // Readers may see this commit from the moment COMMIT starts, so marks taken from then on
+  // must cover it; the syncing thread may only count it once its frames are written, i.e. once
+  // COMMIT has returned.
+  const uint64_t seq = syncer_->BeginCommit();
+  Result<void> committed = txn.Commit();
+  syncer_->CommitWritten(seq);
+  if (!committed.ok()) return committed.error();
+  return std::nullopt;
 }
 
 }  // namespace flint::sa::sqlite

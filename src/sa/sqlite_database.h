@@ -82,6 +82,10 @@ class Database {
   // Leads one batch: takes the queued writes, runs and commits them. Called with queue_mu_
   // held by `lock`; returns with it held.
   void LeadBatch(std::unique_lock<std::mutex>& lock);
+  // Runs `batch` in one write transaction and commits it; the error that fails it as a whole.
+  std::optional<core::Error> WriteBatch(const std::vector<PendingWrite*>& batch);
+  std::optional<core::Error> RunIsolated(Connection& c, PendingWrite& w);
+  std::optional<core::Error> CommitBatch(Transaction& txn);
 
   std::mutex write_mu_;
   std::mutex queue_mu_;
