@@ -15,6 +15,7 @@
 #include "ca/ca_test_util.h"
 #include "ca/x509_ext.h"
 #include "cmd/ca_authority.h"
+#include "cmd/test_data_dir.h"
 #include "jose/signer.h"
 #include "policy/identifier_policy.h"
 #include "ra/ra.h"
@@ -25,16 +26,12 @@ namespace flint::ra::testing {
 class RaFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/flint-ra-rev-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto st = sa::SqliteStore::Open(dir_ + "/flint.db", clock_);
-    ASSERT_TRUE(st.ok()) << st.error().detail;
-    store_ = std::move(st).value();
-    auto ca = ca::LoadOrCreateCa(dir_ + "/ca", {}, clock_, random_);
-    ASSERT_TRUE(ca.ok()) << ca.error().detail;
-    ca_ = std::make_unique<ca::CaMaterial>(std::move(ca).value());
-    authority_ = std::make_unique<cmd::LocalCertificateAuthority>(*ca_, random_);
+    data_ = std::make_unique<flint::testing::TestDataDir>("flint-ra", clock_, random_);
+    ASSERT_FALSE(HasFailure());
+    dir_ = data_->dir();
+    store_ = data_->store();
+    ca_ = data_->ca();
+    authority_ = data_->authority();
     policy_ = std::make_unique<policy::IdentifierPolicy>(policy::IdentifierPolicyOptions{});
     RaOptions ro;
     ro.validation_workers = 1;
@@ -43,8 +40,7 @@ class RaFixture : public ::testing::Test {
   }
   void TearDown() override {
     ra_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    data_.reset();
   }
 
   // Rebuilds the RA with `options` over other implementations of its interfaces (the fakes of
@@ -109,10 +105,11 @@ class RaFixture : public ::testing::Test {
 
   core::FakeClock clock_{core::SystemClock().Now()};  // OpenSSL verifies at the real time
   core::SecureRandom random_;
+  std::unique_ptr<flint::testing::TestDataDir> data_;
   std::string dir_;
-  std::unique_ptr<sa::SqliteStore> store_;
-  std::unique_ptr<ca::CaMaterial> ca_;
-  std::unique_ptr<cmd::LocalCertificateAuthority> authority_;
+  sa::SqliteStore* store_ = nullptr;            // owned by data_
+  ca::CaMaterial* ca_ = nullptr;                // owned by data_
+  cmd::LocalCertificateAuthority* authority_ = nullptr;  // owned by data_
   std::unique_ptr<policy::IdentifierPolicy> policy_;
   SkipValidator validator_;
   std::unique_ptr<RegistrationAuthority> ra_;

@@ -20,7 +20,7 @@ class StatusAuthorityTest : public testing::RaFixture {
  protected:
   void SetUp() override {
     RaFixture::SetUp();
-    status_ca_ = authority_.get();
+    status_ca_ = authority_;
     status_ = NewStatus();
     ra_->SetRevocationListener([this](const core::Certificate&) { status_->CrlChanged(); });
   }

@@ -18,6 +18,7 @@
 
 #include "ca/ca_files.h"
 #include "cmd/ca_authority.h"
+#include "cmd/test_data_dir.h"
 #include "core/json.h"
 #include "jose/base64url.h"
 #include "jose/signer.h"
@@ -62,16 +63,13 @@ class PipelineTest : public ::testing::Test {
   virtual void ConfigurePolicy(policy::IdentifierPolicyOptions&) {}
 
   void SetUp() override {
-    char tmpl[] = "/tmp/flint-wfe-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    auto st = sa::SqliteStore::Open(dir_ + "/flint.db", clock_);
-    ASSERT_TRUE(st.ok()) << st.error().detail;
-    store_ = std::move(st).value();
+    data_ = std::make_unique<flint::testing::TestDataDir>("flint-wfe", clock_, random_);
+    ASSERT_FALSE(HasFailure());
+    dir_ = data_->dir();
+    store_ = data_->store();
+    authority_ = data_->authority();
     nonces_ = std::make_unique<sa::SqlNonceService>(store_->nonces(), random_, clock_,
                                                     std::chrono::seconds(3600));
-    auto ca = ca::LoadOrCreateCa(dir_ + "/ca", {}, clock_, random_);
-    ASSERT_TRUE(ca.ok()) << ca.error().detail;
-    authority_ = std::make_unique<cmd::LocalCertificateAuthority>(*ca, random_);
     policy::IdentifierPolicyOptions po;
     ConfigurePolicy(po);
     policy_ = std::make_unique<policy::IdentifierPolicy>(po);
@@ -88,8 +86,7 @@ class PipelineTest : public ::testing::Test {
     wfe_.reset();
     ra_.reset();
     nonces_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    data_.reset();
   }
 
   HttpResponse Send(const std::string& method, const std::string& path, std::string body = "",
@@ -228,10 +225,11 @@ class PipelineTest : public ::testing::Test {
 
   core::FakeClock clock_;
   core::SecureRandom random_;
+  std::unique_ptr<flint::testing::TestDataDir> data_;
   std::string dir_;
-  std::unique_ptr<sa::SqliteStore> store_;
+  sa::SqliteStore* store_ = nullptr;  // owned by data_
   std::unique_ptr<sa::SqlNonceService> nonces_;
-  std::unique_ptr<cmd::LocalCertificateAuthority> authority_;
+  cmd::LocalCertificateAuthority* authority_ = nullptr;  // owned by data_
   std::unique_ptr<policy::IdentifierPolicy> policy_;
   ra::SkipValidator validator_;
   std::unique_ptr<ra::RegistrationAuthority> ra_;
