@@ -5,7 +5,7 @@
 // blocking Handler runs on a separate pool of `worker_threads`, never on an I/O thread. Requests on
 // one connection are served strictly in order (keep-alive and pipelining). Defences:
 //   - header bytes over `max_header_bytes` -> 431, body over `max_body_bytes` -> 413, each with an
-//     RFC 7807 problem document of type urn:ietf:params:acme:error:malformed (written by
+//     RFC 7807 problem document of ACME type malformed (written by
 //     wfe/problem.h, with the headers of SetErrorHeaders), then close after draining what the
 //     client still sends for up to 5 s, so a client that uploads before reading gets the answer;
 //   - any parse error, an HTTP/1.1 request without exactly one Host (RFC 9112 §3.2), duplicate

@@ -16,7 +16,7 @@ inline constexpr std::string_view kProblemContentType = "application/problem+jso
 int HttpStatusFor(core::ErrorType type);
 
 // The problem document body, e.g.
-// {"type":"urn:ietf:params:acme:error:badNonce","detail":"...","status":400}.
+// {"type":"<the RFC 8555 §6.7 namespace>badNonce","detail":"...","status":400}.
 // `status` is included when non-zero (problems embedded in challenges and orders leave it out).
 std::string ProblemJson(const core::Error& error, int status);
 
