@@ -1,5 +1,6 @@
 // flint's composition root: parses configuration, builds each authority, wires them, runs.
 #include <signal.h>
+#include <sys/resource.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -148,6 +149,24 @@ core::Result<policy::IdentifierPolicyOptions> IdentifierPolicyOptionsFrom(
   return opts;
 }
 
+// Descriptors are flint's scarcest resource under load (connections, validation sockets, the
+// database, the resolver), and the usual service soft limit (1024) is far below the hard one:
+// raise the soft limit to the hard limit. Returns the limit in force.
+rlim_t RaiseFileLimit() {
+  struct rlimit lim {};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    struct rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      spdlog::info("open files limit raised from {} to {}", lim.rlim_cur, raised.rlim_cur);
+      return raised.rlim_cur;
+    }
+    spdlog::warn("cannot raise the open files limit from {} to {}", lim.rlim_cur, lim.rlim_max);
+  }
+  return lim.rlim_cur;
+}
+
 int Fail(const std::string& what) {
   spdlog::critical("{}", what);
   return 1;
@@ -234,6 +253,7 @@ core::Result<wfe::HttpServerOptions> HttpOptionsFrom(const config::Config& cfg,
 
 int Serve(const config::Config& cfg) {
   ConfigureLogging(cfg.log_level);
+  RaiseFileLimit();
   auto listen = config::SplitHostPort(cfg.listen);
   if (!listen.ok()) return Fail("--listen: " + listen.error().detail);
 

@@ -2,6 +2,7 @@
 nonces, accounts, key change, durability across kill -9, clean shutdown, corrupt data dir."""
 
 import json
+import resource
 import os
 import shutil
 import signal
@@ -173,6 +174,28 @@ class DurabilityTest(unittest.TestCase):
         for flag in ("--data", "--listen", "--base-url", "--tls-name", "--http01-port",
                      "--tlsalpn01-port", "--dns-resolver", "--allow-private-targets"):
             self.assertIn(flag, out.stdout)
+
+
+class FileLimitTest(unittest.TestCase):
+    def test_soft_open_files_limit_is_raised_to_the_hard_limit(self):
+        # A service started with the usual soft limit of 1024 (here 256) must not run out of
+        # descriptors long before the hard limit allows.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard <= 256:
+            self.skipTest(f"hard limit {hard} leaves nothing to raise")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        try:
+            f = Flint().start()
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        try:
+            with open(f"/proc/{f.proc.pid}/limits") as limits:
+                line = next(li for li in limits if li.startswith("Max open files"))
+            got_soft, got_hard = line.split()[3:5]
+            self.assertEqual(got_soft, got_hard, line)
+        finally:
+            self.assertEqual(f.stop(), 0)
+            shutil.rmtree(f.data_dir, ignore_errors=True)
 
 
 class NonceModeTest(unittest.TestCase):
