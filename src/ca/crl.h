@@ -11,22 +11,13 @@
 
 #include "ca/signer.h"
 #include "core/clock.h"
+#include "core/pki.h"
 #include "core/result.h"
 
 namespace flint::ca {
 
-struct CrlEntry {
-  std::string serial_hex;  // as core::Certificate::serial_hex
-  core::TimePoint revocation_date;
-  int reason = 0;  // RFC 5280 §5.3.1 CRLReason
-};
-
-struct CrlContents {
-  int64_t number = 0;  // cRLNumber (§5.2.3): positive, strictly increasing per issuer
-  core::TimePoint this_update;
-  core::TimePoint next_update;
-  std::vector<CrlEntry> entries;
-};
+using core::CrlContents;
+using core::CrlEntry;
 
 // Thread-safe. Holds shared ownership of the signer and the issuer certificate.
 class CrlIssuer {

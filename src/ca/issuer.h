@@ -11,6 +11,7 @@
 
 #include "ca/signer.h"
 #include "core/clock.h"
+#include "core/pki.h"
 #include "core/random.h"
 #include "core/result.h"
 #include "core/types.h"
@@ -47,13 +48,7 @@ struct IssueRequest {
   std::string crl_url;               // cRLDistributionPoints; omitted if empty
 };
 
-struct IssuedCertificate {
-  std::string serial_hex;  // lowercase hex of the DER INTEGER content octets
-  std::string der;         // the leaf, DER
-  std::string chain_pem;   // leaf then the issuer chain, PEM (application/pem-certificate-chain)
-  core::TimePoint not_before;
-  core::TimePoint not_after;
-};
+using core::IssuedCertificate;
 
 // Thread-safe: Issue may be called concurrently. Holds shared ownership of the issuer
 // certificate and signer; `random` must outlive the Issuer and be thread-safe.

@@ -15,21 +15,14 @@
 
 #include "ca/signer.h"
 #include "core/clock.h"
+#include "core/pki.h"
 #include "core/result.h"
 
 namespace flint::ca {
 
-enum class OcspCertStatus { kGood, kRevoked, kUnknown };
-
-struct OcspStatus {
-  OcspCertStatus status = OcspCertStatus::kUnknown;
-  core::TimePoint revoked_at;  // kRevoked only
-  int reason = 0;              // kRevoked only: RFC 5280 §5.3.1 CRLReason
-};
-
-// Status of the certificate with this serial (as SerialToHex) from this responder's issuer.
-// kUnknown for a serial the CA never issued. An error fails the whole response (internalError).
-using OcspLookup = std::function<core::Result<OcspStatus>(const std::string& serial_hex)>;
+using core::OcspCertStatus;
+using core::OcspLookup;
+using core::OcspStatus;
 
 struct OcspOptions {
   // nextUpdate = thisUpdate + validity (§4.2.2.1). thisUpdate is the time of the answer.
@@ -38,15 +31,7 @@ struct OcspOptions {
   int max_certs_per_request = 8;  // RFC 5019 §2.1.1 clients send one
 };
 
-struct OcspAnswer {
-  std::string der;          // always a complete DER OCSPResponse (§4.2.1)
-  bool successful = false;  // responseStatus successful; else malformedRequest/internalError/
-                            // unauthorized
-  bool has_nonce = false;   // the request had a nonce, echoed in the response (§4.4.1)
-  core::TimePoint this_update;  // successful only
-  core::TimePoint next_update;  // successful only
-  std::string error;            // unsuccessful: why, for logs (never sent)
-};
+using core::OcspAnswer;
 
 // Thread-safe. Holds shared ownership of the signer and the issuer certificate.
 class OcspResponder {

@@ -41,50 +41,18 @@ core::Result<ra::IssuedCertificate> LocalCertificateAuthority::Issue(
   req.aia_issuer_url = request.aia_issuer_url;
   req.ocsp_url = request.ocsp_url;
   req.crl_url = request.crl_url;
-  FLINT_ASSIGN_OR_RETURN(ca::IssuedCertificate issued, issuer_->Issue(req));
-  return ra::IssuedCertificate{std::move(issued.serial_hex), std::move(issued.der),
-                               std::move(issued.chain_pem), issued.not_before,
-                               issued.not_after};
+  return issuer_->Issue(req);
 }
 
 core::Result<std::string> LocalCertificateAuthority::SignCrl(
     const ra::CrlContents& contents) const {
-  ca::CrlContents c;
-  c.number = contents.number;
-  c.this_update = contents.this_update;
-  c.next_update = contents.next_update;
-  c.entries.reserve(contents.entries.size());
-  for (const ra::CrlEntry& e : contents.entries)
-    c.entries.push_back({e.serial_hex, e.revocation_date, e.reason});
-  return crls_->Issue(c);
+  return crls_->Issue(contents);
 }
-
-namespace {
-
-ca::OcspCertStatus ToCa(ra::OcspCertStatus s) {
-  switch (s) {
-    case ra::OcspCertStatus::kGood:
-      return ca::OcspCertStatus::kGood;
-    case ra::OcspCertStatus::kRevoked:
-      return ca::OcspCertStatus::kRevoked;
-    case ra::OcspCertStatus::kUnknown:
-      return ca::OcspCertStatus::kUnknown;
-  }
-  return ca::OcspCertStatus::kUnknown;
-}
-
-}  // namespace
 
 ra::OcspAnswer LocalCertificateAuthority::RespondOcsp(std::string_view request_der,
                                                       const ra::OcspLookup& lookup,
                                                       core::TimePoint now) const {
-  ca::OcspLookup ca_lookup = [&lookup](const std::string& serial) -> core::Result<ca::OcspStatus> {
-    FLINT_ASSIGN_OR_RETURN(ra::OcspStatus s, lookup(serial));
-    return ca::OcspStatus{ToCa(s.status), s.revoked_at, s.reason};
-  };
-  ca::OcspAnswer a = ocsp_->Respond(request_der, ca_lookup, now);
-  return ra::OcspAnswer{std::move(a.der), a.successful, a.has_nonce, a.this_update,
-                        a.next_update, std::move(a.error)};
+  return ocsp_->Respond(request_der, lookup, now);
 }
 
 }  // namespace flint::cmd

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/pki.h"
 #include "core/result.h"
 #include "core/types.h"
 #include "jose/jwk.h"
@@ -43,47 +44,14 @@ struct IssueRequest {
   std::string crl_url;               // cRLDistributionPoints; omitted if empty
 };
 
-struct IssuedCertificate {
-  std::string serial_hex;  // lowercase hex of the DER INTEGER content octets
-  std::string der;         // the leaf, DER
-  std::string chain_pem;   // leaf then the issuer chain, PEM (application/pem-certificate-chain)
-  core::TimePoint not_before;
-  core::TimePoint not_after;
-};
-
-// RFC 5280 §5: one complete CRL of the issuing CA.
-struct CrlEntry {
-  std::string serial_hex;  // as core::Certificate::serial_hex
-  core::TimePoint revocation_date;
-  int reason = 0;  // RFC 5280 §5.3.1 CRLReason
-};
-struct CrlContents {
-  int64_t number = 0;  // cRLNumber (§5.2.3): positive, strictly increasing
-  core::TimePoint this_update;
-  core::TimePoint next_update;
-  std::vector<CrlEntry> entries;
-};
-
-// RFC 6960: the status of one certificate, as storage says.
-enum class OcspCertStatus { kGood, kRevoked, kUnknown };
-struct OcspStatus {
-  OcspCertStatus status = OcspCertStatus::kUnknown;
-  core::TimePoint revoked_at;  // kRevoked only
-  int reason = 0;              // kRevoked only: RFC 5280 §5.3.1 CRLReason
-};
-// Status of the certificate with this serial (lowercase hex). kUnknown for a serial the CA
-// never issued; an error fails the whole response (internalError).
-using OcspLookup = std::function<core::Result<OcspStatus>(const std::string& serial_hex)>;
-
-struct OcspAnswer {
-  std::string der;          // always a complete DER OCSPResponse (RFC 6960 §4.2.1)
-  bool successful = false;  // responseStatus successful; else malformedRequest/internalError/
-                            // unauthorized
-  bool has_nonce = false;   // the request had a nonce, echoed in the response (§4.4.1)
-  core::TimePoint this_update;  // successful only
-  core::TimePoint next_update;  // successful only
-  std::string error;            // unsuccessful: why, for logs (never sent)
-};
+// The values the CA hands back (core/pki.h), shared with the ca module so they pass through.
+using core::CrlContents;
+using core::CrlEntry;
+using core::IssuedCertificate;
+using core::OcspAnswer;
+using core::OcspCertStatus;
+using core::OcspLookup;
+using core::OcspStatus;
 
 class CertificateAuthority {
  public:
