@@ -17,6 +17,7 @@
 #include "ca/ca_files.h"
 #include "cmd/admin.h"
 #include "cmd/data_dir.h"
+#include "cmd/periodic_task.h"
 #include "cmd/status_listener.h"
 #include "policy/identifier_policy.h"
 #include "va/resolver.h"
@@ -174,6 +175,10 @@ int Fail(const std::string& what) {
 
 // --- Option builders: each turns the configuration into one module's options ---
 
+// Other flint processes may use the same database: accounts are not cached, and work left
+// behind is taken over by lease only (sa/store.h "Leases").
+bool ShareDatabase(const config::Config& cfg) { return cfg.shared_nonces; }
+
 // One process per database (the default) syncs commits in the background and holds each
 // response until what it reports is on disk; instances sharing the database (--shared-nonces)
 // must not see each other's unsynced commits, so they sync every commit.
@@ -212,6 +217,7 @@ ra::RaOptions RaOptionsFrom(const config::Config& cfg, const std::string& base_u
   o.authz_lifetime = std::chrono::hours(cfg.authz_lifetime_hours);
   o.cert_validity = std::chrono::hours(24 * cfg.cert_validity_days);
   o.validation_workers = cfg.validation_workers;
+  o.shared_database = ShareDatabase(cfg);
   o.account_url_prefix = base_url + "/acme/acct/";
   o.issuer_url = cert_urls.issuer;
   o.crl_url = cert_urls.crl;
@@ -269,7 +275,7 @@ int Serve(const config::Config& cfg) {
   if (!store.ok()) return Fail("store: " + store.error().detail);
   // Accounts are kept in memory only where no other process changes them (one per database).
   std::unique_ptr<sa::CachingStore> caching_store;
-  if (!cfg.shared_nonces) caching_store = std::make_unique<sa::CachingStore>(**store);
+  if (!ShareDatabase(cfg)) caching_store = std::make_unique<sa::CachingStore>(**store);
   sa::Store& storage = caching_store ? static_cast<sa::Store&>(*caching_store) : **store;
   std::unique_ptr<sa::NonceService> nonces = NewNonceService(cfg, **store, random, clock);
 
@@ -313,8 +319,14 @@ int Serve(const config::Config& cfg) {
 
   ra::RegistrationAuthority ra(RaOptionsFrom(cfg, base_url, cert_urls), storage, clock, random,
                                policy, *validator, authority);
-  ra.FailInterruptedFinalizations();
-  ra.ResumeValidations();
+  ra.RecoverAbandonedWork();
+  // Sharing the database, the work of an instance that dies meanwhile is taken over here once
+  // its lease runs out (sa/store.h "Leases").
+  std::unique_ptr<cmd::PeriodicTask> recovery;
+  if (ShareDatabase(cfg)) {
+    recovery = std::make_unique<cmd::PeriodicTask>(std::chrono::seconds(30),
+                                                   [&ra] { ra.RecoverAbandonedWork(); });
+  }
   if (status) {
     ra.SetRevocationListener([&status](const core::Certificate&) { status->CrlChanged(); });
   }

@@ -35,7 +35,8 @@ std::string_view ErrorTypeName(ErrorType type) {
     case ErrorType::kPayloadTooLarge:
     case ErrorType::kNotFound:
     case ErrorType::kConflict: return "malformed";
-    case ErrorType::kInternal: return "serverInternal";
+    case ErrorType::kInternal:
+    case ErrorType::kUnavailable: return "serverInternal";
   }
   return "serverInternal";
 }

@@ -50,6 +50,10 @@ enum class ErrorType {
   kNotFound,  // 404, rendered as malformed "not found"
   kConflict,  // 409 (e.g. keyChange to a key in use), rendered as malformed/conflict
   kInternal,  // 500 serverInternal; detail is logged, never sent
+  // 503 serverInternal with Retry-After: a dependency (the database) cannot be reached for the
+  // moment; nothing was written, and the same request may succeed once it is back. Detail is
+  // logged, never sent.
+  kUnavailable,
 };
 
 struct Identifier;

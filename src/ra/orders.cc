@@ -171,26 +171,26 @@ void RegistrationAuthority::QueueValidation(core::Challenge challenge) {
                     [this, ch = std::move(challenge)]() { RunValidation(ch); });
 }
 
-void RegistrationAuthority::ResumeValidations() {
-  auto pending = store_.ListProcessingChallenges();
-  if (!pending.ok()) {
-    spdlog::error("could not list validations to resume: {}", pending.error().detail);
-    return;
-  }
-  if (!pending->empty()) spdlog::info("resuming {} validations", pending->size());
-  for (core::Challenge& ch : *pending) QueueValidation(std::move(ch));
-}
-
-void RegistrationAuthority::FailInterruptedFinalizations() {
-  auto failed = store_.FailInterruptedFinalizations(Err(
-      ErrorType::kServerInternal,
-      "issuance was interrupted by a server restart; create a new order to finalize again"));
+void RegistrationAuthority::RecoverAbandonedWork() {
+  const core::TimePoint leased_before =
+      options_.shared_database ? clock_.Now() : core::TimePoint::max();
+  auto failed = store_.FailAbandonedFinalizations(
+      Err(ErrorType::kServerInternal,
+          "issuance was interrupted by a server restart; create a new order to finalize again"),
+      leased_before);
   if (!failed.ok()) {
     spdlog::error("could not close interrupted finalizations: {}", failed.error().detail);
   } else if (*failed > 0) {
     spdlog::warn("{} orders were left processing by an interrupted finalize; marked invalid",
                  *failed);
   }
+  auto claimed = store_.ClaimAbandonedValidations(leased_before);
+  if (!claimed.ok()) {
+    spdlog::error("could not claim validations to resume: {}", claimed.error().detail);
+    return;
+  }
+  if (!claimed->empty()) spdlog::info("resuming {} validations", claimed->size());
+  for (core::Challenge& ch : *claimed) QueueValidation(std::move(ch));
 }
 
 void RegistrationAuthority::RunValidation(const core::Challenge& ch) {

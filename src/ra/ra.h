@@ -45,6 +45,9 @@ struct RaOptions {
   // reuse of a CAA check for up to 8 hours).
   std::chrono::seconds caa_recheck_age = std::chrono::hours(8);
   int validation_workers = 16;
+  // Other instances share the store (PostgreSQL, or SQLite with --shared-nonces): abandoned
+  // work is taken over only once its lease has run out (RecoverAbandonedWork).
+  bool shared_database = false;
   std::string account_url_prefix;  // "<base>/acme/acct/", for CAA accounturi (RFC 8657)
   std::string issuer_url;          // AIA caIssuers URL written into certificates
   std::string crl_url;   // cRLDistributionPoints URL written into certificates; empty: none
@@ -94,7 +97,7 @@ class RegistrationAuthority {
                         core::Random& random, const policy::IdentifierPolicy& policy,
                         const Validator& validator, const CertificateAuthority& ca);
   // Stops the validation workers; validations still queued stay `processing` in storage and
-  // resume at the next start (ResumeValidations).
+  // resume at the next start (RecoverAbandonedWork).
   ~RegistrationAuthority();
 
   // RFC 8555 §7.3, §7.3.1. Errors: kAccountDoesNotExist (onlyReturnExisting, unknown key),
@@ -140,11 +143,14 @@ class RegistrationAuthority {
   Result<core::Order> Finalize(const core::Account& account, core::OrderId id,
                                std::string_view csr_der);
 
-  // Re-queues validations left `processing` by a previous run.
-  void ResumeValidations();
-  // Orders left `processing` by a finalize that a crash interrupted -> invalid (serverInternal),
-  // so that clients stop polling and create a new order. At start, before serving.
-  void FailInterruptedFinalizations();
+  // Takes over work left by an instance that died or restarted (sa/store.h "Leases"):
+  // re-queues its validations still `processing`, and makes the orders its interrupted
+  // finalizes left `processing` invalid (serverInternal), so that their clients stop polling
+  // and create a new order. Alone on its database (RaOptions::shared_database false), all such
+  // work is this process's own previous run's, taken over at once; on a shared database only
+  // work whose lease has run out, so a live instance's is never touched. Call at start, before
+  // serving, and (shared) periodically.
+  void RecoverAbandonedWork();
 
   // An account key that has since been blocked (a keyCompromise revocation of a certificate
   // with the same key, RFC 8555 §7.6) no longer authenticates requests: kUnauthorized. The web

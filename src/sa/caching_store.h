@@ -91,8 +91,9 @@ class CachingStore final : public Store {
                                 core::TimePoint validated_at) override {
     return backend_.FinishValidation(id, valid, std::move(error), validated_at);
   }
-  Result<std::vector<core::Challenge>> ListProcessingChallenges() override {
-    return backend_.ListProcessingChallenges();
+  Result<std::vector<core::Challenge>> ClaimAbandonedValidations(
+      core::TimePoint leased_before) override {
+    return backend_.ClaimAbandonedValidations(leased_before);
   }
   Result<core::Authorization> DeactivateAuthorization(core::AuthzId id) override {
     return backend_.DeactivateAuthorization(id);
@@ -103,8 +104,9 @@ class CachingStore final : public Store {
   Result<void> SetOrderInvalid(core::OrderId id, const core::Error& error) override {
     return backend_.SetOrderInvalid(id, error);
   }
-  Result<int64_t> FailInterruptedFinalizations(const core::Error& error) override {
-    return backend_.FailInterruptedFinalizations(error);
+  Result<int64_t> FailAbandonedFinalizations(const core::Error& error,
+                                             core::TimePoint leased_before) override {
+    return backend_.FailAbandonedFinalizations(error, leased_before);
   }
   Result<core::Certificate> FinalizeOrder(core::OrderId id, core::Certificate cert) override {
     return backend_.FinalizeOrder(id, std::move(cert));

@@ -44,9 +44,6 @@ constexpr char kSelectChallenge[] =
 constexpr char kSelectAuthzChallenges[] =
     "SELECT id, authz_id, type, status, token, validated_at, error FROM challenges "
     "WHERE authz_id = ?1 ORDER BY id";
-constexpr char kSelectProcessingChallenges[] =
-    "SELECT id, authz_id, type, status, token, validated_at, error FROM challenges "
-    "WHERE status = 'processing' ORDER BY id";
 constexpr char kSelectCertificate[] =
     "SELECT id, account_id, order_id, serial, der, chain_pem, not_before, not_after, revoked, "
     "reason, revoked_at FROM certificates WHERE id = ?1";
@@ -257,10 +254,6 @@ Result<core::Challenge> LoadChallenge(Connection& c, core::ChallengeId id) {
   FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return NotFound("challenge");
   return ChallengeFromRow(s);
-}
-
-Result<std::vector<core::Challenge>> LoadProcessingChallenges(Connection& c) {
-  return QueryChallenges(c, kSelectProcessingChallenges, std::nullopt);
 }
 
 Result<core::Certificate> LoadCertificate(Connection& c, core::CertificateId id) {

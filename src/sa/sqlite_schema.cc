@@ -69,7 +69,7 @@ CREATE TABLE challenges (
 ) STRICT;
 -- An authorization's challenges.
 CREATE INDEX challenges_by_authz ON challenges (authz_id, id);
--- ListProcessingChallenges after a restart.
+-- Validations to resume after a restart (ClaimAbandonedValidations).
 CREATE INDEX challenges_processing ON challenges (id) WHERE status = 'processing';
 
 CREATE TABLE certificates (
@@ -150,6 +150,15 @@ CREATE UNIQUE INDEX challenges_one_processing ON challenges (authz_id)
   WHERE status = 'processing';
 )sql";
 
+// Version 5: leases (store.h "Leases"). A challenge being validated and an order being finalized
+// record when their owner's lease ends, so that instances sharing the database take over only
+// the work of an instance that died. Rows from before have lease 0: already ended.
+constexpr char kSchemaV5[] = R"sql(
+ALTER TABLE challenges ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX orders_processing ON orders (lease_until) WHERE status = 'processing';
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -161,6 +170,7 @@ constexpr Migration kMigrations[] = {
     {2, kSchemaV2, "PRAGMA user_version = 2"},
     {3, kSchemaV3, "PRAGMA user_version = 3"},
     {4, kSchemaV4, "PRAGMA user_version = 4"},
+    {5, kSchemaV5, "PRAGMA user_version = 5"},
 };
 
 Result<int> ReadVersion(Connection& conn) {

@@ -108,11 +108,13 @@ class SqliteStore final : public Store {
   Result<core::Challenge> SetChallengeProcessing(core::ChallengeId id) override;
   Result<void> FinishValidation(core::ChallengeId id, bool valid, std::optional<core::Error> error,
                                 core::TimePoint validated_at) override;
-  Result<std::vector<core::Challenge>> ListProcessingChallenges() override;
+  Result<std::vector<core::Challenge>> ClaimAbandonedValidations(
+      core::TimePoint leased_before) override;
   Result<core::Authorization> DeactivateAuthorization(core::AuthzId id) override;
   Result<void> SetOrderProcessing(core::OrderId id) override;
   Result<void> SetOrderInvalid(core::OrderId id, const core::Error& error) override;
-  Result<int64_t> FailInterruptedFinalizations(const core::Error& error) override;
+  Result<int64_t> FailAbandonedFinalizations(const core::Error& error,
+                                             core::TimePoint leased_before) override;
   Result<core::Certificate> FinalizeOrder(core::OrderId id, core::Certificate cert) override;
   Result<void> RevokeCertificate(core::CertificateId id, int reason, core::TimePoint at) override;
   Result<EabKey> CreateEabKey(EabKey key) override;

@@ -41,7 +41,6 @@ Result<std::vector<core::OrderId>> LoadOrderIds(Connection& c, core::AccountId a
                                                 int64_t before, int limit);
 Result<core::Authorization> LoadAuthorization(Connection& c, core::AuthzId id, core::TimePoint now);
 Result<core::Challenge> LoadChallenge(Connection& c, core::ChallengeId id);
-Result<std::vector<core::Challenge>> LoadProcessingChallenges(Connection& c);
 Result<core::Certificate> LoadCertificate(Connection& c, core::CertificateId id);
 Result<core::Certificate> LoadCertificateBySerial(Connection& c, const std::string& serial);
 

@@ -1,10 +1,13 @@
 // SqliteStore: orders, authorizations and challenges (RFC 8555 §7.1.3-7.1.6, §7.4, §7.5).
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "sa/codec.h"
+#include <algorithm>
+
 #include "sa/sqlite_store.h"
 #include "sa/sqlite_store_internal.h"
 
@@ -53,11 +56,16 @@ constexpr char kSelectReusableAuthz[] =
 // RFC 8555 §7.5.1: a challenge may start only while its authorization is pending and live, and
 // (flint's rule) while no other challenge of that authorization is being validated.
 constexpr char kChallengeProcessing[] =
-    "UPDATE challenges SET status = 'processing' WHERE id = ?1 AND status = 'pending' "
+    "UPDATE challenges SET status = 'processing', lease_until = ?3 "
+    "WHERE id = ?1 AND status = 'pending' "
     "AND EXISTS (SELECT 1 FROM authorizations a WHERE a.id = challenges.authz_id "
     "AND a.status = 'pending' AND a.expires > ?2) "
     "AND NOT EXISTS (SELECT 1 FROM challenges s WHERE s.authz_id = challenges.authz_id "
     "AND s.status = 'processing')";
+// One statement claims and renews, so two instances never claim the same validation.
+constexpr char kClaimAbandonedValidations[] =
+    "UPDATE challenges SET lease_until = ?2 WHERE status = 'processing' AND lease_until <= ?1 "
+    "RETURNING id";
 constexpr char kFinishChallenge[] =
     "UPDATE challenges SET status = ?2, validated_at = ?3, error = ?4 "
     "WHERE id = ?1 AND status = 'processing'";
@@ -72,7 +80,8 @@ constexpr char kDeactivateAuthz[] =
 // Ready as derived (derived_status.h) checked in the same statement: stored pending, unexpired,
 // with authorizations, all of them valid and unexpired.
 constexpr char kOrderProcessing[] =
-    "UPDATE orders SET status = 'processing' WHERE id = ?1 AND status = 'pending' "
+    "UPDATE orders SET status = 'processing', lease_until = ?3 "
+    "WHERE id = ?1 AND status = 'pending' "
     "AND expires > ?2 "
     "AND EXISTS (SELECT 1 FROM order_authorizations oa WHERE oa.order_id = orders.id) "
     "AND NOT EXISTS (SELECT 1 FROM order_authorizations oa "
@@ -81,7 +90,8 @@ constexpr char kOrderProcessing[] =
 constexpr char kOrderInvalid[] =
     "UPDATE orders SET status = 'invalid', error = ?2 WHERE id = ?1 AND status = 'processing'";
 constexpr char kFailProcessingOrders[] =
-    "UPDATE orders SET status = 'invalid', error = ?1 WHERE status = 'processing'";
+    "UPDATE orders SET status = 'invalid', error = ?1 "
+    "WHERE status = 'processing' AND lease_until <= ?2";
 constexpr char kSelectProcessingOrderAccount[] =
     "SELECT account_id FROM orders WHERE id = ?1 AND status = 'processing'";
 constexpr char kInsertCertificate[] =
@@ -204,8 +214,28 @@ Result<core::Challenge> SqliteStore::GetChallenge(core::ChallengeId id) {
   return Read([&](Connection& c) { return sqlite::LoadChallenge(c, id); });
 }
 
-Result<std::vector<core::Challenge>> SqliteStore::ListProcessingChallenges() {
-  return Read([&](Connection& c) { return sqlite::LoadProcessingChallenges(c); });
+Result<std::vector<core::Challenge>> SqliteStore::ClaimAbandonedValidations(
+    core::TimePoint leased_before) {
+  const int64_t lease_until = ToUnixSeconds(clock_.Now() + kValidationLease);
+  return Write([&](Connection& c) -> Result<std::vector<core::Challenge>> {
+    std::vector<int64_t> ids;
+    {
+      FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kClaimAbandonedValidations));
+      s.Bind(1, ToUnixSeconds(leased_before)).Bind(2, lease_until);
+      while (true) {
+        FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        ids.push_back(s.Int(0));
+      }
+    }
+    std::sort(ids.begin(), ids.end());
+    std::vector<core::Challenge> out;
+    for (int64_t id : ids) {
+      FLINT_ASSIGN_OR_RETURN(core::Challenge ch, sqlite::LoadChallenge(c, core::ChallengeId(id)));
+      out.push_back(std::move(ch));
+    }
+    return out;
+  });
 }
 
 Result<std::optional<core::Authorization>> SqliteStore::FindReusableAuthorization(
@@ -252,10 +282,10 @@ Result<core::Order> SqliteStore::CreateOrder(core::Order order,
 }
 
 Result<core::Challenge> SqliteStore::SetChallengeProcessing(core::ChallengeId id) {
-  int64_t now = ToUnixSeconds(clock_.Now());
+  const core::TimePoint now = clock_.Now();
   return Write([&](Connection& c) -> Result<core::Challenge> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kChallengeProcessing));
-    s.Bind(1, id.value).Bind(2, now);
+    s.Bind(1, id.value).Bind(2, ToUnixSeconds(now)).Bind(3, ToUnixSeconds(now + kValidationLease));
     FLINT_TRY(
         sqlite::RunCompareAndSet(c, std::move(s), sqlite::kChallengeExists, id.value, "challenge"));
     return sqlite::LoadChallenge(c, id);
@@ -296,7 +326,7 @@ Result<core::Authorization> SqliteStore::DeactivateAuthorization(core::AuthzId i
 }
 
 Result<void> SqliteStore::SetOrderProcessing(core::OrderId id) {
-  const int64_t now = ToUnixSeconds(clock_.Now());
+  const core::TimePoint now = clock_.Now();
   // Not flushed on its own (store.h): FinalizeOrder's commit, later in the same WAL, makes it
   // durable with the certificate; lost in a power failure before that, the order is just ready
   // again, and no certificate was sent.
@@ -304,15 +334,18 @@ Result<void> SqliteStore::SetOrderProcessing(core::OrderId id) {
     // One compare-and-set: readiness is derived from the authorizations, so it is part of the
     // UPDATE's own condition rather than read first (correct with any number of writers).
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kOrderProcessing));
-    s.Bind(1, id.value).Bind(2, now);
+    s.Bind(1, id.value)
+        .Bind(2, ToUnixSeconds(now))
+        .Bind(3, ToUnixSeconds(now + kFinalizationLease));
     return sqlite::RunCompareAndSet(c, std::move(s), sqlite::kOrderExists, id.value, "order");
   });
 }
 
-Result<int64_t> SqliteStore::FailInterruptedFinalizations(const core::Error& error) {
+Result<int64_t> SqliteStore::FailAbandonedFinalizations(const core::Error& error,
+                                                        core::TimePoint leased_before) {
   return Write([&](Connection& c) -> Result<int64_t> {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kFailProcessingOrders));
-    s.Bind(1, EncodeError(error));
+    s.Bind(1, EncodeError(error)).Bind(2, ToUnixSeconds(leased_before));
     FLINT_TRY(s.Run());
     return c.Changes();
   });

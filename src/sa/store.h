@@ -15,6 +15,7 @@
 // Times are stored with one-second precision (values read back are truncated to whole seconds).
 // An object is expired from the instant `now >= expires`.
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,16 @@
 namespace flint::sa {
 
 using core::Result;
+
+// Leases: work one instance owns for a while (a validation in flight, a finalize between
+// SetOrderProcessing and FinalizeOrder) is marked in the database with the time its lease ends,
+// so that another instance takes it over once the owner has died (ClaimAbandonedValidations,
+// FailAbandonedFinalizations) and nobody touches what a live instance still owns. A lease is
+// longer than the work it covers ever takes: a validation's lookups and fetches, a finalize's
+// CAA recheck and signing. Should one overrun anyway, the compare-and-set transitions keep the
+// outcome single: a re-run validation's second FinishValidation gets kConflict.
+inline constexpr std::chrono::seconds kValidationLease{180};
+inline constexpr std::chrono::seconds kFinalizationLease{120};
 
 // Read-only view, usable by the web front end for GETs that change nothing.
 class StoreReader {
@@ -106,7 +117,8 @@ class Store : public StoreReader {
       core::TimePoint now) = 0;
   // Challenge pending -> processing, if its authorization is pending and unexpired and no other
   // challenge of that authorization is processing (one validation at a time). kConflict
-  // otherwise. Returns the updated challenge.
+  // otherwise. Returns the updated challenge. The caller now holds the validation's lease until
+  // clock.Now() + kValidationLease (see "Leases" above).
   virtual Result<core::Challenge> SetChallengeProcessing(core::ChallengeId id) = 0;
   // Records a validation outcome: challenge processing -> valid/invalid, and its authorization
   // pending -> valid/invalid accordingly, in one transaction. kConflict if the challenge is not
@@ -116,22 +128,33 @@ class Store : public StoreReader {
   virtual Result<void> FinishValidation(core::ChallengeId id, bool valid,
                                         std::optional<core::Error> error,
                                         core::TimePoint validated_at) = 0;
-  // Challenges left in `processing` (e.g. by a restart), to resume.
-  virtual Result<std::vector<core::Challenge>> ListProcessingChallenges() = 0;
+  // Claims the validations whose instance died or restarted: challenges still `processing`
+  // whose lease ends at or before `leased_before`. Each one returned has its lease renewed to
+  // clock.Now() + kValidationLease in the same statement, so a concurrent caller (another
+  // instance) never gets it too, and a live instance's validation is never re-run while its
+  // lease holds. `leased_before`: clock.Now() where instances share the database; the far
+  // future at the start of an instance that owns its database alone (every processing
+  // challenge is then its own, left by its previous run).
+  virtual Result<std::vector<core::Challenge>> ClaimAbandonedValidations(
+      core::TimePoint leased_before) = 0;
   // authz pending|valid (and unexpired) -> deactivated (RFC 8555 §7.5.2). kConflict otherwise.
   virtual Result<core::Authorization> DeactivateAuthorization(core::AuthzId id) = 0;
   // Order ready -> processing (ready as derived above, checked inside the same statement or
   // transaction). kConflict if it was not ready, e.g. a concurrent finalize won. Atomic but not
   // necessarily durable on return: a backend may leave it to the FinalizeOrder or
-  // SetOrderInvalid that follows (a power loss before then only leaves the order ready).
+  // SetOrderInvalid that follows (a power loss before then only leaves the order ready). The
+  // caller holds the finalization's lease until clock.Now() + kFinalizationLease.
   virtual Result<void> SetOrderProcessing(core::OrderId id) = 0;
   // Order processing -> invalid with `error`.
   virtual Result<void> SetOrderInvalid(core::OrderId id, const core::Error& error) = 0;
-  // Every order still `processing` -> invalid with `error`: for start-up, when such an order can
-  // only be left over from a finalize that a crash or restart interrupted between the
-  // ready -> processing step and the certificate's commit, so that its client sees a final
-  // state (RFC 8555 §7.1.6) instead of polling forever. Returns how many orders it changed.
-  virtual Result<int64_t> FailInterruptedFinalizations(const core::Error& error) = 0;
+  // Orders still `processing` whose lease ends at or before `leased_before` -> invalid with
+  // `error`: a finalize interrupted between the ready -> processing step and the certificate's
+  // commit by the death or restart of its instance, so that its client sees a final state
+  // (RFC 8555 §7.1.6) instead of polling forever. An order whose lease holds belongs to a live
+  // instance's finalize and is left alone. `leased_before` as for ClaimAbandonedValidations.
+  // Returns how many orders it changed.
+  virtual Result<int64_t> FailAbandonedFinalizations(const core::Error& error,
+                                                     core::TimePoint leased_before) = 0;
   // Stores the certificate (unique serial) and sets the order processing -> valid, atomically.
   // The certificate's account_id and order_id are taken from the order. kConflict if the order
   // is not processing or the serial is taken (nothing is written). The order's expiry is not

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -478,7 +481,7 @@ TEST_P(StoreConformanceTest, FinishValidationNeedsAProcessingChallenge) {
   EXPECT_EQ(Must(store().GetAuthorization(a.id)).status, AuthzStatus::kValid);
 }
 
-TEST_P(StoreConformanceTest, ProcessingChallengesAreListedForEveryInstance) {
+TEST_P(StoreConformanceTest, AbandonedValidationsAreClaimedOnceTheirLeaseEnds) {
   core::Account acct = CreateAccount("t");
   core::Order o = CreateOrder(acct.id, {"a.example", "b.example", "c.example"});
   std::vector<core::ChallengeId> started;
@@ -486,17 +489,62 @@ TEST_P(StoreConformanceTest, ProcessingChallengesAreListedForEveryInstance) {
     core::Authorization a = Must(store().GetAuthorization(o.authz_ids[i]));
     started.push_back(Must(store().SetChallengeProcessing(a.challenges[1].id)).id);
   }
-  // Another instance (or this one after a restart) sees the same work to resume.
   testing::StoreHandle other = Must(db_->Open(clock_));
-  for (Store* s : {&store(), other.store.get()}) {
-    std::vector<core::Challenge> listed = Must(s->ListProcessingChallenges());
-    ASSERT_EQ(listed.size(), 2u);
-    EXPECT_EQ(listed[0].id, started[0]);
-    EXPECT_EQ(listed[1].id, started[1]);
-    EXPECT_EQ(listed[0].status, ChallengeStatus::kProcessing);
-  }
+  // While the owner's lease holds, no other instance takes the validations over.
+  EXPECT_TRUE(Must(other.store->ClaimAbandonedValidations(Now())).empty());
+  clock_.Advance(kValidationLease - std::chrono::seconds(1));
+  EXPECT_TRUE(Must(other.store->ClaimAbandonedValidations(Now())).empty());
+  // Once it has ended (the owner died), exactly one claimant gets each, in id order.
+  clock_.Advance(std::chrono::seconds(1));
+  std::vector<core::Challenge> claimed = Must(other.store->ClaimAbandonedValidations(Now()));
+  ASSERT_EQ(claimed.size(), 2u);
+  EXPECT_EQ(claimed[0].id, started[0]);
+  EXPECT_EQ(claimed[1].id, started[1]);
+  EXPECT_EQ(claimed[0].status, ChallengeStatus::kProcessing);
+  EXPECT_TRUE(Must(store().ClaimAbandonedValidations(Now())).empty());
+  // The claim is a new lease: it too runs out if the claimant dies.
+  clock_.Advance(kValidationLease);
   Must(store().FinishValidation(started[0], true, std::nullopt, Now()));
-  EXPECT_EQ(Must(other.store->ListProcessingChallenges()).size(), 1u);
+  claimed = Must(store().ClaimAbandonedValidations(Now()));
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, started[1]);
+}
+
+TEST_P(StoreConformanceTest, AnInstanceAloneOnItsDatabaseResumesEveryValidation) {
+  core::Account acct = CreateAccount("t");
+  core::Order o = CreateOrder(acct.id, {"a.example"});
+  core::Authorization a = Must(store().GetAuthorization(o.authz_ids[0]));
+  core::ChallengeId id = Must(store().SetChallengeProcessing(a.challenges[0].id)).id;
+  testing::StoreHandle restarted = Must(db_->Open(clock_));
+  std::vector<core::Challenge> claimed =
+      Must(restarted.store->ClaimAbandonedValidations(core::TimePoint::max()));
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, id);
+}
+
+TEST_P(StoreConformanceTest, ConcurrentClaimsOfAbandonedValidationsNeverShareOne) {
+  core::Account acct = CreateAccount("t");
+  std::vector<std::string> names;
+  for (int i = 0; i < 20; ++i) names.push_back("n" + std::to_string(i) + ".example");
+  core::Order o = CreateOrder(acct.id, names);
+  for (core::AuthzId id : o.authz_ids) {
+    Must(store().SetChallengeProcessing(Must(store().GetAuthorization(id)).challenges[0].id));
+  }
+  clock_.Advance(kValidationLease);
+  std::vector<testing::StoreHandle> instances;
+  for (int i = 0; i < 8; ++i) instances.push_back(Must(db_->Open(clock_)));
+  std::mutex mu;
+  std::vector<int64_t> all;
+  RaceEightThreads([&](int i) -> core::Result<void> {
+    FLINT_ASSIGN_OR_RETURN(std::vector<core::Challenge> got,
+                           instances[i].store->ClaimAbandonedValidations(Now()));
+    std::lock_guard<std::mutex> lock(mu);
+    for (const core::Challenge& ch : got) all.push_back(ch.id.value);
+    return core::Ok();
+  });
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all.size(), 20u);
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end());
 }
 
 TEST_P(StoreConformanceTest, SetOrderProcessingNeedsAReadyOrder) {
@@ -540,7 +588,8 @@ TEST_P(StoreConformanceTest, ConcurrentChallengeStartsAcrossInstancesHaveExactly
               return core::Ok();
             }),
             1);
-  EXPECT_EQ(Must(store().ListProcessingChallenges()).size(), 1u);
+  clock_.Advance(kValidationLease);
+  EXPECT_EQ(Must(store().ClaimAbandonedValidations(Now())).size(), 1u);
 }
 
 TEST_P(StoreConformanceTest, ReadyOrderPastExpiresCannotStartProcessing) {
@@ -566,7 +615,7 @@ TEST_P(StoreConformanceTest, SetOrderInvalidRecordsTheError) {
   EXPECT_ERROR_TYPE(store().FinalizeOrder(o.id, MakeCert("0a")), ErrorType::kConflict);
 }
 
-TEST_P(StoreConformanceTest, InterruptedFinalizationsBecomeInvalid) {
+TEST_P(StoreConformanceTest, AbandonedFinalizationsBecomeInvalidOnceTheirLeaseEnds) {
   core::Account acct = CreateAccount("t");
   core::Order stuck = ReadyOrder(acct.id, {"a.example"});
   core::Order done = ReadyOrder(acct.id, {"b.example"});
@@ -574,17 +623,33 @@ TEST_P(StoreConformanceTest, InterruptedFinalizationsBecomeInvalid) {
   Must(store().SetOrderProcessing(stuck.id));
   Must(store().SetOrderProcessing(done.id));
   Must(store().FinalizeOrder(done.id, MakeCert("0b")));
-  // As at the next start, on another store object over the same database.
-  testing::StoreHandle restarted = Must(db_->Open(clock_));
+  testing::StoreHandle other = Must(db_->Open(clock_));
   core::Error err = core::Err(ErrorType::kServerInternal, "issuance was interrupted");
-  EXPECT_EQ(Must(restarted.store->FailInterruptedFinalizations(err)), 1);
+  // Another instance leaves a live finalize alone...
+  EXPECT_EQ(Must(other.store->FailAbandonedFinalizations(err, Now())), 0);
+  clock_.Advance(kFinalizationLease - std::chrono::seconds(1));
+  EXPECT_EQ(Must(other.store->FailAbandonedFinalizations(err, Now())), 0);
+  EXPECT_EQ(Must(store().GetOrder(stuck.id)).status, OrderStatus::kProcessing);
+  // ...and closes one whose owner's lease has run out.
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(Must(other.store->FailAbandonedFinalizations(err, Now())), 1);
   core::Order got = Must(store().GetOrder(stuck.id));
   EXPECT_EQ(got.status, OrderStatus::kInvalid);
   ASSERT_TRUE(got.error.has_value());
   EXPECT_EQ(got.error->type, ErrorType::kServerInternal);
   EXPECT_EQ(Must(store().GetOrder(done.id)).status, OrderStatus::kValid);
   EXPECT_EQ(Must(store().GetOrder(ready.id)).status, OrderStatus::kReady);
-  EXPECT_EQ(Must(restarted.store->FailInterruptedFinalizations(err)), 0);
+  EXPECT_EQ(Must(other.store->FailAbandonedFinalizations(err, Now())), 0);
+}
+
+TEST_P(StoreConformanceTest, AnInstanceAloneOnItsDatabaseClosesEveryInterruptedFinalization) {
+  core::Account acct = CreateAccount("t");
+  core::Order stuck = ReadyOrder(acct.id, {"a.example"});
+  Must(store().SetOrderProcessing(stuck.id));
+  testing::StoreHandle restarted = Must(db_->Open(clock_));
+  core::Error err = core::Err(ErrorType::kServerInternal, "issuance was interrupted");
+  EXPECT_EQ(Must(restarted.store->FailAbandonedFinalizations(err, core::TimePoint::max())), 1);
+  EXPECT_EQ(Must(store().GetOrder(stuck.id)).status, OrderStatus::kInvalid);
 }
 
 TEST_P(StoreConformanceTest, FinalizeOrderStoresCertificateAndMakesOrderValid) {

@@ -39,6 +39,7 @@ int HttpStatusFor(ErrorType type) {
     case ErrorType::kRateLimited: return 429;
     case ErrorType::kInternal:
     case ErrorType::kServerInternal: return 500;
+    case ErrorType::kUnavailable: return 503;
     default: return 400;
   }
 }
@@ -46,8 +47,13 @@ int HttpStatusFor(ErrorType type) {
 boost::json::value ProblemValue(const core::Error& error, int status) {
   boost::json::object o;
   o["type"] = TypeUrn(error.type);
-  bool internal = error.type == ErrorType::kInternal || error.type == ErrorType::kServerInternal;
-  o["detail"] = internal ? std::string("internal server error") : error.detail;
+  if (error.type == ErrorType::kUnavailable) {
+    o["detail"] = "the service is briefly unavailable; retry after the time given";
+  } else if (error.type == ErrorType::kInternal || error.type == ErrorType::kServerInternal) {
+    o["detail"] = "internal server error";
+  } else {
+    o["detail"] = error.detail;
+  }
   if (status != 0) o["status"] = status;
   if (!error.subproblems.empty()) {
     boost::json::array subs;

@@ -172,13 +172,19 @@ HttpResponse WebFrontEnd::Handle(HttpRequest& req) {
     resp.status = HttpStatusFor(e.type);
     if (e.type == ErrorType::kInternal || e.type == ErrorType::kServerInternal)
       spdlog::error("internal error on {} {}: {}", req.method, req.path, e.detail);
+    if (e.type == ErrorType::kUnavailable)
+      spdlog::warn("unavailable on {} {}: {}", req.method, req.path, e.detail);
     AddHeader(resp, "Content-Type", std::string(kProblemContentType));
     resp.body = ProblemJson(e, resp.status);
     resp.log_problem = std::string(core::ErrorTypeName(e.type));
     if (e.type == ErrorType::kConflict && !e.location.empty()) AddHeader(resp, "Location", e.location);
     if (e.type == ErrorType::kMethodNotAllowed)
       AddHeader(resp, "Allow", IsKnownGetOnly(req.path) ? "GET, HEAD" : "POST");
-    if (e.retry_after) AddHeader(resp, "Retry-After", std::to_string(e.retry_after->count()));
+    if (e.retry_after) {
+      AddHeader(resp, "Retry-After", std::to_string(e.retry_after->count()));
+    } else if (e.type == ErrorType::kUnavailable) {
+      AddHeader(resp, "Retry-After", "1");  // RFC 9110 §10.2.3: with a 503, when to retry
+    }
   }
   // RFC 8555 §6.5: a fresh nonce on every POST response, every error and newNonce.
   if (req.method == "POST" || !result.ok() || is_nonce_path) AddNonce(resp);
