@@ -250,6 +250,10 @@ TEST(SqliteStoreTest, MigrationToV4ClaimsReplacementsOfExistingOrders) {
     core::Authorization a;
     a.identifier = o.identifiers[0];
     a.expires = o.expires;
+    core::Challenge ch;
+    ch.type = core::ChallengeType::kHttp01;
+    ch.token = "token";
+    a.challenges.push_back(ch);
     return std::make_pair(o, std::vector<core::Authorization>{a});
   };
   core::AccountId account;
@@ -262,7 +266,9 @@ TEST(SqliteStoreTest, MigrationToV4ClaimsReplacementsOfExistingOrders) {
   {
     // Back to version 3, as a database written by an older flint.
     auto conn = Must(sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite));
-    Must(conn->Exec("DROP TABLE order_replacements; DROP INDEX challenges_one_processing; "
+    Must(conn->Exec("DROP INDEX orders_processing; ALTER TABLE orders DROP COLUMN lease_until; "
+                    "ALTER TABLE challenges DROP COLUMN lease_until; "
+                    "DROP TABLE order_replacements; DROP INDEX challenges_one_processing; "
                     "PRAGMA user_version = 3"));
   }
   auto store = Must(SqliteStore::Open(path, clock));
@@ -271,7 +277,12 @@ TEST(SqliteStoreTest, MigrationToV4ClaimsReplacementsOfExistingOrders) {
   EXPECT_ERROR_TYPE(store->CreateOrder(o, a), ErrorType::kConflict);
   clock.Advance(1h);  // the first order expired: the certificate is free again
   auto [later, later_authz] = order(account, "aki.serial");
-  Must(store->CreateOrder(later, later_authz));
+  core::Order stored = Must(store->CreateOrder(later, later_authz));
+  // Version 5's leases exist too.
+  core::Authorization authz = Must(store->GetAuthorization(stored.authz_ids[0]));
+  ASSERT_EQ(authz.challenges.size(), 1u);
+  Must(store->SetChallengeProcessing(authz.challenges[0].id));
+  EXPECT_TRUE(Must(store->ClaimAbandonedValidations(clock.Now())).empty());
 }
 
 // SQLite's allocation counters take one process-wide mutex per allocation; flint turns them off
