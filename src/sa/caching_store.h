@@ -104,6 +104,9 @@ class CachingStore final : public Store {
   Result<void> SetOrderInvalid(core::OrderId id, const core::Error& error) override {
     return backend_.SetOrderInvalid(id, error);
   }
+  Result<std::string> BindCa(const std::string& root_sha256) override {
+    return backend_.BindCa(root_sha256);
+  }
   Result<int64_t> FailAbandonedFinalizations(const core::Error& error,
                                              core::TimePoint leased_before) override {
     return backend_.FailAbandonedFinalizations(error, leased_before);

@@ -117,6 +117,7 @@ class SqliteStore final : public Store {
                                              core::TimePoint leased_before) override;
   Result<core::Certificate> FinalizeOrder(core::OrderId id, core::Certificate cert) override;
   Result<void> RevokeCertificate(core::CertificateId id, int reason, core::TimePoint at) override;
+  Result<std::string> BindCa(const std::string& root_sha256) override;
   Result<EabKey> CreateEabKey(EabKey key) override;
   Result<EabKey> RevokeEabKey(const std::string& key_id, core::TimePoint at) override;
   // Revocation status (sqlite_store_revocation.cc).

@@ -35,8 +35,31 @@ constexpr char kSelectAccountOrderIds[] =
 constexpr char kSelectAllCertificateIds[] = "SELECT id FROM certificates ORDER BY id DESC LIMIT ?1";
 constexpr char kSelectAccountCertificateIds[] =
     "SELECT id FROM certificates WHERE account_id = ?2 ORDER BY id DESC LIMIT ?1";
+// The CA's fingerprint lives beside the nonce secret: first writer wins.
+constexpr char kInsertCaFingerprint[] =
+    "INSERT INTO secrets (name, value) VALUES ('ca_root_sha256', ?1) ON CONFLICT (name) DO NOTHING";
+constexpr char kSelectCaFingerprint[] =
+    "SELECT value FROM secrets WHERE name = 'ca_root_sha256'";
 constexpr char kCountCertificates[] =
     "SELECT COUNT(*), COALESCE(SUM(revoked), 0) FROM certificates";
+
+}  // namespace
+
+Result<std::string> SqliteStore::BindCa(const std::string& root_sha256) {
+  return Write([&](Connection& c) -> Result<std::string> {
+    {
+      FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertCaFingerprint));
+      s.BindBlob(1, root_sha256);
+      FLINT_TRY(s.Run());
+    }
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectCaFingerprint));
+    FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return core::Err(core::ErrorType::kInternal, "sqlite: CA fingerprint not stored");
+    return s.Blob(0);
+  });
+}
+
+namespace {
 
 EabKey EabKeyFromRow(const Statement& s) {
   EabKey k;

@@ -192,6 +192,14 @@ class Store : public StoreReader {
       core::AccountId account, const std::vector<core::Identifier>& identifiers,
       core::TimePoint now) = 0;
 
+  // --- The CA this database belongs to ---
+  // Records `root_sha256` (lowercase hex SHA-256 of the CA root certificate's DER) as the CA
+  // of this database the first time, atomically; returns the fingerprint recorded, which
+  // differs from `root_sha256` when another CA's instance came first. Instances share the CA
+  // by copying the data directory (docs/SCALE-OUT.md); an instance started with a fresh one
+  // would otherwise issue from a second CA into the same database.
+  virtual Result<std::string> BindCa(const std::string& root_sha256) = 0;
+
   // --- External account binding keys (RFC 8555 §7.3.4) ---
   // Stores a new unbound, unrevoked key (created_at as given). kConflict if the id is taken.
   virtual Result<EabKey> CreateEabKey(EabKey key) = 0;

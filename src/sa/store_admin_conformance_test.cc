@@ -73,6 +73,16 @@ TEST_P(StoreAdminTest, EabKeyRoundTripsAndListsOldestFirst) {
   EXPECT_ERROR_TYPE(store().GetEabKey("kid-none"), ErrorType::kNotFound);
 }
 
+TEST_P(StoreAdminTest, TheFirstCaToBindTheDatabaseKeepsIt) {
+  const std::string first(64, 'a'), second(64, 'b');
+  EXPECT_EQ(Must(store().BindCa(first)), first);
+  EXPECT_EQ(Must(store().BindCa(first)), first);
+  // Another instance with another CA learns whose database this is; nothing changes.
+  testing::StoreHandle other = Must(db_->Open(clock_));
+  EXPECT_EQ(Must(other.store->BindCa(second)), first);
+  EXPECT_EQ(Must(store().BindCa(first)), first);
+}
+
 TEST_P(StoreAdminTest, EabKeyIdIsUnique) {
   Must(store().CreateEabKey(Key("kid-a")));
   EXPECT_ERROR_TYPE(store().CreateEabKey(Key("kid-a")), ErrorType::kConflict);
