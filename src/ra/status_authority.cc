@@ -28,9 +28,25 @@ bool StatusAuthority::IsCurrentLocked(core::TimePoint now) {
   return *count == cached_->revocations;
 }
 
+// Takes the store's current CRL when another instance (or this one, earlier) published a newer
+// one than the CRL in hand. On a read failure the CRL in hand stays.
+void StatusAuthority::AdoptStoredLocked() {
+  const int64_t known = cached_ ? cached_->crl.number : 0;
+  auto stored = store_.GetCurrentCrl(known);
+  if (!stored.ok()) {
+    spdlog::error("CRL: cannot read the current CRL: {}", stored.error().detail);
+    return;
+  }
+  if (stored->number <= known) return;
+  cached_ = Cached{CrlSnapshot{std::move(stored->der), stored->number, stored->this_update,
+                               stored->next_update},
+                   stored->revocations};
+}
+
 core::Result<CrlSnapshot> StatusAuthority::CurrentCrl() {
   std::lock_guard<std::mutex> lock(mu_);
   const core::TimePoint now = clock_.Now();
+  AdoptStoredLocked();
   if (IsCurrentLocked(now)) return cached_->crl;
   auto fresh = RegenerateLocked(now);
   if (fresh.ok()) return fresh;
@@ -64,11 +80,18 @@ core::Result<CrlSnapshot> StatusAuthority::RegenerateLocked(core::TimePoint now)
   for (const sa::RevokedCertificate& r : entries)
     contents.entries.push_back({r.serial_hex, r.revoked_at, r.reason});
   FLINT_ASSIGN_OR_RETURN(std::string der, ca_.SignCrl(contents));
-  CrlSnapshot snap{std::move(der), number, contents.this_update, contents.next_update};
-  cached_ = Cached{snap, revocations};
+  sa::StoredCrl made{number, contents.this_update, contents.next_update, revocations,
+                     std::move(der)};
+  // Another instance may have published a newer CRL meanwhile; then that one is served.
+  FLINT_ASSIGN_OR_RETURN(sa::StoredCrl current, store_.PublishCrl(made));
+  cached_ = Cached{CrlSnapshot{std::move(current.der), current.number, current.this_update,
+                               current.next_update},
+                   current.revocations};
   changed_ = false;
-  spdlog::info("CRL {} generated with {} entries", number, entries.size());
-  return snap;
+  if (current.number == number) {
+    spdlog::info("CRL {} generated with {} entries", number, entries.size());
+  }
+  return cached_->crl;
 }
 
 void StatusAuthority::CrlChanged() {

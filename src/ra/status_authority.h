@@ -12,6 +12,10 @@
 //   - the store's RevocationCount differs from the one the CRL was made at, read on every
 //     CurrentCrl: a revocation by another flint instance, or by `flint admin` in another
 //     process, is in the next CRL served.
+// Instances sharing a database serve one CRL: a new CRL is published in the store
+// (Store::PublishCrl, where the highest number wins), and every CurrentCrl first adopts the
+// store's current CRL if it is newer than the one in hand (one small read), so whichever
+// instance answers, a client never sees the CRL number go back.
 // nextUpdate is thisUpdate + `crl_validity`. OCSP answers are signed for each request, with
 // thisUpdate = now, so they need no refresh. Thread-safe.
 
@@ -68,6 +72,7 @@ class StatusAuthority {
   };
   core::Result<CrlSnapshot> RegenerateLocked(core::TimePoint now);
   bool IsCurrentLocked(core::TimePoint now);
+  void AdoptStoredLocked();
 
   StatusOptions options_;
   sa::Store& store_;

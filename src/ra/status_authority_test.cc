@@ -191,10 +191,35 @@ TEST_F(StatusAuthorityTest, CrlTimesAndNumbersAcrossARestart) {
   EXPECT_EQ(ca::FromAsn1Time(X509_CRL_get0_lastUpdate(crl.get())).value(), snap->this_update);
   EXPECT_EQ(ca::FromAsn1Time(X509_CRL_get0_nextUpdate(crl.get())).value(), snap->next_update);
 
-  status_ = NewStatus();  // a restart: nothing cached, the number comes from the store
+  // A restart: nothing cached; the CRL published in the store is still current and served
+  // as it is, and the next one takes a higher number from the store.
+  status_ = NewStatus();
   auto again = status_->CurrentCrl();
   ASSERT_TRUE(again.ok());
-  EXPECT_GT(again->number, snap->number);
+  EXPECT_EQ(again->number, snap->number);
+  EXPECT_EQ(again->der, snap->der);
+  auto next = status_->RegenerateCrl();
+  ASSERT_TRUE(next.ok());
+  EXPECT_GT(next->number, snap->number);
+}
+
+TEST_F(StatusAuthorityTest, InstancesOnOneStoreServeOneCrlWhoseNumberNeverGoesBack) {
+  std::unique_ptr<StatusAuthority> other = NewStatus();
+  auto first = status_->CurrentCrl();
+  ASSERT_TRUE(first.ok());
+  // The other instance serves the CRL this one published rather than making its own.
+  auto seen = other->CurrentCrl();
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(seen->number, first->number);
+  EXPECT_EQ(seen->der, first->der);
+  // The other instance regenerates; this one adopts the newer CRL at its next answer.
+  auto newer = other->RegenerateCrl();
+  ASSERT_TRUE(newer.ok());
+  ASSERT_GT(newer->number, first->number);
+  auto now_served = status_->CurrentCrl();
+  ASSERT_TRUE(now_served.ok());
+  EXPECT_EQ(now_served->number, newer->number);
+  EXPECT_EQ(now_served->der, newer->der);
 }
 
 TEST_F(StatusAuthorityTest, CrlWithAConfiguredLifetimeIsReplacedAtHalfOfIt) {

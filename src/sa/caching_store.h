@@ -104,6 +104,12 @@ class CachingStore final : public Store {
   Result<void> SetOrderInvalid(core::OrderId id, const core::Error& error) override {
     return backend_.SetOrderInvalid(id, error);
   }
+  Result<StoredCrl> GetCurrentCrl(int64_t known_number) override {
+    return backend_.GetCurrentCrl(known_number);
+  }
+  Result<StoredCrl> PublishCrl(const StoredCrl& crl) override {
+    return backend_.PublishCrl(crl);
+  }
   Result<std::string> BindCa(const std::string& root_sha256) override {
     return backend_.BindCa(root_sha256);
   }

@@ -2,6 +2,7 @@
 // Storage records behind revocation status: what a CRL lists (RFC 5280 §5.1.2.6) and the keys
 // refused after a keyCompromise revocation (RFC 8555 §7.6). Plain values, like core/types.h.
 
+#include <cstdint>
 #include <string>
 
 #include "core/clock.h"
@@ -14,6 +15,16 @@ struct RevokedCertificate {
   core::TimePoint revoked_at;
   int reason = 0;  // RFC 5280 §5.3.1 CRLReason
   core::TimePoint not_after;
+};
+
+// The CRL every instance on a database serves (RFC 5280 §5), as the last one to make it stored
+// it, so that clients see one CRL and its numbers only go up, whichever instance answers.
+struct StoredCrl {
+  int64_t number = 0;  // cRLNumber; 0: no CRL stored yet
+  core::TimePoint this_update;
+  core::TimePoint next_update;
+  int64_t revocations = 0;  // Store::RevocationCount when it was made
+  std::string der;          // empty when the reader already holds this number (GetCurrentCrl)
 };
 
 // A public key flint refuses in CSRs and as an account key.

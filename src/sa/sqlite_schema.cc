@@ -159,6 +159,18 @@ ALTER TABLE orders ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX orders_processing ON orders (lease_until) WHERE status = 'processing';
 )sql";
 
+// Version 6: the current CRL, shared by every instance (Store::PublishCrl): one row.
+constexpr char kSchemaV6[] = R"sql(
+CREATE TABLE current_crl (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  number INTEGER NOT NULL,
+  this_update INTEGER NOT NULL,
+  next_update INTEGER NOT NULL,
+  revocations INTEGER NOT NULL,
+  der BLOB NOT NULL
+) STRICT;
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -171,6 +183,7 @@ constexpr Migration kMigrations[] = {
     {3, kSchemaV3, "PRAGMA user_version = 3"},
     {4, kSchemaV4, "PRAGMA user_version = 4"},
     {5, kSchemaV5, "PRAGMA user_version = 5"},
+    {6, kSchemaV6, "PRAGMA user_version = 6"},
 };
 
 Result<int> ReadVersion(Connection& conn) {

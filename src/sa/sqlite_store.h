@@ -126,6 +126,8 @@ class SqliteStore final : public Store {
   Result<int64_t> NextCrlNumber(int64_t at_least) override;
   Result<int64_t> LastCrlNumber() override;
   Result<int64_t> RevocationCount() override;
+  Result<StoredCrl> GetCurrentCrl(int64_t known_number) override;
+  Result<StoredCrl> PublishCrl(const StoredCrl& crl) override;
   Result<void> BlockKey(const BlockedKey& key) override;
   Result<std::optional<BlockedKey>> GetBlockedKey(const std::string& spki_sha256) override;
   Result<std::vector<core::Authorization>> ListValidAuthorizations(

@@ -26,6 +26,15 @@ constexpr char kNextCrlNumber[] =
     "INSERT INTO counters (name, value) VALUES ('crl_number', ?1) "
     "ON CONFLICT (name) DO UPDATE SET value = max(counters.value + 1, excluded.value) "
     "RETURNING value";
+constexpr char kSelectCurrentCrl[] =
+    "SELECT number, this_update, next_update, revocations, "
+    "CASE WHEN number = ?1 THEN x'' ELSE der END FROM current_crl WHERE singleton = 1";
+constexpr char kPublishCrl[] =
+    "INSERT INTO current_crl (singleton, number, this_update, next_update, revocations, der) "
+    "VALUES (1, ?1, ?2, ?3, ?4, ?5) ON CONFLICT (singleton) DO UPDATE SET "
+    "number = excluded.number, this_update = excluded.this_update, "
+    "next_update = excluded.next_update, revocations = excluded.revocations, der = excluded.der "
+    "WHERE excluded.number > current_crl.number";
 constexpr char kLastCrlNumber[] = "SELECT value FROM counters WHERE name = 'crl_number'";
 constexpr char kRevocationCount[] = "SELECT value FROM counters WHERE name = 'revocations'";
 constexpr char kInsertBlockedKey[] =
@@ -75,6 +84,43 @@ Result<int64_t> SqliteStore::LastCrlNumber() {
     FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kLastCrlNumber));
     FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
     return row ? s.Int(0) : int64_t{0};
+  });
+}
+
+namespace {
+
+Result<StoredCrl> LoadCurrentCrl(Connection& c, int64_t known_number) {
+  FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectCurrentCrl));
+  s.Bind(1, known_number);
+  FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
+  StoredCrl crl;
+  if (!row) return crl;
+  crl.number = s.Int(0);
+  crl.this_update = FromUnixSeconds(s.Int(1));
+  crl.next_update = FromUnixSeconds(s.Int(2));
+  crl.revocations = s.Int(3);
+  crl.der = s.Blob(4);
+  return crl;
+}
+
+}  // namespace
+
+Result<StoredCrl> SqliteStore::GetCurrentCrl(int64_t known_number) {
+  return Read([&](Connection& c) { return LoadCurrentCrl(c, known_number); });
+}
+
+Result<StoredCrl> SqliteStore::PublishCrl(const StoredCrl& crl) {
+  return Write([&](Connection& c) -> Result<StoredCrl> {
+    {
+      FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kPublishCrl));
+      s.Bind(1, crl.number)
+          .Bind(2, ToUnixSeconds(crl.this_update))
+          .Bind(3, ToUnixSeconds(crl.next_update))
+          .Bind(4, crl.revocations)
+          .BindBlob(5, crl.der);
+      FLINT_TRY(s.Run());
+    }
+    return LoadCurrentCrl(c, 0);
   });
 }
 

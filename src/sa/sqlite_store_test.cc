@@ -266,7 +266,8 @@ TEST(SqliteStoreTest, MigrationToV4ClaimsReplacementsOfExistingOrders) {
   {
     // Back to version 3, as a database written by an older flint.
     auto conn = Must(sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite));
-    Must(conn->Exec("DROP INDEX orders_processing; ALTER TABLE orders DROP COLUMN lease_until; "
+    Must(conn->Exec("DROP TABLE current_crl; "
+                    "DROP INDEX orders_processing; ALTER TABLE orders DROP COLUMN lease_until; "
                     "ALTER TABLE challenges DROP COLUMN lease_until; "
                     "DROP TABLE order_replacements; DROP INDEX challenges_one_processing; "
                     "PRAGMA user_version = 3"));

@@ -182,6 +182,13 @@ class Store : public StoreReader {
   // instance sharing it; 0 if none. One cheap read: the CRL compares it with the count it was
   // made at on every fetch, so a revocation made elsewhere (`flint admin`) is listed at once.
   virtual Result<int64_t> RevocationCount() = 0;
+  // The current CRL (StoredCrl::number 0 if none yet). When its number is `known_number`, the
+  // DER is left out: a reader that holds it already pays for one small row, not the whole CRL.
+  virtual Result<StoredCrl> GetCurrentCrl(int64_t known_number) = 0;
+  // Makes `crl` the current CRL if its number is higher than the current one's (a compare-and-
+  // set: of two instances regenerating at once, the higher number stays). Returns the current
+  // CRL afterwards, with its DER: `crl`, or the newer one another instance stored first.
+  virtual Result<StoredCrl> PublishCrl(const StoredCrl& crl) = 0;
   // Records `key` as blocked. Idempotent: a key already blocked keeps its first record.
   virtual Result<void> BlockKey(const BlockedKey& key) = 0;
   // The record for a blocked key, or std::nullopt when the key is not blocked.

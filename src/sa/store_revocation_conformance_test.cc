@@ -145,6 +145,39 @@ TEST_P(StoreRevocationTest, CrlNumbersIncreaseAndRespectTheFloor) {
   EXPECT_EQ(Must(store().NextCrlNumber(0)), 501);
 }
 
+TEST_P(StoreRevocationTest, TheHighestPublishedCrlIsCurrentForEveryInstance) {
+  EXPECT_EQ(Must(store().GetCurrentCrl(0)).number, 0);
+  auto crl = [&](int64_t number, std::string der) {
+    StoredCrl c;
+    c.number = number;
+    c.this_update = core::FromUnixSeconds(core::ToUnixSeconds(Now()));
+    c.next_update = c.this_update + std::chrono::hours(24);
+    c.revocations = number * 10;
+    c.der = std::move(der);
+    return c;
+  };
+  StoredCrl current = Must(store().PublishCrl(crl(7, std::string("crl\0seven", 9))));
+  EXPECT_EQ(current.number, 7);
+  EXPECT_EQ(current.der, std::string("crl\0seven", 9));
+  testing::StoreHandle other = Must(db_->Open(clock_));
+  // An older number loses to the current one, and learns it.
+  current = Must(other.store->PublishCrl(crl(6, "six")));
+  EXPECT_EQ(current.number, 7);
+  EXPECT_EQ(current.revocations, 70);
+  EXPECT_EQ(current.der, std::string("crl\0seven", 9));
+  current = Must(other.store->PublishCrl(crl(9, "nine")));
+  EXPECT_EQ(current.number, 9);
+  StoredCrl read = Must(store().GetCurrentCrl(0));
+  EXPECT_EQ(read.number, 9);
+  EXPECT_EQ(read.der, "nine");
+  EXPECT_EQ(read.this_update, current.this_update);
+  EXPECT_EQ(read.next_update, current.next_update);
+  // A reader that holds number 9 already gets the row without the DER.
+  read = Must(store().GetCurrentCrl(9));
+  EXPECT_EQ(read.number, 9);
+  EXPECT_EQ(read.der, "");
+}
+
 TEST_P(StoreRevocationTest, CrlNumbersAreUniqueAcrossConcurrentInstances) {
   testing::StoreHandle other = Must(db_->Open(clock_));
   std::vector<int64_t> got_a, got_b;
