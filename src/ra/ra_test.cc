@@ -189,6 +189,63 @@ TEST_F(RaTest, ValidationThatSucceedsMakesTheOrderReady) {
   EXPECT_EQ(store_->GetOrder(order.id)->status, core::OrderStatus::kReady);
 }
 
+// --- Work left behind by a dead instance (sa/store.h "Leases") ---
+
+// A challenge started (leased) by another instance, as if that instance then died.
+core::ChallengeId StartedElsewhere(sa::Store& store, const core::Order& order) {
+  core::Authorization authz = store.GetAuthorization(order.authz_ids.at(0)).value();
+  return store.SetChallengeProcessing(authz.challenges.at(0).id).value().id;
+}
+
+TEST_F(RaTest, SharingTheDatabaseALiveInstancesValidationIsLeftAloneUntilItsLeaseEnds) {
+  options_.shared_database = true;
+  Rebuild();
+  core::Account acct = NewAccount(NewKey());
+  core::Order order = ra_->NewOrder(acct, OrderFor({"leased.example.com"})).value();
+  core::ChallengeId id = StartedElsewhere(*store_, order);
+  ra_->RecoverAbandonedWork();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(validator_.validate_calls().empty());
+  EXPECT_EQ(store_->GetChallenge(id)->status, core::ChallengeStatus::kProcessing);
+  clock_.Advance(sa::kValidationLease);  // its instance died: the lease runs out
+  ra_->RecoverAbandonedWork();
+  for (int i = 0; i < 500 && store_->GetChallenge(id)->status ==
+                                 core::ChallengeStatus::kProcessing; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(store_->GetChallenge(id)->status, core::ChallengeStatus::kValid);
+  EXPECT_EQ(validator_.validate_calls().size(), 1u);
+}
+
+TEST_F(RaTest, AloneOnItsDatabaseAnInstanceResumesItsPreviousRunsValidationsAtOnce) {
+  core::Account acct = NewAccount(NewKey());
+  core::Order order = ra_->NewOrder(acct, OrderFor({"resumed.example.com"})).value();
+  core::ChallengeId id = StartedElsewhere(*store_, order);
+  ra_->RecoverAbandonedWork();
+  for (int i = 0; i < 500 && store_->GetChallenge(id)->status ==
+                                 core::ChallengeStatus::kProcessing; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(store_->GetChallenge(id)->status, core::ChallengeStatus::kValid);
+}
+
+TEST_F(RaTest, SharingTheDatabaseAnAbandonedFinalizationFailsOnlyAfterItsLease) {
+  options_.shared_database = true;
+  Rebuild();
+  core::Account acct = NewAccount(NewKey());
+  core::Order order = ra_->NewOrder(acct, OrderFor({"stuck.example.com"})).value();
+  RespondAndWait(acct, order);
+  ASSERT_TRUE(store_->SetOrderProcessing(order.id).ok());  // another instance's finalize
+  ra_->RecoverAbandonedWork();
+  EXPECT_EQ(store_->GetOrder(order.id)->status, core::OrderStatus::kProcessing);
+  clock_.Advance(sa::kFinalizationLease);
+  ra_->RecoverAbandonedWork();
+  core::Order got = store_->GetOrder(order.id).value();
+  EXPECT_EQ(got.status, core::OrderStatus::kInvalid);
+  ASSERT_TRUE(got.error.has_value());
+  EXPECT_EQ(got.error->type, core::ErrorType::kServerInternal);
+}
+
 TEST_F(RaTest, ValidationFailuresRecordTheValidatorsErrorAndInvalidateTheOrder) {
   struct Case {
     const char* name;
