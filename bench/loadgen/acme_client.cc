@@ -239,6 +239,7 @@ core::Result<void> AcmeClient::IssueSteps() {
     ++stats_->errors["certificate: not a PEM chain"];
     return Err(ErrorType::kMalformed, "certificate download is not PEM");
   }
+  if (options_.on_certificate) options_.on_certificate(cert_url, cert.http.body);
   return core::Ok();
 }
 

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <random>
 #include <string>
@@ -37,6 +38,8 @@ struct FlowOptions {
   std::chrono::milliseconds poll_timeout{60000};
   int max_bad_nonce_retries = 5;
   const std::atomic<bool>* abort = nullptr;  // when set and true, polling gives up at once
+  // When set, called with each downloaded certificate's URL and PEM chain (any thread).
+  std::function<void(const std::string& url, const std::string& pem)> on_certificate;
 };
 
 class AcmeClient {

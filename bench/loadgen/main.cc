@@ -42,6 +42,7 @@ struct Options {
   long count = 0;  // > 0: stop after this many issuances (or requests) in total
   int server_pid = 0;
   std::string json_path;
+  std::string certs_path;  // non-empty: every certificate received is appended here
   int timeout_ms = 30000;
   int stall_s = 30;
   int sample_s = 0;  // > 0: sample the server every this many seconds
@@ -222,6 +223,9 @@ int main(int argc, char** argv) {
   app.add_option("--domain", o.flow.domain, "names are <random>.<domain>");
   app.add_option("--server-pid", o.server_pid, "report this process's CPU time and peak RSS");
   app.add_option("--json", o.json_path, "also write the report as JSON to this file");
+  app.add_option("--certs-out", o.certs_path,
+                 "append every certificate received (a '# URL' line, then its PEM chain) to this "
+                 "file, e.g. to check afterwards that each one is stored");
   app.add_option("--timeout-ms", o.timeout_ms, "socket read/write timeout")->check(CLI::Range(100, 600000));
   app.add_option("--stall-seconds", o.stall_s, "stop the run after this long without a successful issuance (request)")
       ->check(CLI::Range(1, 3600));
@@ -242,6 +246,21 @@ int main(int argc, char** argv) {
   if (o.ca_file.empty() && !o.insecure) {
     std::fprintf(stderr, "loadgen: give --ca FILE or --insecure\n");
     return 2;
+  }
+  std::ofstream certs_out;
+  std::mutex certs_mu;
+  if (!o.certs_path.empty()) {
+    certs_out.open(o.certs_path, std::ios::app);
+    if (!certs_out) {
+      std::fprintf(stderr, "loadgen: cannot open %s\n", o.certs_path.c_str());
+      return 2;
+    }
+    o.flow.on_certificate = [&](const std::string& url, const std::string& pem) {
+      std::lock_guard lock(certs_mu);
+      certs_out << "# " << url << "\n" << pem;
+      if (!pem.empty() && pem.back() != '\n') certs_out << "\n";
+      certs_out.flush();
+    };
   }
   return flint::bench::Run(o);
 }
