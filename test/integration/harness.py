@@ -336,8 +336,11 @@ class PebbleServer:
 class Environment:
     """One ACME server, one DNS server, two free challenge ports and a work directory."""
 
-    def __init__(self, name):
+    def __init__(self, name, server=None):
+        """`server`: the ACME server's class (FlintServer's interface); default flint, or
+        pebble with FLINT_IT_SERVER=pebble."""
         self.name = name
+        self.server_kind = server
         self.workdir = tempfile.mkdtemp(prefix=f"flint-it-{name}-")
         self.http01_port = free_port()
         self.tlsalpn01_port = free_port()
@@ -348,7 +351,7 @@ class Environment:
     def start(self):
         try:
             self.dns.start()
-            kind = PebbleServer if SERVER_KIND == "pebble" else FlintServer
+            kind = self.server_kind or (PebbleServer if SERVER_KIND == "pebble" else FlintServer)
             self.server = kind(self.workdir, self.dns.resolver, self.http01_port,
                                self.tlsalpn01_port).start()
         except BaseException:
