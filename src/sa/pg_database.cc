@@ -133,9 +133,16 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& uri,
   }
   PQconninfoFree(parsed);
   // Keywords after "dbname" override the URI's own; those before it are defaults it may override.
+  // TCP keepalives notice a server that vanished mid-query (a partition) within about 25 s.
   const std::string timeout = std::to_string(std::max<int64_t>(1, connect_timeout.count()));
-  const char* keys[] = {"application_name", "dbname", "connect_timeout", nullptr};
-  const char* values[] = {"flint", uri.c_str(), timeout.c_str(), nullptr};
+  const char* keys[] = {"application_name",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "dbname",
+                        "connect_timeout",
+                        nullptr};
+  const char* values[] = {"flint", "10", "5", "3", uri.c_str(), timeout.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr) return Unavailable("postgres: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -253,10 +260,13 @@ void Database::Release(std::unique_ptr<Connection> conn) {
     if (conn->reusable()) {
       idle_.push_back(std::move(conn));
     } else {
-      // The idle ones most likely talk to the same lost server: open fresh ones on demand.
-      open_ -= 1 + static_cast<int>(idle_.size());
-      dropped = std::move(idle_);
-      idle_.clear();
+      if (conn->broken()) {
+        // The idle ones most likely talk to the same lost server: open fresh ones on demand.
+        open_ -= static_cast<int>(idle_.size());
+        dropped = std::move(idle_);
+        idle_.clear();
+      }
+      --open_;
       dropped.push_back(std::move(conn));
     }
   }

@@ -165,7 +165,15 @@ class Database {
   // Runs `fn` in one REPEATABLE READ READ ONLY transaction (a consistent snapshot across its
   // statements); retried once on a fresh connection if the connection was lost.
   template <typename Fn>
-  auto Read(Fn&& fn);
+  auto Read(Fn&& fn) {
+    return RunRead(/*one_statement=*/false, std::forward<Fn>(fn));
+  }
+  // Read for an `fn` that runs a single statement (a consistent snapshot by itself): no
+  // transaction around it, so one round trip instead of three.
+  template <typename Fn>
+  auto ReadOne(Fn&& fn) {
+    return RunRead(/*one_statement=*/true, std::forward<Fn>(fn));
+  }
 
   static constexpr int kMaxAttempts = 10;
 
@@ -189,6 +197,8 @@ class Database {
   // A transaction that failed with `sqlstate` was rolled back and may be run again as a whole.
   static bool Retryable(const std::string& sqlstate);
   static void Backoff(int attempt);
+  template <typename Fn>
+  auto RunRead(bool one_statement, Fn&& fn);
 
   const std::string uri_;
   const DatabaseOptions options_;
@@ -249,27 +259,28 @@ auto Database::Write(Isolation isolation, Fn&& fn) {
 }
 
 template <typename Fn>
-auto Database::Read(Fn&& fn) {
+auto Database::RunRead(bool one_statement, Fn&& fn) {
   using R = std::invoke_result_t<Fn&, Connection&>;
   for (int attempt = 1;; ++attempt) {
     Result<Lease> lease = Acquire();
     if (!lease.ok()) return R(std::move(lease).error());
     Connection& c = **lease;
     c.ClearError();
-    Result<void> begin = c.Script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    Result<void> begin =
+        one_statement ? core::Ok() : c.Script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     if (begin.ok()) {
       R result = fn(c);
-      if (result.ok()) {
+      if (result.ok() && !one_statement) {
         Result<void> commit = c.Script("COMMIT");
-        if (commit.ok()) return result;
-        result = R(std::move(commit).error());
-      } else if (!c.broken()) {
+        if (!commit.ok()) result = R(std::move(commit).error());
+      } else if (!result.ok() && !one_statement && !c.broken()) {
         (void)c.Script("ROLLBACK");
       }
-      if (!c.broken() || attempt > 1) return result;
+      if (result.ok() || !c.broken() || attempt > 1) return result;
     } else if (!c.broken() || attempt > 1) {
       return R(std::move(begin).error());
     }
+    // The connection was lost: a read is safe to run again, once, on a fresh one.
   }
 }
 

@@ -73,11 +73,11 @@ NonceStore& PgStore::nonces() { return *nonces_; }
 // --- Accounts ---
 
 Result<core::Account> PgStore::GetAccount(core::AccountId id) {
-  return db_->Read([&](Connection& c) { return pg::LoadAccount(c, id); });
+  return db_->ReadOne([&](Connection& c) { return pg::LoadAccount(c, id); });
 }
 
 Result<core::Account> PgStore::GetAccountByThumbprint(const std::string& thumbprint) {
-  return db_->Read([&](Connection& c) { return pg::LoadAccountByThumbprint(c, thumbprint); });
+  return db_->ReadOne([&](Connection& c) { return pg::LoadAccountByThumbprint(c, thumbprint); });
 }
 
 Result<core::Account> PgStore::CreateAccount(core::Account account) {
@@ -140,11 +140,11 @@ Result<core::Account> PgStore::ChangeAccountKey(core::AccountId id,
 // --- Certificates ---
 
 Result<core::Certificate> PgStore::GetCertificate(core::CertificateId id) {
-  return db_->Read([&](Connection& c) { return pg::LoadCertificate(c, id); });
+  return db_->ReadOne([&](Connection& c) { return pg::LoadCertificate(c, id); });
 }
 
 Result<core::Certificate> PgStore::GetCertificateBySerial(const std::string& serial_hex) {
-  return db_->Read([&](Connection& c) { return pg::LoadCertificateBySerial(c, serial_hex); });
+  return db_->ReadOne([&](Connection& c) { return pg::LoadCertificateBySerial(c, serial_hex); });
 }
 
 Result<void> PgStore::RevokeCertificate(core::CertificateId id, int reason, core::TimePoint at) {

@@ -73,11 +73,11 @@ Result<std::vector<int64_t>> ListIds(Connection& c, const char* sql, int limit,
 // --- EAB keys ---
 
 Result<EabKey> PgStore::GetEabKey(const std::string& key_id) {
-  return db_->Read([&](Connection& c) { return LoadEabKey(c, key_id); });
+  return db_->ReadOne([&](Connection& c) { return LoadEabKey(c, key_id); });
 }
 
 Result<std::vector<EabKey>> PgStore::ListEabKeys() {
-  return db_->Read([&](Connection& c) -> Result<std::vector<EabKey>> {
+  return db_->ReadOne([&](Connection& c) -> Result<std::vector<EabKey>> {
     FLINT_ASSIGN_OR_RETURN(Rows r, c.Exec(kSelectEabKeys));
     std::vector<EabKey> out;
     for (int i = 0; i < r.size(); ++i) out.push_back(EabKeyFromRow(r, i));
@@ -154,7 +154,7 @@ Result<std::vector<core::Certificate>> PgStore::ListCertificates(
 }
 
 Result<CertificateCounts> PgStore::CountCertificates() {
-  return db_->Read([&](Connection& c) -> Result<CertificateCounts> {
+  return db_->ReadOne([&](Connection& c) -> Result<CertificateCounts> {
     FLINT_ASSIGN_OR_RETURN(Rows r, c.Exec(kCountCertificates));
     CertificateCounts counts;
     if (!r.empty()) {

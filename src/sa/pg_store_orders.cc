@@ -194,7 +194,7 @@ Result<core::Order> PgStore::GetOrder(core::OrderId id) {
 
 Result<std::vector<core::OrderId>> PgStore::ListOrderIds(core::AccountId account, int64_t before,
                                                          int limit) {
-  return db_->Read([&](Connection& c) { return pg::LoadOrderIds(c, account, before, limit); });
+  return db_->ReadOne([&](Connection& c) { return pg::LoadOrderIds(c, account, before, limit); });
 }
 
 Result<core::Authorization> PgStore::GetAuthorization(core::AuthzId id) {
@@ -203,7 +203,7 @@ Result<core::Authorization> PgStore::GetAuthorization(core::AuthzId id) {
 }
 
 Result<core::Challenge> PgStore::GetChallenge(core::ChallengeId id) {
-  return db_->Read([&](Connection& c) { return pg::LoadChallenge(c, id); });
+  return db_->ReadOne([&](Connection& c) { return pg::LoadChallenge(c, id); });
 }
 
 Result<std::optional<core::Authorization>> PgStore::FindReusableAuthorization(

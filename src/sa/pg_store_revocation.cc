@@ -49,7 +49,7 @@ Result<int64_t> ReadCounter(Connection& c, const char* sql) {
 
 Result<std::vector<RevokedCertificate>> PgStore::ListRevokedCertificates(
     core::TimePoint not_after_after) {
-  return db_->Read([&](Connection& c) -> Result<std::vector<RevokedCertificate>> {
+  return db_->ReadOne([&](Connection& c) -> Result<std::vector<RevokedCertificate>> {
     FLINT_ASSIGN_OR_RETURN(Rows r,
                            c.Exec(kSelectRevoked, Params().Int(ToUnixSeconds(not_after_after))));
     std::vector<RevokedCertificate> out;
@@ -76,11 +76,11 @@ Result<int64_t> PgStore::NextCrlNumber(int64_t at_least) {
 }
 
 Result<int64_t> PgStore::LastCrlNumber() {
-  return db_->Read([&](Connection& c) { return ReadCounter(c, kLastCrlNumber); });
+  return db_->ReadOne([&](Connection& c) { return ReadCounter(c, kLastCrlNumber); });
 }
 
 Result<int64_t> PgStore::RevocationCount() {
-  return db_->Read([&](Connection& c) { return ReadCounter(c, kRevocationCount); });
+  return db_->ReadOne([&](Connection& c) { return ReadCounter(c, kRevocationCount); });
 }
 
 Result<void> PgStore::BlockKey(const BlockedKey& key) {
@@ -93,7 +93,7 @@ Result<void> PgStore::BlockKey(const BlockedKey& key) {
 }
 
 Result<std::optional<BlockedKey>> PgStore::GetBlockedKey(const std::string& spki_sha256) {
-  return db_->Read([&](Connection& c) -> Result<std::optional<BlockedKey>> {
+  return db_->ReadOne([&](Connection& c) -> Result<std::optional<BlockedKey>> {
     FLINT_ASSIGN_OR_RETURN(Rows r, c.Exec(kSelectBlockedKey, Params().Text(spki_sha256)));
     if (r.empty()) return std::optional<BlockedKey>();
     BlockedKey k;
