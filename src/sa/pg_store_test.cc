@@ -45,8 +45,25 @@ struct RestartOnExit {
 
 class PgStoreTest : public ::testing::Test {
  protected:
+  // An external server (FLINT_TEST_PG_URI) keeps no schema of ours.
+  void TearDown() override {
+    if (!server().owned()) {
+      for (const std::string& schema : schemas_) server().DropSchema(schema);
+    }
+  }
+
   PgTestServer& server() { return PgTestServer::Get(); }
+  // A fresh, empty database (a schema of the test server); its name in `*schema` if asked.
+  std::string FreshUri(std::string* schema = nullptr) {
+    std::string name;
+    std::string uri = server().FreshSchemaUri(&name);
+    schemas_.push_back(name);
+    if (schema != nullptr) *schema = name;
+    return uri;
+  }
+
   core::FakeClock clock_;
+  std::vector<std::string> schemas_;
 };
 
 #define SKIP_UNLESS_OWNED_SERVER()                                                \
@@ -56,7 +73,7 @@ class PgStoreTest : public ::testing::Test {
 
 TEST_F(PgStoreTest, ReconnectsByItselfAfterTheServerRestarts) {
   SKIP_UNLESS_OWNED_SERVER();
-  auto store = Must(PgStore::Open(server().FreshSchemaUri(), clock_));
+  auto store = Must(PgStore::Open(FreshUri(), clock_));
   core::Account a = Must(store->CreateAccount(NewAccount("before")));
   // Several pooled connections, all of which die with the server.
   std::vector<std::thread> readers;
@@ -76,7 +93,7 @@ TEST_F(PgStoreTest, ReconnectsByItselfAfterTheServerRestarts) {
 
 TEST_F(PgStoreTest, AWriteFirstAfterARestartIsUnavailableOrDoneNeverHalfDone) {
   SKIP_UNLESS_OWNED_SERVER();
-  auto store = Must(PgStore::Open(server().FreshSchemaUri(), clock_));
+  auto store = Must(PgStore::Open(FreshUri(), clock_));
   Must(store->CreateAccount(NewAccount("before")));
   server().Restart();
   core::Result<core::Account> first = store->CreateAccount(NewAccount("first"));
@@ -90,7 +107,7 @@ TEST_F(PgStoreTest, AWriteFirstAfterARestartIsUnavailableOrDoneNeverHalfDone) {
 
 TEST_F(PgStoreTest, UnavailableWhileTheServerIsDownThenBackWithoutReopening) {
   SKIP_UNLESS_OWNED_SERVER();
-  const std::string uri = server().FreshSchemaUri();
+  const std::string uri = FreshUri();
   auto store = Must(PgStore::Open(uri, clock_));
   core::Account a = Must(store->CreateAccount(NewAccount("k")));
   RestartOnExit guard;
@@ -145,7 +162,7 @@ TEST_F(PgStoreTest, NoServerAtAllIsUnavailableAndABadUriIsInternal) {
 
 TEST_F(PgStoreTest, InstancesStartingTogetherMigrateOnceAndShareOneNonceSecret) {
   std::string schema;
-  const std::string uri = server().FreshSchemaUri(&schema);
+  const std::string uri = FreshUri(&schema);
   constexpr int kInstances = 6;
   std::vector<std::unique_ptr<PgStore>> stores(kInstances);
   std::vector<std::thread> threads;
@@ -178,7 +195,7 @@ TEST_F(PgStoreTest, InstancesStartingTogetherMigrateOnceAndShareOneNonceSecret) 
 
 TEST_F(PgStoreTest, ADatabaseFromANewerFlintIsRefused) {
   std::string schema;
-  const std::string uri = server().FreshSchemaUri(&schema);
+  const std::string uri = FreshUri(&schema);
   Must(PgStore::Open(uri, clock_));
   server().Query("INSERT INTO " + schema + ".schema_version (version, applied_at) VALUES (999, 0)");
   core::Result<std::unique_ptr<PgStore>> store = PgStore::Open(uri, clock_);
@@ -188,7 +205,7 @@ TEST_F(PgStoreTest, ADatabaseFromANewerFlintIsRefused) {
 }
 
 TEST_F(PgStoreTest, AReadOnlyServerIsUnavailable) {
-  const std::string uri = server().FreshSchemaUri();
+  const std::string uri = FreshUri();
   if (!uri.starts_with("postgres")) GTEST_SKIP() << "needs a URI-form FLINT_TEST_PG_URI";
   // As a primary demoted by a failover answers: writes refused with SQLSTATE 25006 (here the
   // migration's), which a fresh connection through the proxy would not meet.
@@ -199,7 +216,7 @@ TEST_F(PgStoreTest, AReadOnlyServerIsUnavailable) {
 }
 
 TEST_F(PgStoreTest, AtMostTheConfiguredConnectionsRunAtOnce) {
-  const std::string uri = server().FreshSchemaUri() + "&application_name=flint_pool_test";
+  const std::string uri = FreshUri() + "&application_name=flint_pool_test";
   if (!uri.starts_with("postgres")) GTEST_SKIP() << "needs a URI-form FLINT_TEST_PG_URI";
   PgStoreOptions options;
   options.connections = 2;

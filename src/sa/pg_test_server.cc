@@ -17,7 +17,11 @@ namespace flint::sa::testing {
 
 namespace {
 
-constexpr char kBinDir[] = "/usr/lib/postgresql/15/bin";
+// Where initdb and pg_ctl are: FLINT_TEST_PG_BIN, or Debian's PostgreSQL 15.
+std::string BinDir() {
+  const char* dir = std::getenv("FLINT_TEST_PG_BIN");
+  return (dir != nullptr && *dir != '\0') ? dir : "/usr/lib/postgresql/15/bin";
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -84,12 +88,12 @@ PgTestServer& PgTestServer::Get() {
 }
 
 void PgTestServer::InitCluster() {
-  const std::string initdb = std::string(kBinDir) + "/initdb";
+  const std::string initdb = BinDir() + "/initdb";
   if (access(initdb.c_str(), X_OK) != 0) {
     throw std::runtime_error(
-        "PgTestServer: PostgreSQL 15 server binaries not found (" + initdb +
-        "). Install them (apt-get install postgresql-15, or scripts/deps.sh --test), or set "
-        "FLINT_TEST_PG_URI to a server to use.");
+        "PgTestServer: PostgreSQL server binaries not found (no " + initdb +
+        "). Install them (apt-get install postgresql-15, or scripts/deps.sh --test), point "
+        "FLINT_TEST_PG_BIN at their directory, or set FLINT_TEST_PG_URI to a server to use.");
   }
   std::string tmpl = "/tmp/flint-pg-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("PgTestServer: mkdtemp failed");
@@ -115,8 +119,8 @@ void PgTestServer::InitCluster() {
 void PgTestServer::PgCtl(const std::string& action) {
   const std::string log = dir_ + "/pg_ctl.log";
   // Options: a test cluster trades durability for speed, and listens on its socket alone.
-  Run((geteuid() == 0 ? "runuser -u postgres -- " : "") + std::string(kBinDir) + "/pg_ctl -D " +
-          dir_ + "/data -l " + dir_ + "/server.log -w -t 60 -m fast " +
+  Run((geteuid() == 0 ? "runuser -u postgres -- " : "") + BinDir() + "/pg_ctl -D " + dir_ +
+          "/data -l " + dir_ + "/server.log -w -t 60 -m fast " +
           "-o \"-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
           "-c listen_addresses='' -c unix_socket_directories=" +
           dir_ + " -c max_connections=300\" " + action + " >" + log + " 2>&1",
@@ -130,8 +134,8 @@ void PgTestServer::Restart() { PgCtl("restart"); }
 PgTestServer::~PgTestServer() {
   admin_.reset();
   if (owned()) {
-    std::string cmd = (geteuid() == 0 ? "runuser -u postgres -- " : "") + std::string(kBinDir) +
-                      "/pg_ctl -D " + dir_ + "/data -m immediate stop >/dev/null 2>&1";
+    std::string cmd = (geteuid() == 0 ? "runuser -u postgres -- " : "") + BinDir() + "/pg_ctl -D " +
+                      dir_ + "/data -m immediate stop >/dev/null 2>&1";
     (void)std::system(cmd.c_str());
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);

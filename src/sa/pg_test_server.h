@@ -2,7 +2,8 @@
 // The PostgreSQL server the sa tests run against (linked into sa_test only): a throwaway cluster
 // started at first use — initdb in a temporary directory, fsync off, reachable only through a
 // unix socket in that directory (no port to clash with parallel test runs) — and stopped and
-// removed at process exit. If FLINT_TEST_PG_URI is set, that server is used instead.
+// removed at process exit. Binaries from FLINT_TEST_PG_BIN (default /usr/lib/postgresql/15/bin).
+// If FLINT_TEST_PG_URI is set, that server is used instead.
 //
 // Missing PostgreSQL binaries are a test failure, never a skip: Get() throws with a message
 // naming the package to install.
