@@ -1,6 +1,8 @@
 #include "sa/store_test_backends.h"
 
 #include "sa/caching_store.h"
+#include "sa/pg_store.h"
+#include "sa/pg_test_server.h"
 #include "sa/sqlite_store.h"
 #include "sa/test_util.h"
 
@@ -31,6 +33,28 @@ class SqliteTestDatabase final : public TestDatabase {
   TempDir dir_;
 };
 
+// One fresh schema of the test server (pg_test_server.h) per test; every Open() is another
+// instance's connection pool on it.
+class PgTestDatabase final : public TestDatabase {
+ public:
+  PgTestDatabase() : server_(PgTestServer::Get()), uri_(server_.FreshSchemaUri(&schema_)) {}
+  ~PgTestDatabase() override {
+    if (!server_.owned()) server_.DropSchema(schema_);  // an owned cluster goes away whole
+  }
+  core::Result<StoreHandle> Open(const core::Clock& clock) override {
+    FLINT_ASSIGN_OR_RETURN(std::unique_ptr<PgStore> store, PgStore::Open(uri_, clock));
+    StoreHandle handle;
+    handle.nonces = &store->nonces();
+    handle.store = std::move(store);
+    return handle;
+  }
+
+ private:
+  PgTestServer& server_;
+  std::string schema_;
+  const std::string uri_;
+};
+
 }  // namespace
 
 std::vector<Backend> AllBackends() {
@@ -45,6 +69,7 @@ std::vector<Backend> AllBackends() {
          options.deferred_sync = true;
          return std::make_unique<SqliteTestDatabase>(options, /*cache_accounts=*/true);
        }},
+      {"Postgres", [] { return std::make_unique<PgTestDatabase>(); }},
   };
 }
 

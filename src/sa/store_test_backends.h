@@ -1,5 +1,5 @@
 #pragma once
-// The storage backends every conformance test runs against. Adding a backend (PostgreSQL) means
+// The storage backends every conformance test runs against. Adding a backend means
 // writing its TestDatabase and adding one line to AllBackends() in store_test_backends.cc.
 
 #include <functional>
