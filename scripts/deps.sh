@@ -9,7 +9,7 @@ BUILD_PKGS="build-essential cmake pkg-config libboost1.81-dev libboost-json1.81-
 # (/usr/share/publicsuffix, docs/CONFIGURATION.md --public-suffix-file).
 RUN_PKGS="publicsuffix"
 TEST_PKGS="postgresql-15 dnsutils wrk python3-acme python3-cryptography certbot lego uacme dehydrated
-  acme-tiny pebble caddy apache2"
+  acme-tiny pebble caddy apache2 haproxy"
 want="$BUILD_PKGS $RUN_PKGS"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
 missing=""

@@ -35,6 +35,7 @@ using core::Result;
 
 struct Args {
   std::string data_dir = "./flint-data";
+  std::string db;  // libpq URI; empty: the SQLite store in data_dir
   bool json = false;
   std::string note;
   std::string key_id;
@@ -250,6 +251,9 @@ CLI::App* Group(CLI::App& app, const char* name, const char* help) {
 void DefineCommands(CLI::App& app, Args& a, std::optional<Command>& chosen) {
   app.add_option("--data", a.data_dir, "data directory of the flint to administer")
       ->capture_default_str();
+  app.add_option("--db", a.db,
+                 "PostgreSQL connection URI the flint instances use (flint serve --db); "
+                 "default: the SQLite store in --data");
   app.add_flag("--json", a.json, "print JSON instead of plain text");
   app.require_subcommand(1);
 
@@ -316,7 +320,7 @@ int RunAdmin(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return 2;
   }
   core::SystemClock clock;
-  auto store = open_store(a.data_dir, clock);
+  auto store = open_store(a.data_dir, a.db, clock);
   if (!store.ok()) {
     err << "flint admin: " << store.error().detail << "\n";
     return 1;

@@ -1,8 +1,9 @@
 #pragma once
 // `flint admin`: operator commands on a data directory, safe to run while `flint serve` uses
-// it (SQLite WAL: one writer at a time across processes, readers never blocked).
+// it (SQLite WAL: one writer at a time across processes, readers never blocked), or on the
+// PostgreSQL database `--db` names (every instance on it sees the change at once).
 //
-//   flint admin [--data DIR] [--json] <command>
+//   flint admin [--data DIR] [--db URI] [--json] <command>
 //     eab create [--note TEXT]     new EAB key (RFC 8555 §7.3.4); prints key id and the
 //                                  base64url HMAC key, which is shown only this once
 //     eab list | eab revoke KEYID
@@ -28,10 +29,11 @@
 
 namespace flint::cmd {
 
-// Opens the store of the data directory --data names (cmd/data_dir.h: OpenExistingStore), so
-// the commands work on any sa::Store backend. An error is printed and exits 1.
+// Opens the store --db names, or else that of the data directory --data names
+// (cmd/data_dir.h: OpenExistingStore), so the commands work on any sa::Store backend. An error
+// is printed and exits 1.
 using StoreOpener = std::function<core::Result<std::unique_ptr<sa::Store>>(
-    const std::string& data_dir, const core::Clock& clock)>;
+    const std::string& data_dir, const std::string& db_uri, const core::Clock& clock)>;
 
 // Runs the command in `args` (the words after "admin") on the store `open_store` returns.
 // Results go to `out`, diagnostics to `err`. Returns the exit status: 0 success, 1 the

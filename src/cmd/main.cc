@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ca/ca_files.h"
+#include "ca/openssl_util.h"
 #include "cmd/admin.h"
 #include "cmd/data_dir.h"
 #include "cmd/periodic_task.h"
@@ -30,7 +31,6 @@
 #include "ra/ra.h"
 #include "sa/caching_store.h"
 #include "sa/nonce_service.h"
-#include "sa/sqlite_store.h"
 #include "wfe/http_server.h"
 #include "wfe/wfe.h"
 
@@ -177,23 +177,26 @@ int Fail(const std::string& what) {
 
 // Other flint processes may use the same database: accounts are not cached, and work left
 // behind is taken over by lease only (sa/store.h "Leases").
-bool ShareDatabase(const config::Config& cfg) { return cfg.shared_nonces; }
+bool ShareDatabase(const config::Config& cfg) { return cfg.shared_nonces || !cfg.db.empty(); }
 
-// One process per database (the default) syncs commits in the background and holds each
-// response until what it reports is on disk; instances sharing the database (--shared-nonces)
-// must not see each other's unsynced commits, so they sync every commit.
-sa::SqliteStoreOptions StoreOptionsFrom(const config::Config& cfg) {
-  sa::SqliteStoreOptions o;
-  o.deferred_sync = !cfg.shared_nonces;
+// One process per SQLite database (the default) syncs commits in the background and holds each
+// response until what it reports is on disk; processes sharing the file must not see each
+// other's unsynced commits, so they sync every commit. PostgreSQL commits synchronously.
+cmd::ServeStoreOptions StoreOptionsFrom(const config::Config& cfg) {
+  cmd::ServeStoreOptions o;
+  o.data_dir = cfg.data_dir;
+  o.db_uri = cfg.db;
+  o.deferred_sync = !ShareDatabase(cfg);
   return o;
 }
 
-// Nonces in memory for one process, in the shared database for several (--shared-nonces).
-std::unique_ptr<sa::NonceService> NewNonceService(const config::Config& cfg, sa::SqliteStore& store,
+// Nonces in memory for one process, in the shared database for several.
+std::unique_ptr<sa::NonceService> NewNonceService(const config::Config& cfg,
+                                                  sa::NonceStore& nonce_store,
                                                   core::Random& random, const core::Clock& clock) {
   const auto lifetime = std::chrono::seconds(cfg.nonce_lifetime_seconds);
-  if (cfg.shared_nonces) {
-    return std::make_unique<sa::SqlNonceService>(store.nonces(), random, clock, lifetime);
+  if (ShareDatabase(cfg)) {
+    return std::make_unique<sa::SqlNonceService>(nonce_store, random, clock, lifetime);
   }
   return std::make_unique<sa::MemoryNonceService>(random, clock, lifetime);
 }
@@ -271,13 +274,25 @@ int Serve(const config::Config& cfg) {
   if (!ca.ok()) return Fail("CA in " + cfg.data_dir + ": " + ca.error().detail);
 
   // Step 2: storage and nonces.
-  auto store = sa::SqliteStore::Open(cmd::StorePath(cfg.data_dir), clock, StoreOptionsFrom(cfg));
+  auto store = cmd::OpenServeStore(StoreOptionsFrom(cfg), clock);
   if (!store.ok()) return Fail("store: " + store.error().detail);
   // Accounts are kept in memory only where no other process changes them (one per database).
   std::unique_ptr<sa::CachingStore> caching_store;
-  if (!ShareDatabase(cfg)) caching_store = std::make_unique<sa::CachingStore>(**store);
-  sa::Store& storage = caching_store ? static_cast<sa::Store&>(*caching_store) : **store;
-  std::unique_ptr<sa::NonceService> nonces = NewNonceService(cfg, **store, random, clock);
+  if (!ShareDatabase(cfg)) caching_store = std::make_unique<sa::CachingStore>(*store->store);
+  sa::Store& storage = caching_store ? static_cast<sa::Store&>(*caching_store) : *store->store;
+  std::unique_ptr<sa::NonceService> nonces = NewNonceService(cfg, *store->nonces, random, clock);
+  // One database, one CA: instances share the CA by copying the first one's data directory, and
+  // one started with a directory of its own would otherwise issue from a second CA.
+  const std::string root_sha256 = ca::CertFingerprintSha256(ca->root_cert.get());
+  auto bound = store->store->BindCa(root_sha256);
+  if (!bound.ok()) return Fail("store: " + bound.error().detail);
+  if (*bound != root_sha256) {
+    return Fail("the database belongs to another CA (root SHA-256 " + *bound + ") than " +
+                cfg.data_dir + "/root.pem (" + root_sha256 + "). Instances on one database " +
+                "share its CA: replace this data directory's root.pem, intermediate.pem, " +
+                "intermediate.key, tls.pem, tls.key and ca.json with the first instance's " +
+                "(docs/SCALE-OUT.md)");
+  }
 
   // Step 3: the authorities.
   std::string base_url = cfg.base_url.empty() ? DefaultBaseUrl(*listen) : cfg.base_url;
@@ -311,7 +326,7 @@ int Serve(const config::Config& cfg) {
   cmd::CertificateUrls cert_urls = cmd::UrlsWithoutListener(cfg);
   if (!cfg.http_listen.empty()) {
     auto s = cmd::StatusListener::Start(cfg, *ca, authority, storage, clock,
-                                        &(*store)->durability());
+                                        store->durability);
     if (!s.ok()) return Fail("--http-listen " + cfg.http_listen + ": " + s.error().detail);
     status = std::move(s).value();
     cert_urls = status->urls();
@@ -334,7 +349,7 @@ int Serve(const config::Config& cfg) {
   wfe::WebFrontEnd front(WfeOptionsFrom(cfg, base_url, *ca), ra, storage, *nonces, clock);
 
   // Step 4: the HTTPS listener.
-  auto http_opts = HttpOptionsFrom(cfg, *listen, *ca, &(*store)->durability());
+  auto http_opts = HttpOptionsFrom(cfg, *listen, *ca, store->durability);
   if (!http_opts.ok()) return Fail(http_opts.error().detail);
   wfe::HttpServer server(*http_opts, [&front](wfe::HttpRequest& r) { return front.Handle(r); });
   server.SetInlineHandler([&front](wfe::HttpRequest& r) { return front.HandleInline(r); });

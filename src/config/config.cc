@@ -47,6 +47,10 @@ void AddOptions(CLI::App& app, Config& c) {
   app.add_option("--config", "TOML file whose keys are these flags' names (without --)");
   app.add_option("--data", c.data_dir, "data directory: CA keys and certificates, SQLite store")
       ->capture_default_str();
+  app.add_option("--db", c.db,
+                 "PostgreSQL connection URI (postgresql://USER@HOST:PORT/DB): several instances "
+                 "share it; the data directory then holds only the CA files "
+                 "(default: SQLite in the data directory)");
   app.add_option("--listen", c.listen, "HTTPS listen address HOST:PORT for ACME")
       ->capture_default_str();
   app.add_option("--base-url", c.base_url,

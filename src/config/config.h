@@ -84,6 +84,9 @@ struct Config {
   std::vector<ProfileConfig> profiles;
   std::string default_profile = "default";  // must name one of `profiles`
   int nonce_lifetime_seconds = 3600;
+  // PostgreSQL connection URI (libpq): several instances share one database, which holds
+  // everything but the CA files of data_dir. Empty: SQLite in data_dir/flint.db.
+  std::string db;
   // Nonce redemptions recorded in the database (several instances on one database) rather
   // than in this process's memory (sa::MemoryNonceService).
   bool shared_nonces = false;

@@ -133,6 +133,18 @@ CREATE TABLE blocked_keys (
 );
 )sql";
 
+// Version 2: the current CRL, shared by every instance (Store::PublishCrl): one row.
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE current_crl (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  number BIGINT NOT NULL,
+  this_update BIGINT NOT NULL,
+  next_update BIGINT NOT NULL,
+  revocations BIGINT NOT NULL,
+  der BYTEA NOT NULL
+);
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -140,6 +152,7 @@ struct Migration {
 
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
+    {2, kSchemaV2},
 };
 
 // Any constant: the key of the advisory lock all instances take while migrating.

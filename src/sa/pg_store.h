@@ -99,6 +99,7 @@ class PgStore final : public Store {
                                              core::TimePoint leased_before) override;
   Result<core::Certificate> FinalizeOrder(core::OrderId id, core::Certificate cert) override;
   Result<void> RevokeCertificate(core::CertificateId id, int reason, core::TimePoint at) override;
+  Result<std::string> BindCa(const std::string& root_sha256) override;
   Result<EabKey> CreateEabKey(EabKey key) override;
   Result<EabKey> RevokeEabKey(const std::string& key_id, core::TimePoint at) override;
   // Revocation status (pg_store_revocation.cc).
@@ -107,6 +108,8 @@ class PgStore final : public Store {
   Result<int64_t> NextCrlNumber(int64_t at_least) override;
   Result<int64_t> LastCrlNumber() override;
   Result<int64_t> RevocationCount() override;
+  Result<StoredCrl> GetCurrentCrl(int64_t known_number) override;
+  Result<StoredCrl> PublishCrl(const StoredCrl& crl) override;
   Result<void> BlockKey(const BlockedKey& key) override;
   Result<std::optional<BlockedKey>> GetBlockedKey(const std::string& spki_sha256) override;
   Result<std::vector<core::Authorization>> ListValidAuthorizations(

@@ -165,4 +165,18 @@ Result<CertificateCounts> PgStore::CountCertificates() {
   });
 }
 
+// The CA's fingerprint lives beside the nonce secret: the first instance's wins.
+Result<std::string> PgStore::BindCa(const std::string& root_sha256) {
+  static constexpr char kInsert[] =
+      "INSERT INTO secrets (name, value) VALUES ('ca_root_sha256', $1) "
+      "ON CONFLICT (name) DO NOTHING";
+  static constexpr char kSelect[] = "SELECT value FROM secrets WHERE name = 'ca_root_sha256'";
+  return db_->Write([&](Connection& c) -> Result<std::string> {
+    FLINT_TRY(c.Exec(kInsert, Params().Bytes(root_sha256)));
+    FLINT_ASSIGN_OR_RETURN(Rows r, c.Exec(kSelect));
+    if (r.empty()) return core::Err(core::ErrorType::kInternal, "postgres: CA fingerprint not stored");
+    return r.Bytes(0, 0);
+  });
+}
+
 }  // namespace flint::sa

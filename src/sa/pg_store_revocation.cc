@@ -39,6 +39,29 @@ constexpr char kSelectValidAuthzIds[] =
     "SELECT id FROM authorizations WHERE account_id = $1 AND identifier_type = $2 "
     "AND identifier_value = $3 AND status = 'valid' AND expires > $4";
 
+constexpr char kSelectCurrentCrl[] =
+    "SELECT number, this_update, next_update, revocations, "
+    "CASE WHEN number = $1 THEN ''::bytea ELSE der END FROM current_crl WHERE singleton = 1";
+// The highest number wins: an upsert that replaces the row only with a higher number.
+constexpr char kPublishCrl[] =
+    "INSERT INTO current_crl (singleton, number, this_update, next_update, revocations, der) "
+    "VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT (singleton) DO UPDATE SET "
+    "number = excluded.number, this_update = excluded.this_update, "
+    "next_update = excluded.next_update, revocations = excluded.revocations, der = excluded.der "
+    "WHERE excluded.number > current_crl.number";
+
+Result<StoredCrl> LoadCurrentCrl(Connection& c, int64_t known_number) {
+  FLINT_ASSIGN_OR_RETURN(Rows r, c.Exec(kSelectCurrentCrl, Params().Int(known_number)));
+  StoredCrl crl;
+  if (r.empty()) return crl;
+  crl.number = r.Int(0, 0);
+  crl.this_update = FromUnixSeconds(r.Int(0, 1));
+  crl.next_update = FromUnixSeconds(r.Int(0, 2));
+  crl.revocations = r.Int(0, 3);
+  crl.der = r.Bytes(0, 4);
+  return crl;
+}
+
 // The single value a counter query returns; 0 when the counter does not exist yet.
 Result<int64_t> ReadCounter(Connection& c, const char* sql) {
   FLINT_ASSIGN_OR_RETURN(Rows r, c.Exec(sql));
@@ -126,6 +149,22 @@ Result<std::vector<core::Authorization>> PgStore::ListValidAuthorizations(
       out.push_back(std::move(a));
     }
     return out;
+  });
+}
+
+Result<StoredCrl> PgStore::GetCurrentCrl(int64_t known_number) {
+  return db_->ReadOne([&](Connection& c) { return LoadCurrentCrl(c, known_number); });
+}
+
+Result<StoredCrl> PgStore::PublishCrl(const StoredCrl& crl) {
+  return db_->Write([&](Connection& c) -> Result<StoredCrl> {
+    FLINT_TRY(c.Exec(kPublishCrl, Params()
+                                      .Int(crl.number)
+                                      .Int(ToUnixSeconds(crl.this_update))
+                                      .Int(ToUnixSeconds(crl.next_update))
+                                      .Int(crl.revocations)
+                                      .Bytes(crl.der)));
+    return LoadCurrentCrl(c, 0);
   });
 }
 

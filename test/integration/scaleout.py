@@ -16,6 +16,7 @@ stopped by PID.
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import time
 
@@ -58,15 +59,7 @@ class PgServer:
             os.chmod(os.path.dirname(self.dir), 0o755)
         self._run([f"{PG_BIN}/initdb", "-D", self.dir, "-A", "trust", "-U", "postgres",
                    "--no-sync"])
-        prefix, _ = _as_postgres()
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [*DIE_WITH_PARENT, *prefix, f"{PG_BIN}/postgres", "-D", self.dir,
-             "-c", "listen_addresses=127.0.0.1", "-c", f"port={self.port}",
-             "-c", f"unix_socket_directories={self.dir}", "-c", "fsync=off",
-             "-c", "max_connections=200"],
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        wait_port(self.port, self.proc, "postgres")
+        self.start_server()
         deadline = time.time() + 30
         while True:
             r = subprocess.run([f"{PG_BIN}/psql", "-h", "127.0.0.1", "-p", str(self.port),
@@ -77,6 +70,18 @@ class PgServer:
             if time.time() > deadline:
                 raise RuntimeError("CREATE DATABASE failed: " + r.stderr)
             time.sleep(0.2)
+
+    def start_server(self):
+        """Starts (or, after stop(), restarts) the server on the existing data directory."""
+        prefix, _ = _as_postgres()
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [*DIE_WITH_PARENT, *prefix, f"{PG_BIN}/postgres", "-D", self.dir,
+             "-c", "listen_addresses=127.0.0.1", "-c", f"port={self.port}",
+             "-c", f"unix_socket_directories={self.dir}", "-c", "fsync=off",
+             "-c", "max_connections=200"],
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_port(self.port, self.proc, "postgres")
 
     @property
     def uri(self):
@@ -89,6 +94,15 @@ class PgServer:
         return r.stdout.strip()
 
     def stop(self):
+        """Fast shutdown (SIGINT to the postmaster): open sessions are ended, as when a
+        database server goes away under its clients."""
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                with open(os.path.join(self.dir, "postmaster.pid")) as f:
+                    os.kill(int(f.readline()), signal.SIGINT)
+                self.proc.wait(timeout=30)
+            except (OSError, ValueError, subprocess.TimeoutExpired):
+                pass
         stop_process(self.proc)
         if getattr(self, "log", None):
             self.log.close()
