@@ -9,7 +9,8 @@
 #   scripts/cluster.sh status            patronictl list, HAProxy's view, which flint answers
 #   scripts/cluster.sh switchover        Patroni switchover to the replica; waits until HAProxy follows
 #   scripts/cluster.sh kill-flint N      SIGKILL flint instance N (1-based)
-#   scripts/cluster.sh start-flint N     start flint instance N again (after kill-flint)
+#   scripts/cluster.sh start-flint N     start flint instance N again (after kill-flint), with the
+#                                        binary and arguments `up` used
 #   scripts/cluster.sh patronictl ARGS   patronictl -c <node 1's config> ARGS
 #   scripts/cluster.sh psql [ARGS]       psql to the flint database through HAProxy
 #
@@ -77,7 +78,14 @@ as_pg() {
 }
 
 # ---------------------------------------------------------------------------------- processes
-alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# alive PID: running and not a zombie (our children are orphans once this script exits, reaped
+# by PID 1 whenever it gets to it)
+alive() {
+  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ "$state" != Z ]
+}
 pid_of() { if [ -f "$PIDS/$1.pid" ]; then cat "$PIDS/$1.pid"; fi; }
 
 # spawn NAME CMD...: starts CMD detached (own session), output in logs/NAME.log, PID in
@@ -321,7 +329,6 @@ write_haproxy_db() {
 global
     log stdout format raw local0 info
     maxconn 2000
-    pidfile $CLUSTER_DIR/haproxy-db.hapid
 defaults
     log global
     mode tcp
@@ -347,6 +354,16 @@ listen postgres
 EOF
 }
 
+# HAProxy needs about two descriptors per connection and refuses to start when the hard limit on
+# open files is below what its maxconn needs.
+acme_maxconn() {
+  local hard; hard=$(ulimit -Hn)
+  [ "$hard" = unlimited ] && hard=1048576
+  local m=$(((hard - 200) / 2))
+  [ "$m" -gt 20000 ] && m=20000
+  echo "$m"
+}
+
 write_haproxy_acme() {
   local n servers=""
   for n in $(seq "$FLINT_INSTANCES"); do
@@ -359,8 +376,7 @@ write_haproxy_acme() {
 # check speaks HTTPS to each instance and wants GET /directory to answer 200.
 global
     log stdout format raw local0 info
-    maxconn 20000
-    pidfile $CLUSTER_DIR/haproxy-acme.hapid
+    maxconn $(acme_maxconn)
 defaults
     log global
     mode tcp
@@ -394,6 +410,8 @@ start_haproxy() {  # start_haproxy db|acme
   haproxy -c -q -f "$cfg" || die "invalid $cfg"
   # -db: stay in the foreground (we record its PID); -W master-worker is not needed
   spawn "haproxy-$which" haproxy -db -f "$cfg"
+  sleep 0.5
+  alive "$(pid_of "haproxy-$which")" || die "HAProxy ($which) exited (see $LOGS/haproxy-$which.log)"
 }
 
 # ------------------------------------------------------------------------------------ flint
@@ -449,7 +467,8 @@ copy_ca() {
 check_flint_binary() {
   [ "$FLINT_INSTANCES" -gt 0 ] || return 0
   [ -x "$FLINT_BIN" ] || die "no flint binary at $FLINT_BIN (build it: scripts/build.sh --target flint, or set FLINT_BIN)"
-  if ! sqlite_shared && ! "$FLINT_BIN" serve --help 2>&1 | grep -q -- '--db'; then
+  local help; help=$("$FLINT_BIN" serve --help 2>&1 || true)
+  if ! sqlite_shared && ! grep -qE -- '(^|[ ,])--db([ ,=]|$)' <<<"$help"; then
     die "$FLINT_BIN has no --db option yet (PostgreSQL backend not built in); for a test run with one shared SQLite file use FLINT_DB=sqlite-shared, or FLINT_INSTANCES=0 for the database part only"
   fi
 }
@@ -478,6 +497,8 @@ cmd_up() {
   chmod 755 "$CLUSTER_DIR"
   as_pg test -x "$CLUSTER_DIR" || die "$CLUSTER_DIR is not reachable by user $PG_USER (parent directory permissions)"
   echo "$FLINT_DB" >"$CLUSTER_DIR/flint-db"
+  echo "$FLINT_BIN" >"$CLUSTER_DIR/flint-bin"
+  echo "$FLINT_EXTRA_ARGS" >"$CLUSTER_DIR/flint-extra-args"
   echo "$FLINT_INSTANCES" >"$CLUSTER_DIR/flint-instances"
   log "starting in $CLUSTER_DIR (if anything fails: $0 down)"
 
@@ -533,7 +554,11 @@ print_uris() {
       echo "  flint $n:     https://localhost:$((FLINT_PORT_BASE + n))/directory, data $(flint_dir "$n")"
     done
     echo "HAProxy stats: http://127.0.0.1:$ACME_STATS_PORT/ (acme)"
-    echo "flint --db:    $(cat "$CLUSTER_DIR/flint-db")"
+    if sqlite_shared; then
+      echo "flint --db:    none: TEMPORARY TEST OVERRIDE FLINT_DB=sqlite-shared (one data directory, one SQLite file)"
+    else
+      echo "flint --db:    $FLINT_DB"
+    fi
   fi
 }
 
@@ -583,7 +608,7 @@ cmd_status() {
   echo "HAProxy $PG_PROXY_PORT -> $(proxy_primary 2>/dev/null | sed 's/ / on port /' || echo 'no answer')"
   local count; count=$(cat "$CLUSTER_DIR/flint-instances" 2>/dev/null || echo 0)
   if [ "$count" -gt 0 ]; then
-    echo "flint (--db $(cat "$CLUSTER_DIR/flint-db")):"
+    echo "flint (FLINT_DB=$FLINT_DB):"
     local n port
     for n in $(seq "$count"); do
       port=$((FLINT_PORT_BASE + n))
@@ -616,17 +641,25 @@ cmd_kill_flint() {
   pid=$(pid_of "flint-$n")
   alive "$pid" || die "flint $n is not running"
   kill -KILL "$pid"
+  local i
+  for i in $(seq 50); do alive "$pid" || break; sleep 0.1; done
   log "flint $n (pid $pid) killed with SIGKILL; '$0 start-flint $n' starts it again"
 }
 
 cmd_start_flint() {
   local n=${1:?usage: start-flint N}
   [ -d "$CLUSTER_DIR" ] || die "not up"
-  FLINT_DB=$(cat "$CLUSTER_DIR/flint-db")
   alive "$(pid_of "flint-$n")" && die "flint $n is running"
   if [ "$n" -lt 1 ] || [ "$n" -gt "$(cat "$CLUSTER_DIR/flint-instances")" ]; then die "no flint instance $n"; fi
   start_flint "$n"
 }
+
+# every command but up works on the cluster as up started it
+if [ "${1:-}" != up ] && [ -f "$CLUSTER_DIR/flint-db" ]; then
+  FLINT_DB=$(cat "$CLUSTER_DIR/flint-db")
+  FLINT_BIN=$(cat "$CLUSTER_DIR/flint-bin")
+  FLINT_EXTRA_ARGS=$(cat "$CLUSTER_DIR/flint-extra-args")
+fi
 
 case "${1:-}" in
   up) cmd_up ;;
