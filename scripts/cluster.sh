@@ -127,7 +127,7 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND... (DESCRIPTION documents t
   done
 }
 
-port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
+port_free() { [ -z "$(ss -Hltn "sport = :$1")" ]; }
 
 # ------------------------------------------------------------------------------------- deps
 check_deps() {
