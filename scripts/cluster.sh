@@ -595,7 +595,7 @@ cmd_down() {
 }
 
 cmd_status() {
-  [ -d "$CLUSTER_DIR" ] || { echo "not up ($CLUSTER_DIR does not exist)"; return 1; }
+  [ -d "$CLUSTER_DIR" ] || { echo "not up ($CLUSTER_DIR does not exist)"; exit 1; }
   local f name pid
   echo "processes:"
   for f in "$PIDS"/*.pid; do
