@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages flint needs to build, run and test (idempotent, needs root).
+# Usage: scripts/deps.sh [--test | --cluster]
 set -euo pipefail
 BUILD_PKGS="build-essential cmake pkg-config libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libssl-dev openssl libpq-dev libsqlite3-dev sqlite3 libunbound-dev libevent-dev libpsl-dev
@@ -10,8 +11,15 @@ BUILD_PKGS="build-essential cmake pkg-config libboost1.81-dev libboost-json1.81-
 RUN_PKGS="publicsuffix"
 TEST_PKGS="postgresql-15 dnsutils wrk python3-acme python3-cryptography certbot lego uacme dehydrated
   acme-tiny pebble caddy apache2 haproxy"
+# scripts/cluster.sh (docs/SCALE-OUT.md): etcd + Patroni-managed PostgreSQL 15 + HAProxy on loopback.
+# python3-etcd is Patroni's client for etcd's v2 API; patronictl needs python3-psycopg2 (pulled by patroni).
+CLUSTER_PKGS="postgresql-15 etcd-server etcd-client patroni python3-etcd python3-psycopg2 haproxy curl"
 want="$BUILD_PKGS $RUN_PKGS"
-[ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
+case "${1:-}" in
+  # The tests include the chaos test on the Patroni cluster (test/integration/test_chaos.py).
+  --test) want="$want $TEST_PKGS $CLUSTER_PKGS" ;;
+  --cluster) want="$want $CLUSTER_PKGS" ;;
+esac
 missing=""
 for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
