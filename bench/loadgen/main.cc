@@ -224,8 +224,9 @@ int main(int argc, char** argv) {
   app.add_option("--server-pid", o.server_pid, "report this process's CPU time and peak RSS");
   app.add_option("--json", o.json_path, "also write the report as JSON to this file");
   app.add_option("--certs-out", o.certs_path,
-                 "append every certificate received (a '# URL' line, then its PEM chain) to this "
-                 "file, e.g. to check afterwards that each one is stored");
+                 "append every certificate received (a '# UNIX_MS URL' line: when it was "
+                 "received and its URL, then its PEM chain) to this file, e.g. to check "
+                 "afterwards that each one is stored");
   app.add_option("--timeout-ms", o.timeout_ms, "socket read/write timeout")->check(CLI::Range(100, 600000));
   app.add_option("--stall-seconds", o.stall_s, "stop the run after this long without a successful issuance (request)")
       ->check(CLI::Range(1, 3600));
@@ -257,7 +258,10 @@ int main(int argc, char** argv) {
     }
     o.flow.on_certificate = [&](const std::string& url, const std::string& pem) {
       std::lock_guard lock(certs_mu);
-      certs_out << "# " << url << "\n" << pem;
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+      certs_out << "# " << ms << " " << url << "\n" << pem;
       if (!pem.empty() && pem.back() != '\n') certs_out << "\n";
       certs_out.flush();
     };
