@@ -230,7 +230,10 @@ Result<std::optional<core::Authorization>> PgStore::FindReusableAuthorization(
 Result<core::Order> PgStore::CreateOrder(core::Order order,
                                          std::vector<core::Authorization> new_authzs) {
   const core::TimePoint now = clock_.Now();
-  return db_->Write([&](Connection& c) -> Result<core::Order> {
+  // READ COMMITTED (pg_database.h): the reused authorizations' owner never changes; new rows
+  // are inserts; the replacement claim is one upsert whose condition is read in the statement's
+  // snapshot, so a claim committed meanwhile is never taken over.
+  return db_->Write(pg::Isolation::kReadCommitted, [&](Connection& c) -> Result<core::Order> {
     FLINT_TRY(CheckReusedAuthzs(c, order));
     std::vector<core::AuthzId> authz_ids = order.authz_ids;
     for (core::Authorization a : new_authzs) {  // a copy: the transaction may run again
@@ -262,7 +265,8 @@ Result<void> PgStore::FinishValidation(core::ChallengeId id, bool valid,
                                        std::optional<core::Error> error,
                                        core::TimePoint validated_at) {
   const std::string status = valid ? "valid" : "invalid";
-  return db_->Write([&](Connection& c) -> Result<void> {
+  // READ COMMITTED (pg_database.h): both updates are compare-and-sets on the rows they change.
+  return db_->Write(pg::Isolation::kReadCommitted, [&](Connection& c) -> Result<void> {
     FLINT_TRY(pg::RunCompareAndSet(
         c, kFinishChallenge,
         Params()
@@ -338,7 +342,9 @@ Result<int64_t> PgStore::FailAbandonedFinalizations(const core::Error& error,
 }
 
 Result<core::Certificate> PgStore::FinalizeOrder(core::OrderId id, core::Certificate cert) {
-  return db_->Write([&](Connection& c) -> Result<core::Certificate> {
+  // READ COMMITTED (pg_database.h): the certificate's serial is a unique key, and the order's
+  // processing -> valid is a compare-and-set on its own row; if it loses, the insert rolls back.
+  return db_->Write(pg::Isolation::kReadCommitted, [&](Connection& c) -> Result<core::Certificate> {
     FLINT_ASSIGN_OR_RETURN(Rows order,
                            c.Exec(kSelectProcessingOrderAccount, Params().Int(id.value)));
     if (order.empty()) return pg::NotFoundOrConflict(c, pg::kOrderExists, id.value, "order");

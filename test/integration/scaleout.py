@@ -111,8 +111,11 @@ class PgServer:
 class HaProxy:
     """HTTPS on a free port, each request sent on a new connection to the next backend."""
 
-    def __init__(self, workdir, cert_pem_path, backends):
+    def __init__(self, workdir, cert_pem_path, backends, new_connection_per_request=True):
+        """`new_connection_per_request` False: idle connections to the instances are kept and
+        reused (HAProxy's default), requests are still balanced one by one."""
         self.workdir = workdir
+        self.server_close = "    option http-server-close\n" if new_connection_per_request else ""
         self.port = free_port()
         self.cert = cert_pem_path
         self.backends = backends  # [(name, port)]
@@ -140,8 +143,7 @@ frontend acme
     default_backend flint
 backend flint
     balance roundrobin
-    option http-server-close
-    option httpchk GET /directory
+{self.server_close}    option httpchk GET /directory
 {servers}
 """)
         self.log = open(os.path.join(self.workdir, "haproxy.log"), "ab")
