@@ -1,6 +1,7 @@
 // PgStore: orders, authorizations and challenges (RFC 8555 §7.1.3-7.1.6, §7.4, §7.5). The
-// statements are SqliteStore's (sqlite_store_orders.cc), run at SERIALIZABLE isolation so that
-// their conditions over other tables hold with any number of concurrent writers.
+// statements are SqliteStore's (sqlite_store_orders.cc), run at SERIALIZABLE isolation where a
+// condition spans other tables, so that it holds with any number of concurrent writers; the hot
+// writes whose conditions are all on the rows they change run at READ COMMITTED (pg_database.h).
 
 #include <algorithm>
 #include <string>
