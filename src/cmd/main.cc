@@ -168,6 +168,34 @@ rlim_t RaiseFileLimit() {
   return lim.rlim_cur;
 }
 
+// How many connections the listeners may hold, from the open-files limit: a descriptor per
+// connection, once the process's own needs are set aside (store and log files, listeners, the
+// I/O threads' event descriptors, the resolver, database connections, and a few sockets for
+// each validation in flight). Past the cap a new connection is accepted and closed at once, so
+// a flood of connections never takes the descriptors validations and the database need.
+struct ConnectionCaps {
+  int acme = 0;    // the HTTPS ACME listener
+  int status = 0;  // the plain-HTTP status listener (CRL, OCSP, issuer)
+};
+
+std::optional<ConnectionCaps> ConnectionCapsFor(rlim_t open_files, const config::Config& cfg) {
+  constexpr int64_t kFixedReserve = 128;
+  constexpr int64_t kPerValidation = 4;  // DNS over UDP and TCP, an HTTP or TLS connection
+  constexpr int64_t kDatabaseConnections = 16;
+  constexpr int64_t kMaxAcme = 4096;
+  constexpr int64_t kMaxStatus = 1024;
+  const int64_t limit = open_files == RLIM_INFINITY
+                            ? int64_t{1} << 20
+                            : static_cast<int64_t>(std::min<rlim_t>(open_files, rlim_t{1} << 20));
+  const int64_t available =
+      limit - kFixedReserve - kPerValidation * cfg.validation_workers - kDatabaseConnections;
+  if (available < 64) return std::nullopt;
+  ConnectionCaps caps;
+  caps.acme = static_cast<int>(std::min(kMaxAcme, available * 3 / 4));
+  caps.status = static_cast<int>(std::min(kMaxStatus, available / 4));
+  return caps;
+}
+
 int Fail(const std::string& what) {
   spdlog::critical("{}", what);
   return 1;
@@ -262,7 +290,14 @@ core::Result<wfe::HttpServerOptions> HttpOptionsFrom(const config::Config& cfg,
 
 int Serve(const config::Config& cfg) {
   ConfigureLogging(cfg.log_level);
-  RaiseFileLimit();
+  const rlim_t open_files = RaiseFileLimit();
+  const std::optional<ConnectionCaps> caps = ConnectionCapsFor(open_files, cfg);
+  if (!caps) {
+    return Fail("the open files limit (" + std::to_string(open_files) +
+                ") is too low to serve; raise it (ulimit -n, LimitNOFILE=)");
+  }
+  spdlog::info("connection caps: {} ACME, {} status (open files limit {})", caps->acme,
+               caps->status, open_files);
   auto listen = config::SplitHostPort(cfg.listen);
   if (!listen.ok()) return Fail("--listen: " + listen.error().detail);
 
@@ -326,7 +361,7 @@ int Serve(const config::Config& cfg) {
   cmd::CertificateUrls cert_urls = cmd::UrlsWithoutListener(cfg);
   if (!cfg.http_listen.empty()) {
     auto s = cmd::StatusListener::Start(cfg, *ca, authority, storage, clock,
-                                        store->durability);
+                                        store->durability, caps->status);
     if (!s.ok()) return Fail("--http-listen " + cfg.http_listen + ": " + s.error().detail);
     status = std::move(s).value();
     cert_urls = status->urls();
@@ -351,6 +386,7 @@ int Serve(const config::Config& cfg) {
   // Step 4: the HTTPS listener.
   auto http_opts = HttpOptionsFrom(cfg, *listen, *ca, store->durability);
   if (!http_opts.ok()) return Fail(http_opts.error().detail);
+  http_opts->max_connections = caps->acme;
   wfe::HttpServer server(*http_opts, [&front](wfe::HttpRequest& r) { return front.Handle(r); });
   server.SetInlineHandler([&front](wfe::HttpRequest& r) { return front.HandleInline(r); });
   server.SetErrorHeaders([&front](wfe::HttpResponse& r) { front.AddErrorHeaders(r); });

@@ -48,7 +48,7 @@ CertificateUrls UrlsWithoutListener(const config::Config& cfg) {
 core::Result<std::unique_ptr<StatusListener>> StatusListener::Start(
     const config::Config& cfg, const ca::CaMaterial& ca,
     const ra::CertificateAuthority& authority, sa::Store& store,
-    const core::Clock& clock, core::DurabilityBarrier* durability) {
+    const core::Clock& clock, core::DurabilityBarrier* durability, int max_connections) {
   FLINT_ASSIGN_OR_RETURN(config::HostPort hp, config::SplitHostPort(cfg.http_listen));
   std::unique_ptr<StatusListener> l(new StatusListener());
   ra::StatusOptions status_options;
@@ -66,6 +66,7 @@ core::Result<std::unique_ptr<StatusListener>> StatusListener::Start(
   so.io_threads = 1;
   so.worker_threads = 2;
   so.max_body_bytes = 16 * 1024;  // OCSP requests are a few hundred bytes
+  so.max_connections = max_connections;
   so.durability = durability;
   wfe::StatusFrontEnd* front = l->front_.get();
   l->server_ = std::make_unique<wfe::HttpServer>(

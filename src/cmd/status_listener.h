@@ -43,12 +43,13 @@ class StatusListener {
   // processes even when nobody fetches it. CRLs and OCSP answers last cfg.crl_lifetime and
   // cfg.ocsp_lifetime.
   // All threads start with SIGINT/SIGTERM blocked, so the main thread's sigwait gets them.
-  // Responses wait for `durability` (may be null; see HttpServerOptions::durability).
+  // Responses wait for `durability` (may be null; see HttpServerOptions::durability). At most
+  // `max_connections` connections are served at once (the process's descriptor budget).
   // kMalformed for a bad address, kInternal when the listener cannot start.
   static core::Result<std::unique_ptr<StatusListener>> Start(
       const config::Config& cfg, const ca::CaMaterial& ca,
       const ra::CertificateAuthority& authority, sa::Store& store,
-      const core::Clock& clock, core::DurabilityBarrier* durability);
+      const core::Clock& clock, core::DurabilityBarrier* durability, int max_connections);
   ~StatusListener();
 
   const CertificateUrls& urls() const { return urls_; }

@@ -236,6 +236,14 @@ Result<std::unique_ptr<UnboundResolver>> UnboundResolver::Create(
   if (pipe(impl->stop_pipe) != 0) return Err(ErrorType::kInternal, "pipe failed");
   Impl* raw = impl.get();
   impl->dispatcher = std::thread([raw] { raw->Dispatch(); });
+  // libunbound starts its worker (a thread with an event base, which needs descriptors) at the
+  // first query. Make that query now, for a name libunbound answers itself from its default
+  // local zone (no packet leaves), so that the worker exists before any client can use up the
+  // descriptors: later exhaustion then fails lookups, never the worker's start.
+  auto started = raw->Resolve("localhost.", kTypeA);
+  if (!started.ok()) {
+    return Err(ErrorType::kInternal, "resolver did not start: " + started.error().detail);
+  }
   return std::unique_ptr<UnboundResolver>(new UnboundResolver(std::move(impl)));
 }
 

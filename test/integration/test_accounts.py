@@ -198,6 +198,51 @@ class FileLimitTest(unittest.TestCase):
             shutil.rmtree(f.data_dir, ignore_errors=True)
 
 
+class DescriptorBudgetTest(unittest.TestCase):
+    """Issue 16: under the usual service limit of 1024 open files, a flood of idle connections
+    is shed at the connection cap derived from that limit; flint neither exits nor runs out of
+    descriptors, and once the flood is gone it serves again."""
+
+    def test_connection_flood_under_1024_open_files_is_shed(self):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard < 4096:
+            self.skipTest(f"hard limit {hard}: the test holds 1,500 connections itself")
+        f = Flint()
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))  # noqa: E731
+        f.log = open(f.log_path, "ab")
+        f.proc = subprocess.Popen(
+            [FLINT, "serve", "--data", f.data_dir, "--listen", f"127.0.0.1:{f.port}"],
+            stdout=f.log, stderr=subprocess.STDOUT, preexec_fn=limit)
+        held = []
+        try:
+            f.wait_ready()
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+            for _ in range(1500):
+                try:
+                    held.append(socket.create_connection(("127.0.0.1", f.port), timeout=5))
+                except OSError:
+                    break
+            time.sleep(1)
+            self.assertIsNone(f.proc.poll(), f.logs())
+            self.assertIn("connection caps:", f.logs())
+            # The cap leaves descriptors free for validations, the database and the resolver
+            # (whose worker started at start-up): the flood never takes flint to its limit.
+            in_use = len(os.listdir(f"/proc/{f.proc.pid}/fd"))
+            self.assertLess(in_use, 1024 - 128, f"{in_use} descriptors open")
+            for s in held:
+                s.close()
+            held = []
+            time.sleep(1)
+            r = Client(f).get("/directory")
+            self.assertEqual(r.status, 200)
+        finally:
+            for s in held:
+                s.close()
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+            self.assertEqual(f.stop(), 0, f.logs())
+            shutil.rmtree(f.data_dir, ignore_errors=True)
+
+
 class NonceModeTest(unittest.TestCase):
     """RFC 8555 §6.5 across processes: per-process nonces (the default) and --shared-nonces."""
 
