@@ -344,6 +344,9 @@ listen stats
     stats refresh 2s
 listen postgres
     bind 127.0.0.1:$PG_PROXY_PORT
+    # log each session as it is established (not when it ends, hours later for a pooled
+    # connection): the log then shows when HAProxy began sending sessions to a new primary
+    option logasap
     option httpchk GET /primary
     http-check expect status 200
     default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1 on-marked-down shutdown-sessions
