@@ -113,7 +113,8 @@ class ChaosTest(unittest.TestCase):
         self.passed = False
 
     def _on_term(self, signum, frame):
-        raise KeyboardInterrupt("SIGTERM")
+        # an ordinary exception (unittest lets KeyboardInterrupt skip tearDown)
+        raise RuntimeError("SIGTERM: stopping the chaos test")
 
     def cluster(self, *args, timeout=180, check=True):
         t0 = time.time()
@@ -193,10 +194,10 @@ class ChaosTest(unittest.TestCase):
                     p.kill()
                     p.wait()
             lg_log.close()
+            sw_err.seek(0)
+            sw_log = sw_err.read()
+            sw_err.close()
         t_end = time.time()
-        sw_err.seek(0)
-        sw_log = sw_err.read()
-        sw_err.close()
         self.assertEqual(sw_rc, 0, f"cluster.sh switchover failed:\n{sw_log}")
         # loadgen exits 1 when any request failed (expected here), 2 when no worker got through
         # its setup, 3 when the run stalled
