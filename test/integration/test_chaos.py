@@ -24,7 +24,7 @@ directory (cluster logs, loadgen's certificates and report) is kept and named.
 
 The cluster uses scripts/cluster.sh's fixed ports (12379-18009, see docs/SCALE-OUT.md): ctest
 runs this test under RESOURCE_LOCK cluster, and it fails at `up` if another cluster holds them.
-About 2.5-3 minutes. Alone:
+About 3-3.5 minutes on the shared 2-core VM (up ~40 s, load 65 s, checks ~70 s, down ~15 s). Alone:
   FLINT_BIN=build/flint python3 test/integration/test_chaos.py
 """
 
