@@ -179,7 +179,8 @@ class Database {
     return RunRead(/*one_statement=*/true, std::forward<Fn>(fn));
   }
 
-  static constexpr int kMaxAttempts = 10;
+  // With Backoff's waits, the last attempt starts at most about 0.6 s after the first.
+  static constexpr int kMaxAttempts = 16;
 
  private:
   class Lease {
