@@ -421,7 +421,10 @@ flint_dir() { echo "$CLUSTER_DIR/flint/$1"; }
 flint_args() {  # flint_args N: the `flint serve` command line of instance N
   local n=$1 args
   args=("$FLINT_BIN" serve --data "$(flint_dir "$n")" --listen "127.0.0.1:$((FLINT_PORT_BASE + n))"
-        --base-url "$BASE_URL" --db "$FLINT_DB")
+        --base-url "$BASE_URL" --db "$FLINT_DB"
+        # Every connection comes from HAProxy here, so a per-address limit would count HAProxy,
+        # not clients. A production balancer sends PROXY v2 instead (docs/SCALE-OUT.md).
+        --max-connections-per-ip 0)
   # shellcheck disable=SC2206  # word splitting of FLINT_EXTRA_ARGS is intended
   args+=($FLINT_EXTRA_ARGS)
   printf '%s\0' "${args[@]}"
