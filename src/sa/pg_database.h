@@ -154,8 +154,9 @@ class Database {
   static Result<std::unique_ptr<Database>> Open(const std::string& uri, DatabaseOptions options);
   ~Database();
 
-  // Runs `fn(Connection&)` (returning a Result) in one transaction and commits it if `fn`
-  // succeeds (rolls back otherwise). On serialization failure (40001) or deadlock (40P01) the
+  // Runs `fn(Connection&)` (returning a Result) in one transaction (SERIALIZABLE unless
+  // `isolation` says otherwise) and commits it if `fn` succeeds (rolls back otherwise); `fn` may
+  // run several times, so it must not consume its captures. On serialization failure (40001) or deadlock (40P01) the
   // whole transaction is retried, up to kMaxAttempts times with jittered backoff. On a lost
   // connection before COMMIT was sent (nothing was written) it is retried once on a fresh
   // connection; when COMMIT itself is lost the outcome is unknown and kUnavailable is returned,
