@@ -106,6 +106,36 @@ TEST_F(PgStoreTest, AWriteFirstAfterARestartIsUnavailableOrDoneNeverHalfDone) {
   EXPECT_EQ(Must(store->ListAccounts(10)).size(), 2u);
 }
 
+TEST_F(PgStoreTest, ConnectionsKilledByTheServerAreReplacedByFreshOnes) {
+  const std::string uri = FreshUri() + "&application_name=flint_kill_test";
+  if (!uri.starts_with("postgres")) GTEST_SKIP() << "needs a URI-form FLINT_TEST_PG_URI";
+  auto store = Must(PgStore::Open(uri, clock_));
+  core::Account a = Must(store->CreateAccount(NewAccount("k")));
+  // As a failover or an operator does: every backend serving this instance is terminated
+  // (SQLSTATE 57P01, or a closed socket, for the next statement on each).
+  auto kill_backends = [&] {
+    server().Query(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = 'flint_kill_test'");
+    for (int i = 0; i < 500; ++i) {
+      if (server().Query("SELECT count(*) FROM pg_stat_activity "
+                         "WHERE application_name = 'flint_kill_test'") == "0") {
+        return;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    ADD_FAILURE() << "backends still alive";
+  };
+  for (int i = 0; i < 3; ++i) {  // each kind of call finds its way to a fresh connection
+    kill_backends();
+    EXPECT_EQ(Must(store->GetAccount(a.id)).jwk_thumbprint, "k");  // one statement
+    kill_backends();
+    Must(store->UpdateAccountContacts(a.id, {"mailto:" + std::to_string(i) + "@example.com"}));
+    kill_backends();
+    EXPECT_EQ(Must(store->ListAccounts(10)).size(), 1u);  // a read transaction
+  }
+}
+
 TEST_F(PgStoreTest, UnavailableWhileTheServerIsDownThenBackWithoutReopening) {
   SKIP_UNLESS_OWNED_SERVER();
   const std::string uri = FreshUri();
