@@ -11,8 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -134,6 +137,56 @@ TEST_F(PgStoreTest, ConnectionsKilledByTheServerAreReplacedByFreshOnes) {
     kill_backends();
     EXPECT_EQ(Must(store->ListAccounts(10)).size(), 1u);  // a read transaction
   }
+}
+
+// Manual, against a real cluster: FLINT_TEST_PG_URI names a primary behind a proxy (Patroni and
+// HAProxy) and FLINT_TEST_PG_SWITCHOVER the shell command that moves the primary elsewhere. Writes
+// keep going meanwhile: each one is done or kUnavailable, none is lost, and they work again
+// after the switchover without reopening the store.
+TEST_F(PgStoreTest, RidesOutASwitchover) {
+  const char* switchover = std::getenv("FLINT_TEST_PG_SWITCHOVER");
+  if (switchover == nullptr || *switchover == '\0') {
+    GTEST_SKIP() << "set FLINT_TEST_PG_SWITCHOVER (and FLINT_TEST_PG_URI) to run";
+  }
+  PgStoreOptions options;
+  options.connect_timeout = 2s;
+  auto store = Must(PgStore::Open(FreshUri(), clock_, options));
+  std::atomic<bool> switched{false};
+  int switchover_rc = -1;
+  std::thread switcher([&] {
+    std::this_thread::sleep_for(1s);
+    switchover_rc = std::system(switchover);
+    switched = true;
+  });
+  std::vector<std::string> written;
+  int unavailable = 0;
+  int ok_after_switch = 0;
+  auto last_ok = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration longest_outage{};
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  for (int i = 0; ok_after_switch < 20 && std::chrono::steady_clock::now() < deadline; ++i) {
+    const std::string thumbprint = "switch-" + std::to_string(i);
+    core::Result<core::Account> r = store->CreateAccount(NewAccount(thumbprint));
+    const auto now = std::chrono::steady_clock::now();
+    if (r.ok()) {
+      written.push_back(thumbprint);
+      longest_outage = std::max(longest_outage, now - last_ok);
+      last_ok = now;
+      if (switched) ++ok_after_switch;
+    } else {
+      EXPECT_EQ(r.error().type, ErrorType::kUnavailable) << r.error().detail;
+      ++unavailable;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  switcher.join();
+  EXPECT_EQ(switchover_rc, 0);
+  EXPECT_EQ(ok_after_switch, 20);
+  for (const std::string& t : written) {
+    EXPECT_EQ(Must(store->GetAccountByThumbprint(t)).jwk_thumbprint, t);
+  }
+  std::printf("switchover: %zu writes done, %d unavailable, longest gap %.1f s\n", written.size(),
+              unavailable, std::chrono::duration<double>(longest_outage).count());
 }
 
 TEST_F(PgStoreTest, UnavailableWhileTheServerIsDownThenBackWithoutReopening) {
