@@ -4,10 +4,13 @@
 //
 // Each intent is one transaction on a pg::Database (pg_database.h): writes at SERIALIZABLE
 // isolation, retried as a whole on serialization failures and deadlocks, with the same
-// compare-and-set statements as SqliteStore; multi-statement reads in one REPEATABLE READ READ
-// ONLY transaction. Every write has committed (and, with the server's default synchronous_commit,
-// is durable) before the method returns. Nothing lives only in this process: nonce redemptions
-// (nonces()), CRL numbers, leases and rate-limit state are rows shared by every instance.
+// compare-and-set statements as SqliteStore (single statements that lock what they change — the
+// CRL number upsert, blocked keys, nonce records, the lease claim with FOR UPDATE SKIP LOCKED —
+// at READ COMMITTED); multi-statement reads in one REPEATABLE READ READ ONLY transaction. Every
+// write has committed (and, with the server's default synchronous_commit, is durable) before the
+// method returns, so responses need no core::DurabilityBarrier wait (core::AlwaysDurable). Nothing
+// lives only in this process: nonce redemptions (nonces()), CRL numbers and leases are rows
+// shared by every instance.
 //
 // Errors, in addition to store.h's: kUnavailable when the database cannot be reached, the
 // connection was lost, or the server is read-only (a demoted primary); nothing was written then,
