@@ -2,11 +2,12 @@
 // The scale-out storage backend: one PostgreSQL database shared by several flint instances
 // (DESIGN.md "Storage"), through plain libpq.
 //
-// Each intent is one transaction on a pg::Database (pg_database.h): writes at SERIALIZABLE
-// isolation, retried as a whole on serialization failures and deadlocks, with the same
-// compare-and-set statements as SqliteStore (single statements that lock what they change — the
-// CRL number upsert, blocked keys, nonce records, the lease claim with FOR UPDATE SKIP LOCKED —
-// at READ COMMITTED); multi-statement reads in one REPEATABLE READ READ ONLY transaction. Every
+// Each intent is one transaction on a pg::Database (pg_database.h), with the same
+// compare-and-set statements as SqliteStore: at SERIALIZABLE where a condition spans other
+// tables, at READ COMMITTED where every condition is on the rows written (compare-and-sets,
+// unique keys, upserts, the lease claim with FOR UPDATE SKIP LOCKED: pg::Isolation); retried as a
+// whole on serialization failures and deadlocks. Multi-statement reads run in one REPEATABLE READ
+// READ ONLY transaction, single-statement reads on their own. Every
 // write has committed (and, with the server's default synchronous_commit, is durable) before the
 // method returns, so responses need no core::DurabilityBarrier wait (core::AlwaysDurable). Nothing
 // lives only in this process: nonce redemptions (nonces()), CRL numbers and leases are rows
