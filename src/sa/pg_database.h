@@ -221,7 +221,9 @@ auto Database::Write(Isolation isolation, Fn&& fn) {
                           ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
                           : "BEGIN ISOLATION LEVEL READ COMMITTED";
   bool reconnected = false;
+  bool back_off = false;  // before the next attempt, with no connection held
   for (int attempt = 1;; ++attempt) {
+    if (std::exchange(back_off, false)) Backoff(attempt - 1);
     Result<Lease> lease = Acquire();
     if (!lease.ok()) return R(std::move(lease).error());
     Connection& c = **lease;
@@ -239,7 +241,7 @@ auto Database::Write(Isolation isolation, Fn&& fn) {
       if (commit.ok()) return result;
       // A serialization failure at COMMIT rolled the transaction back: safe to run it again.
       if (Retryable(c.last_sqlstate()) && attempt < kMaxAttempts) {
-        Backoff(attempt);
+        back_off = true;
         continue;
       }
       if (c.broken()) {
@@ -252,7 +254,7 @@ auto Database::Write(Isolation isolation, Fn&& fn) {
     const std::string sqlstate = c.last_sqlstate();
     if (!c.broken()) (void)c.Script("ROLLBACK");
     if (Retryable(sqlstate) && attempt < kMaxAttempts) {
-      Backoff(attempt);
+      back_off = true;
       continue;
     }
     // COMMIT was never sent, so the server rolled the transaction back with the connection.
