@@ -3,10 +3,11 @@
 // (DESIGN.md "Storage"), through plain libpq.
 //
 // Each intent is one transaction on a pg::Database (pg_database.h), with the same
-// compare-and-set statements as SqliteStore: at SERIALIZABLE where a condition spans other
-// tables, at READ COMMITTED where every condition is on the rows written (compare-and-sets,
-// unique keys, upserts, the lease claim with FOR UPDATE SKIP LOCKED: pg::Isolation); retried as a
-// whole on serialization failures and deadlocks. Multi-statement reads run in one REPEATABLE READ
+// compare-and-set statements as SqliteStore: at SERIALIZABLE where a condition over other
+// tables must hold (SetOrderProcessing), at READ COMMITTED where the conditions that matter are
+// on the rows written (compare-and-sets, unique keys, upserts, the lease claim with FOR UPDATE
+// SKIP LOCKED: pg::Isolation; each method says why); retried as a whole on serialization
+// failures and deadlocks. Multi-statement reads run in one REPEATABLE READ
 // READ ONLY transaction, single-statement reads on their own. Every
 // write has committed (and, with the server's default synchronous_commit, is durable) before the
 // method returns, so responses need no core::DurabilityBarrier wait (core::AlwaysDurable). Nothing
