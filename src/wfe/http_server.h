@@ -15,7 +15,8 @@
 //     `request_deadline` (defeats slowloris); a connection idle for `idle_timeout` is closed;
 //   - at most `max_connections` at once; excess connections are accepted and closed at once.
 // One log line per request (spdlog, info): method, path without query, status, the handler's
-// log_account/log_problem, duration and remote address. Bodies are never logged.
+// log_account/log_problem, duration and remote address. Bodies are never logged. The same facts
+// go to the RequestObserver, if one is set.
 //
 // The implementation (Boost.Beast/Asio) lives only in http_server.cc.
 
@@ -63,6 +64,8 @@ class HttpServer {
   void SetInlineHandler(InlineHandler inline_handler);
   // Optional; set before Start(). See ErrorHeaders in http_types.h.
   void SetErrorHeaders(ErrorHeaders error_headers);
+  // Optional; set before Start(). See RequestObserver in http_types.h.
+  void SetRequestObserver(RequestObserver observer);
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
