@@ -6,7 +6,10 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <mutex>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "metrics/process_metrics.h"
@@ -60,12 +63,39 @@ struct PrometheusMetrics::Impl {
     }
   }
 
+  // The series of one (endpoint, code) pair. Family::Add builds a label map and hashes it under
+  // the family's mutex (about 3 µs for a request's two series); the pointers it returns stay
+  // valid, so each pair is looked up there once and then found here under a shared lock.
+  struct HttpSeries {
+    prometheus::Counter* requests = nullptr;
+    prometheus::Histogram* duration = nullptr;
+  };
+  HttpSeries FindHttpSeries(std::string_view endpoint, int status) {
+    std::string key(endpoint);
+    key += ' ';
+    key += std::to_string(status);
+    {
+      std::shared_lock<std::shared_mutex> lock(http_mu);
+      auto it = http_series.find(key);
+      if (it != http_series.end()) return it->second;
+    }
+    std::string name(endpoint);
+    HttpSeries series;
+    series.requests = &http_requests.Add({{"endpoint", name}, {"code", std::to_string(status)}});
+    series.duration = &http_duration.Add({{"endpoint", std::move(name)}}, DurationBuckets());
+    std::lock_guard<std::shared_mutex> lock(http_mu);
+    http_series.emplace(std::move(key), series);
+    return series;
+  }
+
   std::shared_ptr<prometheus::Registry> registry;
   prometheus::Family<prometheus::Counter>& http_requests;
   prometheus::Family<prometheus::Histogram>& http_duration;
   prometheus::Family<prometheus::Counter>& issued;
   prometheus::Family<prometheus::Counter>& validations;
   prometheus::Family<prometheus::Counter>& revocations;
+  std::shared_mutex http_mu;
+  std::unordered_map<std::string, HttpSeries> http_series;  // guarded by http_mu
   const bool process_metrics;
   ProcessCollector process;
 };
@@ -77,10 +107,9 @@ PrometheusMetrics::~PrometheusMetrics() = default;
 
 void PrometheusMetrics::HttpRequest(std::string_view endpoint, int status,
                                     std::chrono::duration<double> elapsed) {
-  std::string name(endpoint);
-  impl_->http_requests.Add({{"endpoint", name}, {"code", std::to_string(status)}}).Increment();
-  impl_->http_duration.Add({{"endpoint", std::move(name)}}, DurationBuckets())
-      .Observe(elapsed.count());
+  Impl::HttpSeries series = impl_->FindHttpSeries(endpoint, status);
+  series.requests->Increment();
+  series.duration->Observe(elapsed.count());
 }
 
 void PrometheusMetrics::CertificateIssued(std::string_view profile) {

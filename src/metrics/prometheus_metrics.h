@@ -12,7 +12,8 @@
 // Prometheus types stay inside the .cc file: consumers see only this class.
 //
 // Thread-safe: every method may be called concurrently; the recording methods never block for
-// long (a short mutex inside prometheus-cpp's Family::Add, then an atomic increment).
+// long (a shared lock to find the series, or a short mutex inside prometheus-cpp the first time a
+// label set is seen, then atomic increments).
 
 #include <memory>
 #include <string>
