@@ -22,10 +22,8 @@
 #   CLUSTER_DIR       state directory (default /tmp/flint-cluster); must be reachable by user postgres
 #   FLINT_BIN         flint binary (default <repo>/build/flint)
 #   FLINT_DB          database URI the flint instances get as --db (default: the HAProxy URI,
-#                     postgresql://flint@127.0.0.1:15432/flint).
-#                     FLINT_DB=sqlite-shared is a TEMPORARY TEST OVERRIDE until flint has --db: the
-#                     instances pass no --db and share ONE data directory (so one SQLite file,
-#                     flint.db, and one CA) with --shared-nonces; PostgreSQL still runs, unused by flint.
+#                     postgresql://flint@127.0.0.1:15432/flint). --db implies what --shared-nonces
+#                     does (nonces recorded in the database, accepted by every instance).
 #   FLINT_INSTANCES   number of flint instances (default 3; 0 runs the database part only)
 #   FLINT_EXTRA_ARGS  extra `flint serve` arguments given to every instance, e.g. the same
 #                     "--http01-port 5002 --tlsalpn01-port 5001 --dns-resolver 127.0.0.1:8053"
@@ -346,6 +344,9 @@ listen stats
     stats refresh 2s
 listen postgres
     bind 127.0.0.1:$PG_PROXY_PORT
+    # log each session as it is established (not when it ends, hours later for a pooled
+    # connection): the log then shows when HAProxy began sending sessions to a new primary
+    option logasap
     option httpchk GET /primary
     http-check expect status 200
     default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1 on-marked-down shutdown-sessions
@@ -415,17 +416,15 @@ start_haproxy() {  # start_haproxy db|acme
 }
 
 # ------------------------------------------------------------------------------------ flint
-sqlite_shared() { [ "$FLINT_DB" = sqlite-shared ]; }
-
-flint_dir() {
-  if sqlite_shared; then echo "$CLUSTER_DIR/flint/shared"; else echo "$CLUSTER_DIR/flint/$1"; fi
-}
+flint_dir() { echo "$CLUSTER_DIR/flint/$1"; }
 
 flint_args() {  # flint_args N: the `flint serve` command line of instance N
   local n=$1 args
   args=("$FLINT_BIN" serve --data "$(flint_dir "$n")" --listen "127.0.0.1:$((FLINT_PORT_BASE + n))"
-        --base-url "$BASE_URL" --shared-nonces)
-  sqlite_shared || args+=(--db "$FLINT_DB")
+        --base-url "$BASE_URL" --db "$FLINT_DB"
+        # Every connection comes from HAProxy here, so a per-address limit would count HAProxy,
+        # not clients. A production balancer sends PROXY v2 instead (docs/SCALE-OUT.md).
+        --max-connections-per-ip 0)
   # shellcheck disable=SC2206  # word splitting of FLINT_EXTRA_ARGS is intended
   args+=($FLINT_EXTRA_ARGS)
   printf '%s\0' "${args[@]}"
@@ -467,10 +466,6 @@ copy_ca() {
 check_flint_binary() {
   [ "$FLINT_INSTANCES" -gt 0 ] || return 0
   [ -x "$FLINT_BIN" ] || die "no flint binary at $FLINT_BIN (build it: scripts/build.sh --target flint, or set FLINT_BIN)"
-  local help; help=$("$FLINT_BIN" serve --help 2>&1 || true)
-  if ! sqlite_shared && ! grep -qE -- '(^|[ ,])--db([ ,=]|$)' <<<"$help"; then
-    die "$FLINT_BIN has no --db option yet (PostgreSQL backend not built in); for a test run with one shared SQLite file use FLINT_DB=sqlite-shared, or FLINT_INSTANCES=0 for the database part only"
-  fi
 }
 
 # ------------------------------------------------------------------------------- commands
@@ -519,9 +514,6 @@ cmd_up() {
   create_database
 
   if [ "$FLINT_INSTANCES" -gt 0 ]; then
-    if sqlite_shared; then
-      log "TEMPORARY TEST OVERRIDE FLINT_DB=sqlite-shared: the flint instances share $(flint_dir 1) (one SQLite file, no PostgreSQL)"
-    fi
     mkdir -p "$CLUSTER_DIR/flint"
     start_flint 1   # creates the CA on first start
     local n
@@ -554,11 +546,7 @@ print_uris() {
       echo "  flint $n:     https://localhost:$((FLINT_PORT_BASE + n))/directory, data $(flint_dir "$n")"
     done
     echo "HAProxy stats: http://127.0.0.1:$ACME_STATS_PORT/ (acme)"
-    if sqlite_shared; then
-      echo "flint --db:    none: TEMPORARY TEST OVERRIDE FLINT_DB=sqlite-shared (one data directory, one SQLite file)"
-    else
-      echo "flint --db:    $FLINT_DB"
-    fi
+    echo "flint --db:    $FLINT_DB"
   fi
 }
 

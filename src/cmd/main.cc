@@ -286,6 +286,8 @@ core::Result<wfe::HttpServerOptions> HttpOptionsFrom(const config::Config& cfg,
   o.tls_key_pem = std::move(*tls_key);
   o.io_threads = cfg.io_threads;
   o.worker_threads = cfg.worker_threads;
+  o.max_connections_per_ip = cfg.max_connections_per_ip;
+  o.proxy_protocol = cfg.proxy_protocol;
   o.durability = durability;
   return o;
 }

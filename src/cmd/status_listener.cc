@@ -67,6 +67,8 @@ core::Result<std::unique_ptr<StatusListener>> StatusListener::Start(
   so.worker_threads = 2;
   so.max_body_bytes = 16 * 1024;  // OCSP requests are a few hundred bytes
   so.max_connections = max_connections;
+  so.max_connections_per_ip = cfg.max_connections_per_ip;
+  so.proxy_protocol = cfg.proxy_protocol;
   so.durability = durability;
   wfe::StatusFrontEnd* front = l->front_.get();
   l->server_ = std::make_unique<wfe::HttpServer>(

@@ -132,6 +132,15 @@ void AddOptions(CLI::App& app, Config& c) {
   app.add_flag("--shared-nonces", c.shared_nonces,
                "record nonce redemptions in the database, so that several instances sharing it "
                "accept each other's nonces (default: per-process nonces kept in memory)");
+  app.add_option("--max-connections-per-ip", c.max_connections_per_ip,
+                 "connections one client address may hold at once (0: no limit); behind a "
+                 "balancer, use --proxy-protocol so that this counts clients, not the balancer")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  app.add_flag("--proxy-protocol", c.proxy_protocol,
+               "every connection starts with a PROXY protocol v2 header (HAProxy send-proxy-v2) "
+               "naming the client; connections without one are refused. Only behind such a "
+               "balancer: the header is trusted");
   app.add_option("--io-threads", c.io_threads, "HTTP I/O threads (0: one per core)")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));

@@ -92,6 +92,11 @@ struct Config {
   // Nonce redemptions recorded in the database (several instances on one database) rather
   // than in this process's memory (sa::MemoryNonceService).
   bool shared_nonces = false;
+  // Connections (issue 16): at most this many at once from one client address (0: no limit).
+  int max_connections_per_ip = 100;
+  // Connections start with a PROXY protocol v2 header naming the client (behind HAProxy
+  // `send-proxy-v2`); the ACME and status listeners then refuse connections without one.
+  bool proxy_protocol = false;
   // Process.
   int io_threads = 0;      // 0: one per core
   int worker_threads = 0;  // 0: 2 per core

@@ -176,7 +176,8 @@ void RegistrationAuthority::RecoverAbandonedWork() {
       options_.shared_database ? clock_.Now() : core::TimePoint::max();
   auto failed = store_.FailAbandonedFinalizations(
       Err(ErrorType::kServerInternal,
-          "issuance was interrupted by a server restart; create a new order to finalize again"),
+          "issuance was interrupted (the server handling it stopped or lost its database); "
+          "create a new order to finalize again"),
       leased_before);
   if (!failed.ok()) {
     spdlog::error("could not close interrupted finalizations: {}", failed.error().detail);

@@ -279,7 +279,8 @@ bool Database::Retryable(const std::string& sqlstate) {
 
 void Database::Backoff(int attempt) {
   thread_local std::minstd_rand rng(std::random_device{}());
-  const int ceiling_us = 1000 * std::min(attempt, 8);
+  // Exponential, 2 ms to 64 ms: contending transactions spread out instead of colliding again.
+  const int ceiling_us = 1000 << std::min(attempt, 6);
   std::uniform_int_distribution<int> jitter(ceiling_us / 4, ceiling_us);
   std::this_thread::sleep_for(std::chrono::microseconds(jitter(rng)));
 }

@@ -154,8 +154,9 @@ class Database {
   static Result<std::unique_ptr<Database>> Open(const std::string& uri, DatabaseOptions options);
   ~Database();
 
-  // Runs `fn(Connection&)` (returning a Result) in one transaction and commits it if `fn`
-  // succeeds (rolls back otherwise). On serialization failure (40001) or deadlock (40P01) the
+  // Runs `fn(Connection&)` (returning a Result) in one transaction (SERIALIZABLE unless
+  // `isolation` says otherwise) and commits it if `fn` succeeds (rolls back otherwise); `fn` may
+  // run several times, so it must not consume its captures. On serialization failure (40001) or deadlock (40P01) the
   // whole transaction is retried, up to kMaxAttempts times with jittered backoff. On a lost
   // connection before COMMIT was sent (nothing was written) it is retried once on a fresh
   // connection; when COMMIT itself is lost the outcome is unknown and kUnavailable is returned,
@@ -179,7 +180,8 @@ class Database {
     return RunRead(/*one_statement=*/true, std::forward<Fn>(fn));
   }
 
-  static constexpr int kMaxAttempts = 10;
+  // With Backoff's waits, the last attempt starts at most about 0.6 s after the first.
+  static constexpr int kMaxAttempts = 16;
 
  private:
   class Lease {
@@ -219,7 +221,9 @@ auto Database::Write(Isolation isolation, Fn&& fn) {
                           ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
                           : "BEGIN ISOLATION LEVEL READ COMMITTED";
   bool reconnected = false;
+  bool back_off = false;  // before the next attempt, with no connection held
   for (int attempt = 1;; ++attempt) {
+    if (std::exchange(back_off, false)) Backoff(attempt - 1);
     Result<Lease> lease = Acquire();
     if (!lease.ok()) return R(std::move(lease).error());
     Connection& c = **lease;
@@ -237,7 +241,7 @@ auto Database::Write(Isolation isolation, Fn&& fn) {
       if (commit.ok()) return result;
       // A serialization failure at COMMIT rolled the transaction back: safe to run it again.
       if (Retryable(c.last_sqlstate()) && attempt < kMaxAttempts) {
-        Backoff(attempt);
+        back_off = true;
         continue;
       }
       if (c.broken()) {
@@ -250,7 +254,7 @@ auto Database::Write(Isolation isolation, Fn&& fn) {
     const std::string sqlstate = c.last_sqlstate();
     if (!c.broken()) (void)c.Script("ROLLBACK");
     if (Retryable(sqlstate) && attempt < kMaxAttempts) {
-      Backoff(attempt);
+      back_off = true;
       continue;
     }
     // COMMIT was never sent, so the server rolled the transaction back with the connection.

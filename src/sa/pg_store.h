@@ -2,12 +2,17 @@
 // The scale-out storage backend: one PostgreSQL database shared by several flint instances
 // (DESIGN.md "Storage"), through plain libpq.
 //
-// Each intent is one transaction on a pg::Database (pg_database.h): writes at SERIALIZABLE
-// isolation, retried as a whole on serialization failures and deadlocks, with the same
-// compare-and-set statements as SqliteStore; multi-statement reads in one REPEATABLE READ READ
-// ONLY transaction. Every write has committed (and, with the server's default synchronous_commit,
-// is durable) before the method returns. Nothing lives only in this process: nonce redemptions
-// (nonces()), CRL numbers, leases and rate-limit state are rows shared by every instance.
+// Each intent is one transaction on a pg::Database (pg_database.h), with the same
+// compare-and-set statements as SqliteStore: at SERIALIZABLE where a condition over other
+// tables must hold (SetOrderProcessing), at READ COMMITTED where the conditions that matter are
+// on the rows written (compare-and-sets, unique keys, upserts, the lease claim with FOR UPDATE
+// SKIP LOCKED: pg::Isolation; each method says why); retried as a whole on serialization
+// failures and deadlocks. Multi-statement reads run in one REPEATABLE READ
+// READ ONLY transaction, single-statement reads on their own. Every
+// write has committed (and, with the server's default synchronous_commit, is durable) before the
+// method returns, so responses need no core::DurabilityBarrier wait (core::AlwaysDurable). Nothing
+// lives only in this process: nonce redemptions (nonces()), CRL numbers and leases are rows
+// shared by every instance.
 //
 // Errors, in addition to store.h's: kUnavailable when the database cannot be reached, the
 // connection was lost, or the server is read-only (a demoted primary); nothing was written then,

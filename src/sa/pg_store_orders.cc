@@ -251,7 +251,12 @@ Result<core::Order> PgStore::CreateOrder(core::Order order,
 
 Result<core::Challenge> PgStore::SetChallengeProcessing(core::ChallengeId id) {
   const core::TimePoint now = clock_.Now();
-  return db_->Write([&](Connection& c) -> Result<core::Challenge> {
+  // READ COMMITTED (pg_database.h): the challenge's own pending -> processing is rechecked on
+  // its latest version, and the unique index keeps one challenge of an authorization
+  // processing. The authorization's status is read in the statement's snapshot: a
+  // deactivation committed meanwhile at worst lets one validation run whose outcome no longer
+  // changes the authorization (FinishValidation updates only a pending one).
+  return db_->Write(pg::Isolation::kReadCommitted, [&](Connection& c) -> Result<core::Challenge> {
     // A second processing challenge of the authorization violates challenges_one_processing:
     // kConflict, like the NOT EXISTS it backs up.
     FLINT_TRY(pg::RunCompareAndSet(

@@ -11,8 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -104,6 +107,86 @@ TEST_F(PgStoreTest, AWriteFirstAfterARestartIsUnavailableOrDoneNeverHalfDone) {
   }
   EXPECT_ERROR_TYPE(store->CreateAccount(NewAccount("first")), ErrorType::kConflict);
   EXPECT_EQ(Must(store->ListAccounts(10)).size(), 2u);
+}
+
+TEST_F(PgStoreTest, ConnectionsKilledByTheServerAreReplacedByFreshOnes) {
+  const std::string uri = FreshUri() + "&application_name=flint_kill_test";
+  if (!uri.starts_with("postgres")) GTEST_SKIP() << "needs a URI-form FLINT_TEST_PG_URI";
+  auto store = Must(PgStore::Open(uri, clock_));
+  core::Account a = Must(store->CreateAccount(NewAccount("k")));
+  // As a failover or an operator does: every backend serving this instance is terminated
+  // (SQLSTATE 57P01, or a closed socket, for the next statement on each).
+  auto kill_backends = [&] {
+    server().Query(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = 'flint_kill_test'");
+    for (int i = 0; i < 500; ++i) {
+      if (server().Query("SELECT count(*) FROM pg_stat_activity "
+                         "WHERE application_name = 'flint_kill_test'") == "0") {
+        return;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    ADD_FAILURE() << "backends still alive";
+  };
+  for (int i = 0; i < 3; ++i) {  // each kind of call finds its way to a fresh connection
+    kill_backends();
+    EXPECT_EQ(Must(store->GetAccount(a.id)).jwk_thumbprint, "k");  // one statement
+    kill_backends();
+    Must(store->UpdateAccountContacts(a.id, {"mailto:" + std::to_string(i) + "@example.com"}));
+    kill_backends();
+    EXPECT_EQ(Must(store->ListAccounts(10)).size(), 1u);  // a read transaction
+  }
+}
+
+// Manual, against a real cluster: FLINT_TEST_PG_URI names a primary behind a proxy (Patroni and
+// HAProxy) and FLINT_TEST_PG_SWITCHOVER the shell command that moves the primary elsewhere. Writes
+// keep going meanwhile: each one is done or kUnavailable, none is lost, and they work again
+// after the switchover without reopening the store.
+TEST_F(PgStoreTest, RidesOutASwitchover) {
+  const char* switchover = std::getenv("FLINT_TEST_PG_SWITCHOVER");
+  if (switchover == nullptr || *switchover == '\0') {
+    GTEST_SKIP() << "set FLINT_TEST_PG_SWITCHOVER (and FLINT_TEST_PG_URI) to run";
+  }
+  PgStoreOptions options;
+  options.connect_timeout = 2s;
+  auto store = Must(PgStore::Open(FreshUri(), clock_, options));
+  std::atomic<bool> switched{false};
+  int switchover_rc = -1;
+  std::thread switcher([&] {
+    std::this_thread::sleep_for(1s);
+    switchover_rc = std::system(switchover);
+    switched = true;
+  });
+  std::vector<std::string> written;
+  int unavailable = 0;
+  int ok_after_switch = 0;
+  auto last_ok = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration longest_outage{};
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  for (int i = 0; ok_after_switch < 20 && std::chrono::steady_clock::now() < deadline; ++i) {
+    const std::string thumbprint = "switch-" + std::to_string(i);
+    core::Result<core::Account> r = store->CreateAccount(NewAccount(thumbprint));
+    const auto now = std::chrono::steady_clock::now();
+    if (r.ok()) {
+      written.push_back(thumbprint);
+      longest_outage = std::max(longest_outage, now - last_ok);
+      last_ok = now;
+      if (switched) ++ok_after_switch;
+    } else {
+      EXPECT_EQ(r.error().type, ErrorType::kUnavailable) << r.error().detail;
+      ++unavailable;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  switcher.join();
+  EXPECT_EQ(switchover_rc, 0);
+  EXPECT_EQ(ok_after_switch, 20);
+  for (const std::string& t : written) {
+    EXPECT_EQ(Must(store->GetAccountByThumbprint(t)).jwk_thumbprint, t);
+  }
+  std::printf("switchover: %zu writes done, %d unavailable, longest gap %.1f s\n", written.size(),
+              unavailable, std::chrono::duration<double>(longest_outage).count());
 }
 
 TEST_F(PgStoreTest, UnavailableWhileTheServerIsDownThenBackWithoutReopening) {

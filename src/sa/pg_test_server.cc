@@ -132,6 +132,14 @@ void PgTestServer::Stop() { PgCtl("stop"); }
 void PgTestServer::Restart() { PgCtl("restart"); }
 
 PgTestServer::~PgTestServer() {
+  if (!owned()) {  // an owned cluster goes away whole
+    for (const std::string& schema : free_schemas_) {
+      try {
+        DropSchema(schema);
+      } catch (const std::exception&) {
+      }
+    }
+  }
   admin_.reset();
   if (owned()) {
     std::string cmd = (geteuid() == 0 ? "runuser -u postgres -- " : "") + BinDir() + "/pg_ctl -D " +
@@ -173,6 +181,28 @@ std::string PgTestServer::FreshSchemaUri(std::string* schema_name) {
   Query("CREATE SCHEMA " + schema);
   if (schema_name != nullptr) *schema_name = schema;
   return WithSearchPath(base_uri_, schema);
+}
+
+std::string PgTestServer::EmptySchemaUri(std::string* schema_name) {
+  std::string schema;
+  {
+    std::lock_guard lock(free_mu_);
+    if (free_schemas_.empty()) return FreshSchemaUri(schema_name);
+    schema = free_schemas_.back();
+    free_schemas_.pop_back();
+  }
+  const std::string tables = Query(
+      "SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') FROM pg_tables "
+      "WHERE schemaname = '" +
+      schema + "' AND tablename <> 'schema_version'");
+  if (!tables.empty()) Query("TRUNCATE " + tables + " RESTART IDENTITY CASCADE");
+  *schema_name = schema;
+  return WithSearchPath(base_uri_, schema);
+}
+
+void PgTestServer::ReleaseSchema(const std::string& schema) {
+  std::lock_guard lock(free_mu_);
+  free_schemas_.push_back(schema);
 }
 
 void PgTestServer::DropSchema(const std::string& schema) {

@@ -9,7 +9,9 @@
 // naming the package to install.
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace flint::sa::testing {
 
@@ -24,6 +26,12 @@ class PgTestServer {
   std::string FreshSchemaUri(std::string* schema_name = nullptr);
   // Drops a schema FreshSchemaUri made (only worth it on an external server).
   void DropSchema(const std::string& schema);
+  // Like FreshSchemaUri, but reuses a schema given back by ReleaseSchema when there is one,
+  // emptied (TRUNCATE ... RESTART IDENTITY) and left migrated: several times faster than
+  // migrating a new one for every conformance test.
+  std::string EmptySchemaUri(std::string* schema_name);
+  // Hands a schema back for EmptySchemaUri; every connection to it must be closed.
+  void ReleaseSchema(const std::string& schema);
   // Runs `sql` as the superuser, returning the first column of the first row ("" if none).
   // Throws std::runtime_error on failure.
   std::string Query(const std::string& sql);
@@ -46,6 +54,8 @@ class PgTestServer {
   std::string base_uri_;  // without search_path
   struct Admin;
   std::unique_ptr<Admin> admin_;
+  std::mutex free_mu_;
+  std::vector<std::string> free_schemas_;  // guarded by free_mu_
 };
 
 // `uri` with `-csearch_path=<schema>` added to its libpq options (URI or key=value form).

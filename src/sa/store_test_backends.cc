@@ -33,14 +33,13 @@ class SqliteTestDatabase final : public TestDatabase {
   TempDir dir_;
 };
 
-// One fresh schema of the test server (pg_test_server.h) per test; every Open() is another
-// instance's connection pool on it.
+// One empty schema of the test server (pg_test_server.h) per test, reused once the test is
+// done; every Open() is another instance's connection pool on it.
 class PgTestDatabase final : public TestDatabase {
  public:
-  PgTestDatabase() : server_(PgTestServer::Get()), uri_(server_.FreshSchemaUri(&schema_)) {}
-  ~PgTestDatabase() override {
-    if (!server_.owned()) server_.DropSchema(schema_);  // an owned cluster goes away whole
-  }
+  PgTestDatabase() : server_(PgTestServer::Get()), uri_(server_.EmptySchemaUri(&schema_)) {}
+  // The fixture closed every handle first (handles never outlive their TestDatabase).
+  ~PgTestDatabase() override { server_.ReleaseSchema(schema_); }
   core::Result<StoreHandle> Open(const core::Clock& clock) override {
     FLINT_ASSIGN_OR_RETURN(std::unique_ptr<PgStore> store, PgStore::Open(uri_, clock));
     StoreHandle handle;

@@ -21,6 +21,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -40,6 +41,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -49,6 +51,7 @@
 #include "core/error.h"
 #include "wfe/http_util.h"
 #include "wfe/problem.h"
+#include "wfe/proxy_protocol.h"
 
 namespace flint::wfe {
 namespace {
@@ -404,6 +407,14 @@ class SessionBase {
   // Runs on the session's executor: closes the connection if it is not in the middle of a request.
   virtual void CloseIfIdle() = 0;
   virtual asio::any_io_executor executor() = 0;
+  // Any thread: whether the connection is between requests (or handshaking, or closing).
+  bool idle() const { return idle_.load(std::memory_order_relaxed); }
+  // Any thread: marks the session as chosen to make room; false if it was chosen before.
+  bool ChooseForEviction() { return !evicted_.exchange(true, std::memory_order_relaxed); }
+
+ protected:
+  std::atomic<bool> idle_{true};  // written on the session's executor only
+  std::atomic<bool> evicted_{false};
 };
 
 class ServerCore {
@@ -432,12 +443,17 @@ class ServerCore {
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   // Called when a session object dies: frees its connection slot.
   void Release(SessionList::iterator registration);
+  // Counts a connection from `address` against max_connections_per_ip; false (nothing counted)
+  // when that address already has as many. Each true is matched by one ReleaseAddress.
+  bool AdmitAddress(const std::string& address);
+  void ReleaseAddress(const std::string& address);
 
  private:
   core::Result<void> Listen();
   core::Result<void> ListenOn(const tcp::endpoint& endpoint);
   asio::awaitable<void> AcceptLoop();
   bool TryAdmit();
+  bool EvictIdleLocked();
   void Spawn(tcp::socket socket);
   template <class S>
   void Launch(std::shared_ptr<S> session);
@@ -454,7 +470,8 @@ class ServerCore {
   std::mutex mu_;
   std::condition_variable drained_;
   int active_ = 0;         // guarded by mu_: admitted connections not yet released
-  SessionList sessions_;   // guarded by mu_
+  SessionList sessions_;   // guarded by mu_; newest first
+  std::unordered_map<std::string, int> per_address_;  // guarded by mu_: AdmitAddress counts
   std::atomic<bool> stopping_{false};
 
   std::unique_ptr<ssl::context> tls_;
@@ -484,6 +501,7 @@ class Session final : public SessionBase {
         stream_(std::forward<StreamArgs>(stream_args)...),
         remote_(std::move(remote)) {}
   ~Session() override {
+    if (address_admitted_) server_.ReleaseAddress(remote_);
     if (registration_) server_.Release(*registration_);
   }
 
@@ -497,6 +515,16 @@ class Session final : public SessionBase {
   asio::awaitable<void> Run() {
     // g++ 12 miscompiles `if (!co_await f())` / `while (co_await f())` here (the coroutine
     // crashes on resume): await into locals first.
+    if (options().proxy_protocol) {
+      const bool proxied = co_await ReadProxyHeader();
+      if (!proxied) co_return;
+    }
+    if (!server_.AdmitAddress(remote_)) {
+      spdlog::debug("http connection refused: {} already has {} connections", remote_,
+                    options().max_connections_per_ip);
+      co_return;
+    }
+    address_admitted_ = true;
     const bool secured = co_await Handshake();
     if (!secured) co_return;
     for (;;) {
@@ -509,6 +537,7 @@ class Session final : public SessionBase {
   beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
   const HttpServerOptions& options() const { return server_.options(); }
 
+  asio::awaitable<bool> ReadProxyHeader();
   asio::awaitable<bool> Handshake();
   asio::awaitable<bool> AwaitRequestBytes();
   asio::awaitable<bool> ServeOne();
@@ -523,10 +552,41 @@ class Session final : public SessionBase {
   ServerCore& server_;
   Stream stream_;
   beast::flat_buffer buffer_;  // persists across requests: holds pipelined bytes
-  const std::string remote_;
-  bool idle_ = true;  // handshaking, between requests or closing: Stop() may close it
+  std::string remote_;  // the peer's address, or the PROXY header's source
+  bool address_admitted_ = false;
+  int requests_ = 0;
+  const Clock::time_point born_ = Clock::now();
   std::optional<ServerCore::SessionList::iterator> registration_;
 };
+
+// Reads exactly the PROXY v2 header (nothing of the TLS handshake or request behind it) within
+// the request deadline, and takes the client's address from it.
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::ReadProxyHeader() {
+  Lowest().expires_after(options().request_deadline);
+  std::string header(kProxyV2FixedBytes, '\0');
+  auto [ec, n] = co_await asio::async_read(Lowest(), asio::buffer(header), kNoThrow);
+  if (ec) co_return false;
+  const size_t length = ProxyV2HeaderLength(header);
+  if (length == 0) {
+    spdlog::debug("proxy protocol: no valid v2 header from {}", remote_);
+    co_return false;
+  }
+  header.resize(length);
+  if (length > kProxyV2FixedBytes) {
+    auto [rest_ec, rest_n] = co_await asio::async_read(
+        Lowest(), asio::buffer(header.data() + kProxyV2FixedBytes, length - kProxyV2FixedBytes),
+        kNoThrow);
+    if (rest_ec) co_return false;
+  }
+  ProxyHeader parsed;
+  if (!ParseProxyV2(header, &parsed)) {
+    spdlog::debug("proxy protocol: malformed v2 header from {}", remote_);
+    co_return false;
+  }
+  if (!parsed.source_address.empty()) remote_ = parsed.source_address;
+  co_return true;
+}
 
 template <class Stream>
 asio::awaitable<bool> Session<Stream>::Handshake() {
@@ -598,7 +658,11 @@ asio::awaitable<bool> Session<Stream>::ServeOne() {
                                   server_.durability_waits(), std::move(request),
                                   asio::use_awaitable);
   }
-  keep_alive = keep_alive && !server_.stopping();
+  // No connection is held forever: after its request budget or age it ends with this response.
+  ++requests_;
+  keep_alive = keep_alive && !server_.stopping() &&
+               requests_ < options().max_requests_per_connection &&
+               Clock::now() - born_ < options().max_connection_age;
   unsigned status = 0;
   const bool written = co_await Write(res, version, head, keep_alive, status);
   LogRequest(method, path, status, res, start, remote_, server_.request_observer());
@@ -804,9 +868,47 @@ asio::awaitable<void> ServerCore::AcceptLoop() {
 
 bool ServerCore::TryAdmit() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (stopping() || active_ >= options_.max_connections) return false;
+  if (stopping()) return false;
+  if (active_ >= options_.max_connections && !EvictIdleLocked()) return false;
   ++active_;
   return true;
+}
+
+// Full: asks the oldest idle connection to close, so that the new one can have its slot. The
+// slot is freed once the evicted session ends, so the count may briefly exceed the cap by the
+// evictions in flight, bounded by kMaxEvictionOvershoot.
+bool ServerCore::EvictIdleLocked() {
+  constexpr int kMaxEvictionOvershoot = 64;
+  constexpr int kMaxScanned = 256;  // bounds the work per accept when nothing is idle
+  if (active_ >= options_.max_connections + kMaxEvictionOvershoot) return false;
+  int scanned = 0;
+  for (auto it = sessions_.rbegin(); it != sessions_.rend() && scanned < kMaxScanned;
+       ++it, ++scanned) {
+    std::shared_ptr<SessionBase> session = it->lock();
+    if (!session || !session->idle() || !session->ChooseForEviction()) continue;
+    asio::post(session->executor(), [session] { session->CloseIfIdle(); });
+    return true;
+  }
+  return false;
+}
+
+bool ServerCore::AdmitAddress(const std::string& address) {
+  if (options_.max_connections_per_ip <= 0) return true;
+  std::lock_guard<std::mutex> lock(mu_);
+  int& count = per_address_[address];
+  if (count >= options_.max_connections_per_ip) {
+    if (count == 0) per_address_.erase(address);
+    return false;
+  }
+  ++count;
+  return true;
+}
+
+void ServerCore::ReleaseAddress(const std::string& address) {
+  if (options_.max_connections_per_ip <= 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = per_address_.find(address);
+  if (it != per_address_.end() && --it->second <= 0) per_address_.erase(it);
 }
 
 void ServerCore::Release(SessionList::iterator registration) {

@@ -13,7 +13,16 @@
 //     chunked (RFC 9112 §6.1, §6.3) -> 400 and close;
 //   - the TLS handshake and every request (from its first byte to its end) must finish within
 //     `request_deadline` (defeats slowloris); a connection idle for `idle_timeout` is closed;
-//   - at most `max_connections` at once; excess connections are accepted and closed at once.
+//   - at most `max_connections` at once. When full, a new connection takes the slot of the
+//     oldest idle one (between requests, or still handshaking), which is closed; only when every
+//     connection is in the middle of a request is the new one accepted and closed at once;
+//   - at most `max_connections_per_ip` from one client address, so one client cannot take
+//     every slot; and a keep-alive connection ends (`Connection: close`) after
+//     `max_requests_per_connection` requests or once `max_connection_age` old, so none is held
+//     forever;
+//   - with `proxy_protocol`, each connection must start with a PROXY protocol v2 header
+//     (wfe/proxy_protocol.h), whose source address is the client's for logs and the
+//     per-address limit; a connection without a valid one is closed.
 // One log line per request (spdlog, info): method, path without query, status, the handler's
 // log_account/log_problem, duration and remote address. Bodies are never logged. The same facts
 // go to the RequestObserver, if one is set.
@@ -45,6 +54,11 @@ struct HttpServerOptions {
   std::chrono::seconds request_deadline{10};  // also bounds the TLS handshake and each write
   std::chrono::seconds idle_timeout{30};      // between requests on a keep-alive connection
   int max_connections = 4096;
+  int max_connections_per_ip = 0;  // 0: no per-address limit
+  int max_requests_per_connection = 1000;
+  std::chrono::seconds max_connection_age{300};
+  // Only behind a balancer that sends the header (HAProxy `send-proxy-v2`) on every connection.
+  bool proxy_protocol = false;
   // Stop() waits at most this long for in-flight requests before closing what is left.
   std::chrono::seconds shutdown_grace{20};
   // Optional, not owned, must outlive the server. When set, a Handler's response is sent only

@@ -881,17 +881,153 @@ TEST_F(HttpServerTest, ServesTwoHundredConcurrentConnections) {
   }
 }
 
-TEST_F(HttpServerTest, ConnectionsOverTheLimitAreClosed) {
+TEST_F(HttpServerTest, WhenFullANewConnectionTakesTheOldestIdleOnesSlot) {
   HttpServerOptions options = TestOptions();
   options.max_connections = 2;
   StartServer(options);
   Client first, second, third;
   ASSERT_TRUE(first.Connect(port()));
   ASSERT_TRUE(second.Connect(port()));
-  EXPECT_FALSE(third.Connect(port()));
-  // The admitted ones still work.
+  // Both admitted connections are idle: the newcomer is served and the oldest is closed.
+  ASSERT_TRUE(third.Connect(port()));
+  ASSERT_TRUE(third.Write(Get("/new")));
+  ASSERT_TRUE(third.ReadResponse().has_value());
+  EXPECT_TRUE(first.WaitForClose());
   ASSERT_TRUE(second.Write(Get("/ok")));
   ASSERT_TRUE(second.ReadResponse().has_value());
+}
+
+TEST_F(HttpServerTest, WhenFullOfRequestsInProgressANewConnectionIsClosed) {
+  HttpServerOptions options = TestOptions(/*tls=*/false);
+  options.max_connections = 2;
+  StartServer(options);
+  Client first(false), second(false), third(false);
+  // Two requests whose bodies have not all arrived: neither connection is idle.
+  for (Client* c : {&first, &second}) {
+    ASSERT_TRUE(c->Connect(port()));
+    ASSERT_TRUE(c->Write("POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nab"));
+  }
+  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(third.Connect(port()));  // TCP accepts; the server closes it at once
+  EXPECT_TRUE(third.ClosedWithin(5s));
+  ASSERT_TRUE(first.Write("cdefghij"));
+  std::optional<Response> res = first.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(HttpServerTest, OneAddressMayHoldOnlyItsShareOfConnections) {
+  HttpServerOptions options = TestOptions(/*tls=*/false);
+  options.max_connections_per_ip = 2;
+  StartServer(options);
+  Client a(false), b(false), c(false);
+  ASSERT_TRUE(a.Connect(port()));
+  ASSERT_TRUE(b.Connect(port()));
+  ASSERT_TRUE(c.Connect(port()));
+  EXPECT_TRUE(c.ClosedWithin(5s));  // a third from 127.0.0.1 is refused
+  ASSERT_TRUE(b.Write(Get("/ok")));
+  ASSERT_TRUE(b.ReadResponse().has_value());
+  // A slot freed by the same address is its own again.
+  a.Close();
+  std::this_thread::sleep_for(200ms);
+  Client d(false);
+  ASSERT_TRUE(d.Connect(port()));
+  ASSERT_TRUE(d.Write(Get("/again")));
+  ASSERT_TRUE(d.ReadResponse().has_value());
+}
+
+TEST_F(HttpServerTest, KeepAliveEndsAfterTheRequestBudget) {
+  HttpServerOptions options = TestOptions();
+  options.max_requests_per_connection = 3;
+  StartServer(options);
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(client.Write(Get("/r")));
+    std::optional<Response> res = client.ReadResponse();
+    ASSERT_TRUE(res.has_value()) << i;
+    EXPECT_EQ(Lower(res->Header("connection")), i == 3 ? "close" : "") << i;
+  }
+  EXPECT_TRUE(client.WaitForClose());
+}
+
+TEST_F(HttpServerTest, KeepAliveEndsOnceTheConnectionIsOld) {
+  HttpServerOptions options = TestOptions();
+  options.max_connection_age = 1s;
+  StartServer(options);
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(Get("/young")));
+  std::optional<Response> res = client.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->Header("connection"), "");
+  std::this_thread::sleep_for(1100ms);
+  ASSERT_TRUE(client.Write(Get("/old")));
+  res = client.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(Lower(res->Header("connection")), "close");
+}
+
+// A PROXY protocol v2 header (HAProxy send-proxy-v2) for a TCP/IPv4 client.
+std::string ProxyV2(const std::string& source, uint16_t source_port = 40000) {
+  std::string h("\x0D\x0A\x0D\x0A\x00\x0D\x0A\x51\x55\x49\x54\x0A", 12);
+  h += '\x21';  // version 2, PROXY
+  h += '\x11';  // AF_INET, STREAM
+  h += std::string("\x00\x0C", 2);
+  unsigned char src[4], dst[4];
+  inet_pton(AF_INET, source.c_str(), src);
+  inet_pton(AF_INET, "127.0.0.1", dst);
+  h.append(reinterpret_cast<char*>(src), 4);
+  h.append(reinterpret_cast<char*>(dst), 4);
+  h += static_cast<char>(source_port >> 8);
+  h += static_cast<char>(source_port & 0xFF);
+  h += std::string("\x01\xBB", 2);
+  return h;
+}
+
+TEST_F(HttpServerTest, ProxyProtocolNamesTheClientForHandlersAndTheAddressLimit) {
+  HttpServerOptions options = TestOptions(/*tls=*/false);
+  options.proxy_protocol = true;
+  options.max_connections_per_ip = 1;
+  StartServer(options, [](HttpRequest& req) {
+    HttpResponse res;
+    res.body = req.remote_addr;
+    return res;
+  });
+  Client a(false);
+  ASSERT_TRUE(a.Connect(port()));
+  ASSERT_TRUE(a.Write(ProxyV2("203.0.113.7") + Get("/")));
+  std::optional<Response> res = a.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->body, "203.0.113.7");
+  // Another client behind the same balancer has its own share...
+  Client b(false);
+  ASSERT_TRUE(b.Connect(port()));
+  ASSERT_TRUE(b.Write(ProxyV2("198.51.100.9") + Get("/")));
+  res = b.ReadResponse();
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->body, "198.51.100.9");
+  // ...and a second connection of the first client is over its limit.
+  Client c(false);
+  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Write(ProxyV2("203.0.113.7", 40001) + Get("/")));
+  EXPECT_FALSE(c.ReadResponse().has_value());
+}
+
+TEST_F(HttpServerTest, ProxyProtocolListenerClosesConnectionsWithoutAValidHeader) {
+  HttpServerOptions options = TestOptions(/*tls=*/false);
+  options.proxy_protocol = true;
+  StartServer(options);
+  // A client speaking HTTP directly, as one that reached the backend past the balancer would.
+  Client direct(false);
+  ASSERT_TRUE(direct.Connect(port()));
+  ASSERT_TRUE(direct.Write(Get("/") + std::string(16, ' ')));
+  EXPECT_FALSE(direct.ReadResponse().has_value());
+  // Version 1 (text) is not accepted.
+  Client v1(false);
+  ASSERT_TRUE(v1.Connect(port()));
+  ASSERT_TRUE(v1.Write("PROXY TCP4 203.0.113.7 127.0.0.1 40000 443\r\n" + Get("/")));
+  EXPECT_FALSE(v1.ReadResponse().has_value());
 }
 
 // ---------------------------------------------------------------------------------------------
