@@ -4,13 +4,16 @@
 set -euo pipefail
 BUILD_PKGS="build-essential cmake pkg-config libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libssl-dev openssl libpq-dev libsqlite3-dev sqlite3 libunbound-dev libevent-dev libpsl-dev
-  libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev curl
+  libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libgtest-dev libgmock-dev
+  libbenchmark-dev curl
   ca-certificates python3"
 # Needed where `flint serve` runs, not only to build: the Public Suffix List it loads at start
 # (/usr/share/publicsuffix, docs/CONFIGURATION.md --public-suffix-file).
-RUN_PKGS="publicsuffix"
+# libprometheus-cpp-core1.0: the shared library flint links for its metrics (--metrics-listen).
+RUN_PKGS="publicsuffix libprometheus-cpp-core1.0"
 TEST_PKGS="postgresql-15 dnsutils wrk python3-acme python3-cryptography certbot lego uacme dehydrated
-  acme-tiny pebble caddy apache2 haproxy"
+  acme-tiny pebble caddy apache2 haproxy prometheus"
+# prometheus: promtool, which checks the /metrics output (test/integration/test_metrics.py).
 # scripts/cluster.sh (docs/SCALE-OUT.md): etcd + Patroni-managed PostgreSQL 15 + HAProxy on loopback.
 # python3-etcd is Patroni's client for etcd's v2 API; patronictl needs python3-psycopg2 (pulled by patroni).
 CLUSTER_PKGS="postgresql-15 etcd-server etcd-client patroni python3-etcd python3-psycopg2 haproxy curl"

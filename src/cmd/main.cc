@@ -18,6 +18,7 @@
 #include "ca/openssl_util.h"
 #include "cmd/admin.h"
 #include "cmd/data_dir.h"
+#include "cmd/metrics_listener.h"
 #include "cmd/periodic_task.h"
 #include "cmd/status_listener.h"
 #include "policy/identifier_policy.h"
@@ -28,6 +29,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/random.h"
+#include "metrics/prometheus_metrics.h"
 #include "ra/ra.h"
 #include "sa/caching_store.h"
 #include "sa/nonce_service.h"
@@ -369,8 +371,13 @@ int Serve(const config::Config& cfg) {
     cert_urls = status->urls();
   }
 
+  // Prometheus metrics (--metrics-listen): counted only when someone can scrape them. Declared
+  // before the RA, whose validation workers still count while it is destroyed.
+  std::unique_ptr<metrics::PrometheusMetrics> prometheus;
+  if (!cfg.metrics_listen.empty()) prometheus = std::make_unique<metrics::PrometheusMetrics>();
   ra::RegistrationAuthority ra(RaOptionsFrom(cfg, base_url, cert_urls), storage, clock, random,
                                policy, *validator, authority);
+  if (prometheus) ra.SetMetrics(*prometheus);
   ra.RecoverAbandonedWork();
   // Sharing the database, the work of an instance that dies meanwhile is taken over here once
   // its lease runs out (sa/store.h "Leases").
@@ -392,6 +399,11 @@ int Serve(const config::Config& cfg) {
   wfe::HttpServer server(*http_opts, [&front](wfe::HttpRequest& r) { return front.Handle(r); });
   server.SetInlineHandler([&front](wfe::HttpRequest& r) { return front.HandleInline(r); });
   server.SetErrorHeaders([&front](wfe::HttpResponse& r) { front.AddErrorHeaders(r); });
+  if (prometheus) {
+    server.SetRequestObserver([m = prometheus.get()](const wfe::RequestRecord& r) {
+      m->HttpRequest(wfe::EndpointName(r.path), static_cast<int>(r.status), r.elapsed);
+    });
+  }
 
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;
@@ -400,6 +412,12 @@ int Serve(const config::Config& cfg) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  std::unique_ptr<cmd::MetricsListener> metrics_listener;
+  if (prometheus) {
+    auto m = cmd::MetricsListener::Start(cfg.metrics_listen, *prometheus);
+    if (!m.ok()) return Fail("--metrics-listen " + cfg.metrics_listen + ": " + m.error().detail);
+    metrics_listener = std::move(m).value();
+  }
   auto started = server.Start();
   if (!started.ok()) return Fail("listen on " + cfg.listen + ": " + started.error().detail);
   spdlog::info("flint serving ACME at {}/directory (data {}, root certificate {}/root.pem)",
@@ -410,6 +428,7 @@ int Serve(const config::Config& cfg) {
   spdlog::info("signal {}: finishing in-flight requests", sig);
   server.Stop();
   if (status) status->Stop();
+  if (metrics_listener) metrics_listener->Stop();
   // Destruction in reverse order: the RA joins its validation workers before the store closes.
   spdlog::info("flint stopped cleanly");
   return 0;

@@ -62,6 +62,9 @@ void AddOptions(CLI::App& app, Config& c) {
   app.add_option("--http-base-url", c.http_base_url,
                  "URL of the plain-HTTP listener written into certificates "
                  "(default: http://<http-listen>)");
+  app.add_option("--metrics-listen", c.metrics_listen,
+                 "plain-HTTP listen address HOST:PORT serving Prometheus metrics at /metrics "
+                 "(default: off)");
   app.add_flag("--ocsp,!--no-ocsp", c.ocsp,
                "OCSP responder on the plain-HTTP listener and its URL in certificates")
       ->capture_default_str();

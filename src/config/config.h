@@ -42,6 +42,8 @@ struct Config {
   // URL prefix of that listener as written into certificates (CRL distribution point, AIA
   // caIssuers and OCSP); empty: http://<http_listen>.
   std::string http_base_url;
+  // Plain-HTTP listener serving GET /metrics in the Prometheus text format (empty: off).
+  std::string metrics_listen;
   // OCSP responder at <http_base_url>/ocsp and its AIA URL in certificates (RFC 6960).
   bool ocsp = true;
   std::string ocsp_url;  // AIA OCSP URL override (e.g. behind a proxy); empty: <http_base_url>/ocsp

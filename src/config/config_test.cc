@@ -94,6 +94,20 @@ TEST(ParseServeArgs, StatusListenerFlags) {
   std::remove(path.c_str());
 }
 
+TEST(ParseServeArgs, MetricsListenIsOffUnlessSet) {
+  auto d = ParseServeArgs({});
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE((*d)->metrics_listen.empty());
+  auto f = ParseServeArgs({"--metrics-listen", "127.0.0.1:9464"});
+  ASSERT_TRUE(f.ok()) << f.error().detail;
+  EXPECT_EQ((*f)->metrics_listen, "127.0.0.1:9464");
+  std::string path = WriteTemp("metrics-listen = \"[::1]:9464\"\n");
+  auto file = ParseServeArgs({"--config", path});
+  ASSERT_TRUE(file.ok()) << file.error().detail;
+  EXPECT_EQ((*file)->metrics_listen, "[::1]:9464");
+  std::remove(path.c_str());
+}
+
 TEST(ParseServeArgs, IdentifierPolicyDefaults) {
   auto r = ParseServeArgs({});
   ASSERT_TRUE(r.ok()) << r.error().detail;

@@ -1,5 +1,6 @@
 #pragma once
-// Test-only fakes of the interfaces the RA consumes (ra/validator.h, ra/certificate_authority.h):
+// Test-only fakes of the interfaces the RA consumes (ra/validator.h, ra/certificate_authority.h,
+// core/metrics.h):
 // each answers what the test sets, counts its calls, and is thread-safe (the RA calls the
 // validator from its worker pool and the CA from concurrent finalizes).
 
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/metrics.h"
 #include "ra/certificate_authority.h"
 #include "ra/validator.h"
 
@@ -132,6 +134,33 @@ class FakeCertificateAuthority final : public CertificateAuthority {
   mutable int serials_ = 0;
   mutable std::optional<IssueRequest> last_;
   std::string key_id_ = "fake-key-id";
+};
+
+// Records what the RA counts, as "issued <profile>", "validation <type> valid|invalid" and
+// "revoked <reason>" events in arrival order.
+class RecordingMetrics final : public core::Metrics {
+ public:
+  void HttpRequest(std::string_view, int, std::chrono::duration<double>) override {}
+  void CertificateIssued(std::string_view profile) override {
+    Record("issued " + std::string(profile));
+  }
+  void ValidationFinished(core::ChallengeType type, bool valid) override {
+    Record("validation " + std::string(core::ToString(type)) + (valid ? " valid" : " invalid"));
+  }
+  void CertificateRevoked(int reason) override { Record("revoked " + std::to_string(reason)); }
+
+  std::vector<std::string> events() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_;
+  }
+
+ private:
+  void Record(std::string event) {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(std::move(event));
+  }
+  mutable std::mutex mu_;
+  std::vector<std::string> events_;
 };
 
 }  // namespace flint::ra::testing

@@ -140,7 +140,9 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
 
   // Step 3: sign and store; any failure from here leaves the order invalid.
   auto cert = Issue(account, order, csr, profile);
-  if (!cert.ok()) {
+  if (cert.ok()) {
+    metrics_->CertificateIssued(profile.name);
+  } else {
     core::Error recorded = cert.error();
     spdlog::error("issuance for order {} failed: {}", id.value, recorded.detail);
     // What the client reads in the order: the CA's own refusals as they are, but storage and

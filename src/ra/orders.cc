@@ -213,6 +213,7 @@ void RegistrationAuthority::RunValidation(const core::Challenge& ch) {
                                     ch.type);
     }
   }
+  metrics_->ValidationFinished(ch.type, outcome.ok());
   std::optional<core::Error> error;
   if (!outcome.ok()) error = outcome.error();
   auto done = store_.FinishValidation(ch.id, outcome.ok(), error, clock_.Now());

@@ -17,6 +17,7 @@
 #include <chrono>
 
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "core/random.h"
 #include "core/result.h"
 #include "core/types.h"
@@ -165,6 +166,9 @@ class RegistrationAuthority {
   // Called on the revoking thread after each successful revocation, e.g. to regenerate the CRL
   // at once. Set it before the RA serves requests; it must be thread-safe.
   void SetRevocationListener(std::function<void(const core::Certificate&)> listener);
+  // Where issuances, finished validations and revocations are counted (core/metrics.h); by
+  // default nowhere. Set it before the RA serves requests; `metrics` must outlive the RA.
+  void SetMetrics(core::Metrics& metrics) { metrics_ = &metrics; }
 
   // RFC 9773 §4: the suggested renewal window of the certificate named by `cert_id` (the ARI
   // CertID). kMalformed if `cert_id` does not parse; kNotFound if no certificate of this CA
@@ -207,6 +211,7 @@ class RegistrationAuthority {
   const Validator& validator_;
   const CertificateAuthority& ca_;
   std::function<void(const core::Certificate&)> revocation_listener_;
+  core::Metrics* metrics_ = &core::NoMetrics();
   boost::asio::thread_pool validation_pool_;  // last: joined first on destruction
 };
 

@@ -189,6 +189,26 @@ TEST_F(RaTest, ValidationThatSucceedsMakesTheOrderReady) {
   EXPECT_EQ(store_->GetOrder(order.id)->status, core::OrderStatus::kReady);
 }
 
+// core/metrics.h: each finished validation with its outcome (CAA included), each issuance with
+// its profile; a refused finalize counts nothing.
+TEST_F(RaTest, CountsFinishedValidationsAndIssuances) {
+  testing::RecordingMetrics metrics;
+  ra_->SetMetrics(metrics);
+  core::Account acct = NewAccount(NewKey());
+  core::Order ok = ra_->NewOrder(acct, OrderFor({"m1.example.com"})).value();
+  EXPECT_EQ(RespondAndWait(acct, ok).status, core::ChallengeStatus::kValid);
+  validator_.SetCaaResult(core::Err(ErrorType::kCaa, "CAA forbids"));
+  core::Order bad = ra_->NewOrder(acct, OrderFor({"m2.example.com"})).value();
+  EXPECT_EQ(RespondAndWait(acct, bad, core::ChallengeType::kDns01).status,
+            core::ChallengeStatus::kInvalid);
+  EXPECT_FALSE(ra_->Finalize(acct, bad.id, CsrFor({"m2.example.com"}, NewKey().pkey())).ok());
+  auto done = ra_->Finalize(acct, ok.id, CsrFor({"m1.example.com"}, NewKey().pkey()));
+  ASSERT_TRUE(done.ok()) << done.error().detail;
+  EXPECT_EQ(metrics.events(),
+            (std::vector<std::string>{"validation http-01 valid", "validation dns-01 invalid",
+                                      "issued default"}));
+}
+
 // --- Work left behind by a dead instance (sa/store.h "Leases") ---
 
 // A challenge started (leased) by another instance, as if that instance then died.

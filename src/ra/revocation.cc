@@ -187,6 +187,7 @@ Result<void> RegistrationAuthority::CheckAccountKeyNotBlocked(const jose::Public
 Result<core::Certificate> RegistrationAuthority::RevokeCertificate(
     const RevocationRequest& request) {
   FLINT_ASSIGN_OR_RETURN(core::Certificate cert, ra::RevokeCertificate(store_, clock_, request));
+  metrics_->CertificateRevoked(cert.revocation_reason);
   if (revocation_listener_) revocation_listener_(cert);
   return cert;
 }

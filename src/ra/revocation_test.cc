@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "ca/cert_info.h"
+#include "ra/fakes_test_util.h"
 #include "ra/revocation_test_util.h"
 
 namespace flint::ra {
@@ -56,6 +57,19 @@ TEST_F(RevocationTest, IssuingAccountRevokesWithUnspecifiedByDefault) {
   EXPECT_TRUE(stored.revoked);
   ASSERT_EQ(notified_.size(), 1u);
   EXPECT_EQ(notified_[0].serial_hex, cert.serial_hex);
+}
+
+// core/metrics.h: each revocation with the reason recorded; a refused one counts nothing.
+TEST_F(RevocationTest, CountsRevocationsByReason) {
+  core::Account acct = NewAccount(NewKey());
+  core::Certificate a = Issue(acct, {"ma.example.com"});
+  core::Certificate b = Issue(acct, {"mb.example.com"});
+  testing::RecordingMetrics metrics;
+  ra_->SetMetrics(metrics);
+  ASSERT_TRUE(ra_->RevokeCertificate(ByAccount(a, acct, 4)).ok());
+  EXPECT_FALSE(ra_->RevokeCertificate(ByAccount(a, acct, 4)).ok());  // already revoked
+  ASSERT_TRUE(ra_->RevokeCertificate(ByAccount(b, acct)).ok());
+  EXPECT_EQ(metrics.events(), (std::vector<std::string>{"revoked 4", "revoked 0"}));
 }
 
 TEST_F(RevocationTest, AccountHoldingAuthorizationsForAllNamesRevokes) {

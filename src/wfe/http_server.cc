@@ -368,11 +368,20 @@ auto AsyncRunOnPool(asio::thread_pool& pool, const Handler& handler,
       std::move(initiate), token, std::move(request));
 }
 
+// The one log line per request, and the observer's record of it.
 void LogRequest(std::string_view method, std::string_view path, unsigned status,
-                const HttpResponse& res, Clock::time_point start, std::string_view remote) {
-  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+                const HttpResponse& res, Clock::time_point start, std::string_view remote,
+                const RequestObserver& observer) {
+  const Clock::duration elapsed = Clock::now() - start;
+  const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
   spdlog::info("request method={} path={} status={} account={} problem={} dur_ms={:.1f} remote={}",
                method, path, status, res.log_account, res.log_problem, ms, remote);
+  if (!observer) return;
+  try {
+    observer(RequestRecord{method, path, status, elapsed});
+  } catch (const std::exception& e) {
+    spdlog::error("http request observer threw: {}", e.what());
+  }
 }
 
 // Logs an exception that escaped a coroutine instead of swallowing it (asio::detached would).
@@ -427,6 +436,8 @@ class ServerCore {
   void set_inline_handler(InlineHandler h) { inline_handler_ = std::move(h); }
   const ErrorHeaders& error_headers() const { return error_headers_; }
   void set_error_headers(ErrorHeaders h) { error_headers_ = std::move(h); }
+  const RequestObserver& request_observer() const { return request_observer_; }
+  void set_request_observer(RequestObserver o) { request_observer_ = std::move(o); }
   asio::thread_pool& pool() { return *pool_; }
   DurabilityWaits& durability_waits() { return durability_waits_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
@@ -453,6 +464,7 @@ class ServerCore {
   const Handler handler_;
   InlineHandler inline_handler_;  // set before Start(), read-only afterwards
   ErrorHeaders error_headers_;    // likewise
+  RequestObserver request_observer_;  // likewise
 
   // Declared before the io_contexts: sessions destroyed with them still call Release().
   std::mutex mu_;
@@ -653,7 +665,7 @@ asio::awaitable<bool> Session<Stream>::ServeOne() {
                Clock::now() - born_ < options().max_connection_age;
   unsigned status = 0;
   const bool written = co_await Write(res, version, head, keep_alive, status);
-  LogRequest(method, path, status, res, start, remote_);
+  LogRequest(method, path, status, res, start, remote_, server_.request_observer());
   if (!written) co_return false;
   if (!keep_alive) co_await CloseGracefully();
   co_return keep_alive;
@@ -710,7 +722,7 @@ asio::awaitable<void> Session<Stream>::Reject(const Parser& parser, const Reject
   bool keep_alive = false;
   unsigned status = 0;
   co_await Write(res, 11, /*head=*/false, keep_alive, status);
-  LogRequest(method, path, status, res, start, remote_);
+  LogRequest(method, path, status, res, start, remote_, server_.request_observer());
   co_await Linger();
 }
 
@@ -1003,6 +1015,10 @@ void HttpServer::SetInlineHandler(InlineHandler inline_handler) {
 
 void HttpServer::SetErrorHeaders(ErrorHeaders error_headers) {
   impl_->set_error_headers(std::move(error_headers));
+}
+
+void HttpServer::SetRequestObserver(RequestObserver observer) {
+  impl_->set_request_observer(std::move(observer));
 }
 
 }  // namespace flint::wfe

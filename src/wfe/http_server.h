@@ -24,7 +24,8 @@
 //     (wfe/proxy_protocol.h), whose source address is the client's for logs and the
 //     per-address limit; a connection without a valid one is closed.
 // One log line per request (spdlog, info): method, path without query, status, the handler's
-// log_account/log_problem, duration and remote address. Bodies are never logged.
+// log_account/log_problem, duration and remote address. Bodies are never logged. The same facts
+// go to the RequestObserver, if one is set.
 //
 // The implementation (Boost.Beast/Asio) lives only in http_server.cc.
 
@@ -77,6 +78,8 @@ class HttpServer {
   void SetInlineHandler(InlineHandler inline_handler);
   // Optional; set before Start(). See ErrorHeaders in http_types.h.
   void SetErrorHeaders(ErrorHeaders error_headers);
+  // Optional; set before Start(). See RequestObserver in http_types.h.
+  void SetRequestObserver(RequestObserver observer);
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 

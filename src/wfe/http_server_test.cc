@@ -25,6 +25,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -512,6 +513,33 @@ TEST_F(HttpServerTest, HandlerExceptionBecomes500) {
   EXPECT_EQ(res->status, 500);
   EXPECT_EQ(res->body,
             R"({"type":"urn:ietf:params:acme:error:serverInternal","detail":"internal server error","status":500})");
+}
+
+// The observer sees each request once its answer is written, the transport's own refusals too,
+// with the path without its query.
+TEST_F(HttpServerTest, RequestObserverSeesEveryAnsweredRequest) {
+  std::mutex mu;
+  std::vector<std::string> seen;
+  std::promise<void> both;
+  server_ = std::make_unique<HttpServer>(TestOptions(), Echo);
+  server_->SetRequestObserver([&](const RequestRecord& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_GE(r.elapsed.count(), 0);
+    seen.push_back(std::string(r.method) + " " + std::string(r.path) + " " +
+                   std::to_string(r.status));
+    if (seen.size() == 2) both.set_value();
+  });
+  ASSERT_TRUE(server_->Start().ok());
+  Client client;
+  ASSERT_TRUE(client.Connect(port()));
+  ASSERT_TRUE(client.Write(Get("/acme/order/7?x=1")));
+  ASSERT_TRUE(client.ReadResponse().has_value());
+  ASSERT_TRUE(client.Write("POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n"));
+  ASSERT_TRUE(client.ReadResponse().has_value());
+  ASSERT_EQ(both.get_future().wait_for(30s), std::future_status::ready);
+  std::lock_guard<std::mutex> lock(mu);
+  // A request refused before its header was complete has no method or path yet.
+  EXPECT_EQ(seen, (std::vector<std::string>{"GET /acme/order/7 200", "- - 413"}));
 }
 
 // RFC 8555 §6.5: every error carries a fresh nonce, those the transport answers itself too; the

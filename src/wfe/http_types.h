@@ -2,6 +2,7 @@
 // Plain HTTP request/response values exchanged between the transport (http_server.h) and the
 // handlers. No Beast types appear here, so handler code compiles without Beast headers.
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -58,5 +59,19 @@ using InlineHandler = std::function<std::optional<HttpResponse>(HttpRequest&)>;
 // adds a fresh Replay-Nonce and its Link rel="index" (RFC 8555 §6.5, §7.1). Called on I/O and
 // worker threads alike, concurrently; must never block.
 using ErrorHeaders = std::function<void(HttpResponse&)>;
+
+// What the transport knows of one request once its response is written (or the write failed):
+// the same facts as its log line. Views are valid only during the call.
+struct RequestRecord {
+  // "-" for a request the transport refused before its header was complete (400, 413, 431).
+  std::string_view method;
+  std::string_view path;  // without the query; "-" likewise
+  unsigned status = 0;
+  std::chrono::steady_clock::duration elapsed{};  // from the request's first byte
+};
+
+// Called on the I/O thread after each response, including the transport's own refusals (400,
+// 413, 431), e.g. to count requests. Must be thread-safe and never block.
+using RequestObserver = std::function<void(const RequestRecord&)>;
 
 }  // namespace flint::wfe

@@ -105,6 +105,34 @@ void AddHeader(HttpResponse& r, std::string name, std::string value) {
 
 }  // namespace
 
+std::string_view EndpointName(std::string_view path) {
+  if (path == "/directory") return "directory";
+  if (RenewalInfoCertId(path)) return "renewalInfo";
+  const std::vector<std::string_view> parts = SplitPath(path);
+  if (parts.size() < 2 || parts[0] != "acme") return "other";
+  const std::string_view kind = parts[1];
+  if (parts.size() == 2) {
+    if (kind == "new-nonce") return "newNonce";
+    if (kind == "new-acct") return "newAccount";
+    if (kind == "new-order") return "newOrder";
+    if (kind == "revoke-cert") return "revokeCert";
+    if (kind == "key-change") return "keyChange";
+    if (kind == "issuer") return "issuer";
+    return "other";
+  }
+  if (!ParseId(parts[2])) return "other";
+  if (parts.size() == 3) {
+    if (kind == "acct") return "account";
+    if (kind == "order") return "order";
+    if (kind == "authz") return "authz";
+    if (kind == "chall") return "challenge";
+    if (kind == "cert") return "certificate";
+  }
+  if (parts.size() == 4 && kind == "acct" && parts[3] == "orders") return "orders";
+  if (parts.size() == 4 && kind == "order" && parts[3] == "finalize") return "finalize";
+  return "other";
+}
+
 WebFrontEnd::WebFrontEnd(WfeOptions options, ra::RegistrationAuthority& ra,
                          sa::StoreReader& store, sa::NonceService& nonces,
                          const core::Clock& clock)

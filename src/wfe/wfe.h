@@ -5,11 +5,18 @@
 
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "wfe/acme_context.h"
 #include "wfe/http_types.h"
 
 namespace flint::wfe {
+
+// The route a request path belongs to, as a name from a fixed set: "directory", "newNonce",
+// "newAccount", "account", "orders", "newOrder", "order", "finalize", "authz", "challenge",
+// "certificate", "revokeCert", "keyChange", "renewalInfo", "issuer", and "other" for anything
+// else. For metrics labels: ids in paths would make a label per resource.
+std::string_view EndpointName(std::string_view path);
 
 class WebFrontEnd {
  public:

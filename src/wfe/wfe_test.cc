@@ -38,6 +38,34 @@ class WfeTest : public testing::PipelineTest {
   void Configure(ra::RaOptions&, WfeOptions& wo) override { wo.caa_identities = {"flint.test"}; }
 };
 
+// Metrics label the ACME listener's requests by route; a path's ids never become a label.
+TEST(EndpointNameTest, NamesEachRouteAndNothingElse) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/directory", "directory"},
+      {"/acme/new-nonce", "newNonce"},
+      {"/acme/new-acct", "newAccount"},
+      {"/acme/acct/12", "account"},
+      {"/acme/acct/12/orders", "orders"},
+      {"/acme/new-order", "newOrder"},
+      {"/acme/order/7", "order"},
+      {"/acme/order/7/finalize", "finalize"},
+      {"/acme/authz/3", "authz"},
+      {"/acme/chall/4", "challenge"},
+      {"/acme/cert/5", "certificate"},
+      {"/acme/revoke-cert", "revokeCert"},
+      {"/acme/key-change", "keyChange"},
+      {"/acme/renewal-info/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", "renewalInfo"},
+      {"/acme/issuer", "issuer"},
+      {"/", "other"},
+      {"/metrics", "other"},
+      {"/acme/order/x", "other"},
+      {"/acme/order/7/extra", "other"},
+      {"/acme/nothing", "other"},
+      {"/acme/acct/12/orders/2", "other"},
+  };
+  for (const auto& [path, name] : cases) EXPECT_EQ(EndpointName(path), name) << path;
+}
+
 // Every new key a client presents adds an entry, so the cache of parsed keys must stay bounded
 // (about 2.7 KB per entry).
 TEST(KeyCacheTest, StaysWithinItsBound) {
