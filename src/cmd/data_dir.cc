@@ -17,10 +17,10 @@ core::AlwaysDurable& Durable() {
   return barrier;
 }
 
-core::Result<std::unique_ptr<sa::PgStore>> OpenPostgres(const std::string& uri,
-                                                        const core::Clock& clock,
-                                                        std::chrono::seconds wait) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
+core::Result<std::unique_ptr<sa::PgStore>> OpenPostgres(const ServeStoreOptions& options,
+                                                        const core::Clock& clock) {
+  const std::string& uri = options.db_uri;
+  const auto deadline = std::chrono::steady_clock::now() + options.wait_for_database;
   auto delay = std::chrono::milliseconds(250);
   while (true) {
     auto store = sa::PgStore::Open(uri, clock);
@@ -29,7 +29,12 @@ core::Result<std::unique_ptr<sa::PgStore>> OpenPostgres(const std::string& uri,
       return store;
     }
     spdlog::warn("database unreachable ({}); retrying", store.error().detail);
-    std::this_thread::sleep_for(delay);
+    if (!options.wait) {
+      std::this_thread::sleep_for(delay);
+    } else if (!options.wait(delay)) {
+      return core::Err(core::ErrorType::kUnavailable,
+                       "stopped while waiting for the database: " + store.error().detail);
+    }
     delay = std::min(delay * 2, std::chrono::milliseconds(4000));
   }
 }
@@ -43,7 +48,7 @@ core::Result<ServeStore> OpenServeStore(const ServeStoreOptions& options,
   ServeStore out;
   if (!options.db_uri.empty()) {
     FLINT_ASSIGN_OR_RETURN(std::unique_ptr<sa::PgStore> store,
-                           OpenPostgres(options.db_uri, clock, options.wait_for_database));
+                           OpenPostgres(options, clock));
     out.nonces = &store->nonces();
     out.durability = &Durable();
     out.store = std::move(store);

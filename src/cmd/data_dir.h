@@ -5,6 +5,7 @@
 // sa::Store and a list of file names.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,9 @@ struct ServeStoreOptions {
   bool deferred_sync = false;
   // PostgreSQL only: how long start-up waits for an unreachable database before giving up.
   std::chrono::seconds wait_for_database{60};
+  // Waits `delay` between attempts; false if start-up should give up (a stop signal arrived).
+  // Empty: sleeps.
+  std::function<bool(std::chrono::milliseconds delay)> wait;
 };
 
 // Opens (creating if needed) the store `flint serve` uses.

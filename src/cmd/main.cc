@@ -293,6 +293,14 @@ core::Result<wfe::HttpServerOptions> HttpOptionsFrom(const config::Config& cfg,
 }
 
 int Serve(const config::Config& cfg) {
+  // The stop signals are blocked before any thread starts (the resolver's, the RA's workers,
+  // the store's), so that every thread inherits the mask and only the main thread's sigwait
+  // below takes them; a start-up wait (the database) polls for them instead.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   ConfigureLogging(cfg.log_level);
   const rlim_t open_files = RaiseFileLimit();
   const std::optional<ConnectionCaps> caps = ConnectionCapsFor(open_files, cfg);
@@ -313,7 +321,13 @@ int Serve(const config::Config& cfg) {
   if (!ca.ok()) return Fail("CA in " + cfg.data_dir + ": " + ca.error().detail);
 
   // Step 2: storage and nonces.
-  auto store = cmd::OpenServeStore(StoreOptionsFrom(cfg), clock);
+  cmd::ServeStoreOptions store_options = StoreOptionsFrom(cfg);
+  store_options.wait = [&stop_signals](std::chrono::milliseconds delay) {
+    const timespec ts{static_cast<time_t>(delay.count() / 1000),
+                      static_cast<long>((delay.count() % 1000) * 1000000)};
+    return sigtimedwait(&stop_signals, nullptr, &ts) < 0;  // a stop signal: give up
+  };
+  auto store = cmd::OpenServeStore(store_options, clock);
   if (!store.ok()) return Fail("store: " + store.error().detail);
   // Accounts are kept in memory only where no other process changes them (one per database).
   std::unique_ptr<sa::CachingStore> caching_store;
@@ -404,13 +418,6 @@ int Serve(const config::Config& cfg) {
       m->HttpRequest(wfe::EndpointName(r.path), static_cast<int>(r.status), r.elapsed);
     });
   }
-
-  // Block the stop signals in every thread; the main thread waits for them below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::unique_ptr<cmd::MetricsListener> metrics_listener;
   if (prometheus) {
