@@ -26,13 +26,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "test", "integration"))
 os.environ.setdefault("FLINT_BIN", os.path.join(ROOT, "build", "flint"))
-from acmelib import free_port  # noqa: E402
-from scaleout import CA_FILES, HaProxy, Instance, PgServer  # noqa: E402
+from scaleout import ClusterServer  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -84,49 +82,23 @@ def loadgen(base, root_pem, concurrency, duration, json_path):
 
 def run_config(backend, n, args):
     work = tempfile.mkdtemp(prefix=f"flint-scaleout-{backend}-{n}-")
-    pg = None
-    instances, haproxy = [], None
+    cluster = ClusterServer(work, instances=n, args=["--skip-validation"], backend=backend,
+                            new_connection_per_request=not args.keep_alive)
     try:
-        db_uri = None
-        if backend == "postgresql":
-            pg = PgServer(work).start()
-            db_uri = pg.uri
-        port = free_port()
-        base = f"https://localhost:{port}"
-        shared_dir = os.path.join(work, "flint-shared") if backend == "sqlite" else None
-        for i in range(n):
-            instances.append(Instance(work, i, db_uri, base, ["--skip-validation"],
-                                      data_dir=shared_dir))
-        instances[0].start()
-        for inst in instances[1:]:
-            if backend == "postgresql":
-                os.makedirs(inst.data_dir, exist_ok=True)
-                for name in CA_FILES:
-                    src = os.path.join(instances[0].data_dir, name)
-                    if os.path.exists(src):
-                        shutil.copy2(src, os.path.join(inst.data_dir, name))
-            inst.start()
-        combined = os.path.join(work, "haproxy.pem")
-        with open(combined, "w") as out:
-            for name in ("tls.pem", "tls.key"):
-                with open(os.path.join(instances[0].data_dir, name)) as f:
-                    out.write(f.read())
-        haproxy = HaProxy(work, combined, [(f"flint{i}", x.port) for i, x in enumerate(instances)],
-                          new_connection_per_request=not args.keep_alive)
-        haproxy.port = port
-        haproxy.start()
-        root_pem = os.path.join(instances[0].data_dir, "root.pem")
-        loadgen(base, root_pem, args.concurrency, args.warmup, os.path.join(work, "warm.json"))
-        flint_pids = [p for x in instances for p in tree_pids(x.proc.pid)]
-        pg_pids = tree_pids(pg.proc.pid) if pg else []
-        ha_pids = tree_pids(haproxy.proc.pid)
+        cluster.start()
+        root_pem = cluster.tls_ca
+        loadgen(cluster.base, root_pem, args.concurrency, args.warmup,
+                os.path.join(work, "warm.json"))
+        flint_pids = [p for x in cluster.instances for p in tree_pids(x.proc.pid)]
+        pg_pids = tree_pids(cluster.pg.proc.pid) if cluster.pg else []
+        ha_pids = tree_pids(cluster.haproxy.proc.pid)
         before = (cpu_seconds(flint_pids), cpu_seconds(pg_pids), cpu_seconds(ha_pids))
-        report = loadgen(base, root_pem, args.concurrency, args.duration,
+        report = loadgen(cluster.base, root_pem, args.concurrency, args.duration,
                          os.path.join(work, "run.json"))
         after = (cpu_seconds(flint_pids), cpu_seconds(pg_pids), cpu_seconds(ha_pids))
         issued = report["issued"]
         per = (lambda cpu: round(1000 * cpu / issued, 2) if issued else None)
-        served = [x.requests_served() for x in instances]
+        served = [x.requests_served() for x in cluster.instances]
         return {
             "backend": backend, "instances": n, "concurrency": args.concurrency,
             "duration_s": args.duration, "issued": issued,
@@ -135,17 +107,12 @@ def run_config(backend, n, args):
             "p50_ms": round(report["issuance_ms"]["p50"], 1),
             "p99_ms": round(report["issuance_ms"]["p99"], 1),
             "flint_cpu_ms_per_cert": per(after[0] - before[0]),
-            "db_cpu_ms_per_cert": per(after[1] - before[1]) if pg else None,
+            "db_cpu_ms_per_cert": per(after[1] - before[1]) if cluster.pg else None,
             "haproxy_cpu_ms_per_cert": per(after[2] - before[2]),
             "requests_per_instance": served,
         }
     finally:
-        if haproxy:
-            haproxy.stop()
-        for inst in instances:
-            inst.stop()
-        if pg:
-            pg.stop()
+        cluster.stop()
         if os.environ.get("KEEP"):
             print(f"kept {work}", file=sys.stderr)
         else:

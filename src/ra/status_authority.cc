@@ -28,6 +28,11 @@ bool StatusAuthority::IsCurrentLocked(core::TimePoint now) {
   return *count == cached_->revocations;
 }
 
+StatusAuthority::Cached StatusAuthority::CachedFrom(sa::StoredCrl crl) {
+  return Cached{CrlSnapshot{std::move(crl.der), crl.number, crl.this_update, crl.next_update},
+                crl.revocations};
+}
+
 // Takes the store's current CRL when another instance (or this one, earlier) published a newer
 // one than the CRL in hand. On a read failure the CRL in hand stays.
 void StatusAuthority::AdoptStoredLocked() {
@@ -38,9 +43,7 @@ void StatusAuthority::AdoptStoredLocked() {
     return;
   }
   if (stored->number <= known) return;
-  cached_ = Cached{CrlSnapshot{std::move(stored->der), stored->number, stored->this_update,
-                               stored->next_update},
-                   stored->revocations};
+  cached_ = CachedFrom(std::move(*stored));
 }
 
 core::Result<CrlSnapshot> StatusAuthority::CurrentCrl() {
@@ -84,9 +87,7 @@ core::Result<CrlSnapshot> StatusAuthority::RegenerateLocked(core::TimePoint now)
                      std::move(der)};
   // Another instance may have published a newer CRL meanwhile; then that one is served.
   FLINT_ASSIGN_OR_RETURN(sa::StoredCrl current, store_.PublishCrl(made));
-  cached_ = Cached{CrlSnapshot{std::move(current.der), current.number, current.this_update,
-                               current.next_update},
-                   current.revocations};
+  cached_ = CachedFrom(std::move(current));
   changed_ = false;
   if (current.number == number) {
     spdlog::info("CRL {} generated with {} entries", number, entries.size());

@@ -70,6 +70,7 @@ class StatusAuthority {
     CrlSnapshot crl;
     int64_t revocations = 0;  // the store's RevocationCount when the CRL was made
   };
+  static Cached CachedFrom(sa::StoredCrl crl);
   core::Result<CrlSnapshot> RegenerateLocked(core::TimePoint now);
   bool IsCurrentLocked(core::TimePoint now);
   void AdoptStoredLocked();

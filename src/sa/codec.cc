@@ -262,4 +262,14 @@ Result<core::IdentifierType> ParseIdentifierType(std::string_view s) {
   return ParseEnum(s, kAll, "identifier type");
 }
 
+std::optional<std::string> OptionalErrorJson(const std::optional<core::Error>& error) {
+  if (!error) return std::nullopt;
+  return EncodeError(*error);
+}
+
+std::optional<int64_t> OptionalSeconds(const std::optional<core::TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return core::ToUnixSeconds(*t);
+}
+
 }  // namespace flint::sa

@@ -3,11 +3,13 @@
 // identifiers, errors). Decoders validate what they read and return kInternal for a row they
 // cannot understand (a corrupt or foreign database), never crash.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/result.h"
 #include "core/types.h"
@@ -27,6 +29,10 @@ std::optional<core::ErrorType> ErrorTypeFromKey(std::string_view key);
 // (Result<core::Error> cannot exist, hence the out parameter.)
 std::string EncodeError(const core::Error& error);
 core::Result<void> DecodeError(std::string_view json, core::Error& out);
+// A nullable error column: EncodeError, or std::nullopt (SQL NULL) for no error.
+std::optional<std::string> OptionalErrorJson(const std::optional<core::Error>& error);
+// A nullable time column: Unix seconds, or std::nullopt (SQL NULL).
+std::optional<int64_t> OptionalSeconds(const std::optional<core::TimePoint>& t);
 
 // [{"type":"dns","value":"example.com"}, ...]
 std::string EncodeIdentifiers(const std::vector<core::Identifier>& identifiers);

@@ -101,16 +101,6 @@ constexpr char kOrderValid[] =
     "UPDATE orders SET status = 'valid', certificate_id = ?2 "
     "WHERE id = ?1 AND status = 'processing'";
 
-std::optional<int64_t> OptionalSeconds(const std::optional<core::TimePoint>& t) {
-  if (!t) return std::nullopt;
-  return ToUnixSeconds(*t);
-}
-
-std::optional<std::string> OptionalErrorJson(const std::optional<core::Error>& e) {
-  if (!e) return std::nullopt;
-  return EncodeError(*e);
-}
-
 // Reused authorizations must exist and belong to the order's account.
 Result<void> CheckReusedAuthzs(Connection& c, const core::Order& order) {
   for (core::AuthzId id : order.authz_ids) {

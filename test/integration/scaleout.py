@@ -200,33 +200,41 @@ class Instance:
 
 
 class ClusterServer:
-    """N flint instances on one PostgreSQL behind HAProxy; harness.FlintServer's interface."""
+    """N flint instances behind HAProxy; harness.FlintServer's interface. On one PostgreSQL
+    server of their own (`backend` "postgresql"), or on one SQLite file in a shared data
+    directory with --shared-nonces ("sqlite", for bench/scaleout.py). `args`, when given,
+    replaces the validation flags built from the test DNS server and challenge ports."""
 
-    def __init__(self, workdir, resolver, http01_port, tlsalpn01_port, instances=2):
+    def __init__(self, workdir, resolver=None, http01_port=None, tlsalpn01_port=None,
+                 instances=2, args=None, backend="postgresql", new_connection_per_request=True):
         self.workdir = workdir
-        self.pg = PgServer(workdir)
-        self.haproxy_port = None
+        self.pg = PgServer(workdir) if backend == "postgresql" else None
         self.count = instances
-        self.args = ["--dns-resolver", resolver, "--allow-private-targets",
-                     "--http01-port", str(http01_port), "--tlsalpn01-port", str(tlsalpn01_port),
-                     "--caa-identity", CAA_IDENTITY]
+        self.args = args if args is not None else [
+            "--dns-resolver", resolver, "--allow-private-targets",
+            "--http01-port", str(http01_port), "--tlsalpn01-port", str(tlsalpn01_port),
+            "--caa-identity", CAA_IDENTITY]
+        self.new_connection_per_request = new_connection_per_request
         self.instances = []
         self.haproxy = None
 
     def start(self):
-        self.pg.start()
+        db_uri = self.pg.start().uri if self.pg else None
+        shared_dir = None if self.pg else os.path.join(self.workdir, "flint-shared")
         port = free_port()
         base = f"https://localhost:{port}"
-        self.instances = [Instance(self.workdir, i, self.pg.uri, base, self.args)
+        self.instances = [Instance(self.workdir, i, db_uri, base, self.args, data_dir=shared_dir)
                           for i in range(self.count)]
-        # The first instance creates the CA; the others get a copy of its files.
+        # The first instance creates the CA; the others get a copy of its files (on SQLite
+        # they share its data directory).
         self.instances[0].start()
         for other in self.instances[1:]:
-            os.makedirs(other.data_dir, exist_ok=True)
-            for name in CA_FILES:
-                src = os.path.join(self.instances[0].data_dir, name)
-                if os.path.exists(src):
-                    shutil.copy2(src, os.path.join(other.data_dir, name))
+            if other.data_dir != self.instances[0].data_dir:
+                os.makedirs(other.data_dir, exist_ok=True)
+                for name in CA_FILES:
+                    src = os.path.join(self.instances[0].data_dir, name)
+                    if os.path.exists(src):
+                        shutil.copy2(src, os.path.join(other.data_dir, name))
             other.start()
         combined = os.path.join(self.workdir, "haproxy.pem")
         with open(combined, "w") as out:
@@ -235,7 +243,8 @@ class ClusterServer:
                     out.write(f.read())
         os.chmod(combined, 0o600)
         self.haproxy = HaProxy(self.workdir, combined,
-                               [(f"flint{i}", inst.port) for i, inst in enumerate(self.instances)])
+                               [(f"flint{i}", inst.port) for i, inst in enumerate(self.instances)],
+                               new_connection_per_request=self.new_connection_per_request)
         self.haproxy.port = port
         self.haproxy.start()
         return self
@@ -276,7 +285,8 @@ class ClusterServer:
             for inst in self.instances:
                 codes.append(inst.stop())
         finally:
-            self.pg.stop()
+            if self.pg:
+                self.pg.stop()
         bad = [c for c in codes if c not in (0, None, -9)]
         return bad[0] if bad else 0
 
