@@ -17,6 +17,7 @@
 #include "ca/ca_files.h"
 #include "ca/openssl_util.h"
 #include "cmd/admin.h"
+#include "cmd/audit_log.h"
 #include "cmd/data_dir.h"
 #include "cmd/metrics_listener.h"
 #include "cmd/periodic_task.h"
@@ -77,6 +78,7 @@ std::vector<ra::Profile> RaProfiles(const config::Config& cfg) {
       if (c == "http-01") p.challenges.push_back(core::ChallengeType::kHttp01);
       if (c == "dns-01") p.challenges.push_back(core::ChallengeType::kDns01);
       if (c == "tls-alpn-01") p.challenges.push_back(core::ChallengeType::kTlsAlpn01);
+      if (c == "dns-account-01") p.challenges.push_back(core::ChallengeType::kDnsAccount01);
     }
     out.push_back(std::move(p));
   }
@@ -240,6 +242,22 @@ va::VaOptions VaOptionsFrom(const config::Config& cfg) {
   return o;
 }
 
+// [rate-limits] as the RA's limiter takes it. config checked every name.
+ra::RateLimitConfig RateLimitConfigFrom(const config::RateLimitsConfig& cfg) {
+  auto rate = [](const config::RateConfig& r) {
+    return ra::Rate{r.count, std::chrono::duration_cast<std::chrono::milliseconds>(r.period)};
+  };
+  ra::RateLimitConfig out;
+  for (const auto& [name, r] : cfg.rates) {
+    if (auto limit = ra::LimitFromName(name)) out.rates[*limit] = rate(r);
+  }
+  for (const config::RateOverrideConfig& o : cfg.overrides) {
+    if (auto limit = ra::LimitFromName(o.limit)) out.overrides[{*limit, o.key}] = rate(o.rate);
+  }
+  out.max_pending_authorizations = cfg.pending_authorizations_per_account;
+  return out;
+}
+
 ra::RaOptions RaOptionsFrom(const config::Config& cfg, const std::string& base_url,
                             const cmd::CertificateUrls& cert_urls) {
   ra::RaOptions o;
@@ -367,7 +385,7 @@ int Serve(const config::Config& cfg) {
     if (!r.ok()) return Fail("DNS resolver: " + r.error().detail);
     resolver = std::move(r).value();
     va = std::make_unique<va::ValidationAuthority>(VaOptionsFrom(cfg), *resolver);
-    validator = std::make_unique<cmd::VaValidator>(*va);
+    validator = std::make_unique<cmd::VaValidator>(*va, cfg.validation_workers);
   }
   ca::OcspOptions ocsp_options;
   ocsp_options.validity = cfg.ocsp_lifetime;
@@ -389,9 +407,14 @@ int Serve(const config::Config& cfg) {
   // before the RA, whose validation workers still count while it is destroyed.
   std::unique_ptr<metrics::PrometheusMetrics> prometheus;
   if (!cfg.metrics_listen.empty()) prometheus = std::make_unique<metrics::PrometheusMetrics>();
+  cmd::LogAuditLog audit;  // before the RA, which records while its workers finish
+  ra::RateLimiter rate_limiter(RateLimitConfigFrom(cfg.rate_limits), storage, clock,
+                               policy_opts->psl);
   ra::RegistrationAuthority ra(RaOptionsFrom(cfg, base_url, cert_urls), storage, clock, random,
                                policy, *validator, authority);
   if (prometheus) ra.SetMetrics(*prometheus);
+  ra.SetAuditLog(audit);
+  ra.SetRateLimiter(rate_limiter);
   ra.RecoverAbandonedWork();
   // Sharing the database, the work of an instance that dies meanwhile is taken over here once
   // its lease runs out (sa/store.h "Leases").

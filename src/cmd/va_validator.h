@@ -1,6 +1,11 @@
 #pragma once
-// The local validation authority behind the RA's Validator seam (ra/validator.h). A thin
-// adapter: it lives in cmd, the composition root, so that neither ra nor va depends on the other.
+// The local validation authority behind the RA's Validator seam (ra/validator.h). An adapter: it
+// lives in cmd, the composition root, so that neither ra nor va depends on the other.
+//
+// va::ValidationAuthority blocks for the length of a validation, so the adapter runs each request
+// on its own pool of `workers` threads and reports through the completion.
+
+#include <boost/asio/thread_pool.hpp>
 
 #include "ra/validator.h"
 #include "va/validator.h"
@@ -9,22 +14,17 @@ namespace flint::cmd {
 
 class VaValidator final : public ra::Validator {
  public:
-  // `va` must outlive this object.
-  explicit VaValidator(const va::ValidationAuthority& va) : va_(va) {}
+  // `va` must outlive this object. The destructor abandons requests not yet started (their
+  // completion is never called) and waits for those running.
+  VaValidator(const va::ValidationAuthority& va, int workers);
+  ~VaValidator() override;
 
-  core::Result<void> Validate(const core::Identifier& id, core::ChallengeType type,
-                              const std::string& token,
-                              const std::string& key_authorization) const override {
-    return va_.Validate(id, type, token, key_authorization);
-  }
-  core::Result<void> CheckCaa(const core::Identifier& id, bool wildcard,
-                              const std::string& account_uri,
-                              core::ChallengeType method) const override {
-    return va_.CheckCaa(id, wildcard, account_uri, method);
-  }
+  void Validate(ra::ValidationRequest request, Completion done) const override;
+  void CheckCaa(ra::ValidationRequest request, Completion done) const override;
 
  private:
   const va::ValidationAuthority& va_;
+  mutable boost::asio::thread_pool pool_;
 };
 
 }  // namespace flint::cmd

@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "config/profiles.h"
+#include "config/rate_limits.h"
 
 namespace flint::config {
 namespace {
@@ -181,7 +182,8 @@ core::Result<void> AppendTomlValue(const std::string& key, const toml::node& nod
 
 core::Result<std::vector<std::string>> TomlToArgs(const std::string& path, CLI::App& app,
                                                   const std::set<std::string>& given,
-                                                  std::vector<ProfileConfig>& profiles) {
+                                                  std::vector<ProfileConfig>& profiles,
+                                                  RateLimitsConfig& rate_limits) {
   toml::table table;
   try {
     table = toml::parse_file(path);
@@ -196,6 +198,10 @@ core::Result<std::vector<std::string>> TomlToArgs(const std::string& path, CLI::
     std::string key(k.str());
     if (key == "profiles") {  // tables, not a flag
       FLINT_ASSIGN_OR_RETURN(profiles, ParseProfiles(path, node));
+      continue;
+    }
+    if (key == "rate-limits") {  // a table, not a flag
+      FLINT_ASSIGN_OR_RETURN(rate_limits, ParseRateLimits(path, node));
       continue;
     }
     CLI::Option* opt = nullptr;
@@ -254,8 +260,9 @@ core::Result<std::optional<Config>> ParseServeArgs(const std::vector<std::string
   CLI::App app2{"flint serve", "flint serve"};
   AddOptions(app2, c);
   std::vector<ProfileConfig> profiles;
+  RateLimitsConfig rate_limits;
   FLINT_ASSIGN_OR_RETURN(std::vector<std::string> all,
-                         TomlToArgs(config_path, app2, given, profiles));
+                         TomlToArgs(config_path, app2, given, profiles, rate_limits));
   all.insert(all.end(), args.begin(), args.end());
   std::vector<std::string> rev2(all.rbegin(), all.rend());
   try {
@@ -264,6 +271,7 @@ core::Result<std::optional<Config>> ParseServeArgs(const std::vector<std::string
     return Err(ErrorType::kMalformed, std::string("config file ") + config_path + ": " + e.what());
   }
   c.profiles = std::move(profiles);
+  c.rate_limits = std::move(rate_limits);
   FLINT_TRY(Finish(c));
   return std::optional<Config>(c);
 }

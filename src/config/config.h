@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,11 +24,31 @@ struct ProfileConfig {
   int validity_days = 90;
   bool include_cn = true;
   std::vector<std::string> ekus = {"serverAuth"};  // serverAuth, optionally clientAuth
-  std::vector<std::string> challenges;  // http-01, dns-01, tls-alpn-01; empty: all
+  std::vector<std::string> challenges;  // http-01, dns-01, tls-alpn-01, dns-account-01; empty: all
   // The leaf's KeyUsage, less what the subject key's algorithm cannot do (ca::IssueRequest):
   // by default digitalSignature, plus keyEncipherment for RSA keys. Always has digitalSignature.
   std::vector<core::KeyUsage> key_usages = {core::KeyUsage::kDigitalSignature,
                                             core::KeyUsage::kKeyEncipherment};
+};
+
+// [rate-limits] (docs/OPERATIONS.md "Rate limits"): each limit off unless set.
+inline constexpr const char* kRateLimitNames[] = {
+    "new-accounts-per-ip", "new-orders-per-account", "certificates-per-domain",
+    "duplicate-certificates", "failed-validations-per-account-per-name"};
+struct RateConfig {
+  int64_t count = 0;
+  std::chrono::seconds period{0};
+};
+struct RateOverrideConfig {
+  std::string limit;  // one of kRateLimitNames
+  std::string key;    // the account id, address, registered domain, ... it applies to
+  RateConfig rate;
+  bool has_rate = false;
+};
+struct RateLimitsConfig {
+  std::map<std::string, RateConfig> rates;  // by name, from kRateLimitNames
+  std::vector<RateOverrideConfig> overrides;
+  int64_t pending_authorizations_per_account = 0;  // 0: off
 };
 
 struct Config {
@@ -84,6 +105,7 @@ struct Config {
   // (cert_validity_days, CN, serverAuth), "shortlived" (6 days, no CN) and "tlsclient"
   // (cert_validity_days, serverAuth + clientAuth).
   std::vector<ProfileConfig> profiles;
+  RateLimitsConfig rate_limits;  // TOML only
   std::string default_profile = "default";  // must name one of `profiles`
   int nonce_lifetime_seconds = 3600;
   // PostgreSQL connection URI (libpq): several instances share one database, which holds

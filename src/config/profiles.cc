@@ -14,7 +14,7 @@ const std::set<std::string>& KnownEkus() {
   return k;
 }
 const std::set<std::string>& KnownChallenges() {
-  static const std::set<std::string> k = {"http-01", "dns-01", "tls-alpn-01"};
+  static const std::set<std::string> k = {"http-01", "dns-01", "tls-alpn-01", "dns-account-01"};
   return k;
 }
 

@@ -49,6 +49,7 @@ std::string_view ToString(ChallengeType t) {
     case ChallengeType::kHttp01: return "http-01";
     case ChallengeType::kDns01: return "dns-01";
     case ChallengeType::kTlsAlpn01: return "tls-alpn-01";
+    case ChallengeType::kDnsAccount01: return "dns-account-01";
   }
   return "";
 }

@@ -57,7 +57,8 @@ struct Identifier {
 enum class OrderStatus { kPending, kReady, kProcessing, kValid, kInvalid };
 enum class AuthzStatus { kPending, kValid, kInvalid, kDeactivated, kExpired, kRevoked };
 enum class ChallengeStatus { kPending, kProcessing, kValid, kInvalid };
-enum class ChallengeType { kHttp01, kDns01, kTlsAlpn01 };
+// kDnsAccount01: draft-ietf-acme-dns-account-label-01 (dns-account-01).
+enum class ChallengeType { kHttp01, kDns01, kTlsAlpn01, kDnsAccount01 };
 
 // RFC 5280 §4.2.1.3 KeyUsage bits an end-entity certificate may carry; the value is the bit
 // number. keyCertSign (5) and cRLSign (6) are absent on purpose: a leaf never signs certificates

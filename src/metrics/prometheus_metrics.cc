@@ -27,7 +27,8 @@ const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
 }
 
 constexpr core::ChallengeType kChallengeTypes[] = {
-    core::ChallengeType::kHttp01, core::ChallengeType::kDns01, core::ChallengeType::kTlsAlpn01};
+    core::ChallengeType::kHttp01, core::ChallengeType::kDns01, core::ChallengeType::kTlsAlpn01,
+    core::ChallengeType::kDnsAccount01};
 
 }  // namespace
 

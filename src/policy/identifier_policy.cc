@@ -342,8 +342,11 @@ std::vector<core::ChallengeType> ChallengesFor(const Identifier& id, bool wildca
   using core::ChallengeType;
   switch (id.type) {
     case IdentifierType::kDns:
-      if (wildcard) return {ChallengeType::kDns01};  // RFC 8555 §7.1.3, §8.4
-      return {ChallengeType::kHttp01, ChallengeType::kDns01, ChallengeType::kTlsAlpn01};
+      // RFC 8555 §7.1.3, §8.4; draft-ietf-acme-dns-account-label-01 §3: dns-account-01 goes
+      // wherever dns-01 does, wildcards included.
+      if (wildcard) return {ChallengeType::kDns01, ChallengeType::kDnsAccount01};
+      return {ChallengeType::kHttp01, ChallengeType::kDns01, ChallengeType::kTlsAlpn01,
+              ChallengeType::kDnsAccount01};
     case IdentifierType::kIp:
       if (wildcard) return {};
       return {ChallengeType::kHttp01, ChallengeType::kTlsAlpn01};  // RFC 8738 §7

@@ -93,7 +93,8 @@ class IdentifierPolicy {
 std::optional<std::string> BlockedNameProblem(std::string_view entry);
 
 // The challenge types offered for an authorization (RFC 8555 §8, RFC 8738 §7): dns ->
-// http-01, dns-01, tls-alpn-01; a wildcard dns authorization -> dns-01 only (§7.1.3); ip ->
+// http-01, dns-01, tls-alpn-01, dns-account-01; a wildcard dns authorization -> dns-01 and
+// dns-account-01 only (§7.1.3); ip ->
 // http-01, tls-alpn-01; anything else (an ip "wildcard", an unknown type) -> none.
 std::vector<core::ChallengeType> ChallengesFor(const core::Identifier& id, bool wildcard);
 

@@ -485,8 +485,10 @@ TEST(ChallengesForTest, MatchesIdentifierKind) {
   };
   const std::vector<Case> cases = {
       {"dns", Dns("example.com"), false,
-       {ChallengeType::kHttp01, ChallengeType::kDns01, ChallengeType::kTlsAlpn01}},
-      {"dns-wildcard", Dns("example.com"), true, {ChallengeType::kDns01}},
+       {ChallengeType::kHttp01, ChallengeType::kDns01, ChallengeType::kTlsAlpn01,
+        ChallengeType::kDnsAccount01}},
+      {"dns-wildcard", Dns("example.com"), true,
+       {ChallengeType::kDns01, ChallengeType::kDnsAccount01}},
       {"ip", Ip("192.0.2.1"), false, {ChallengeType::kHttp01, ChallengeType::kTlsAlpn01}},
       {"ip-wildcard-impossible", Ip("192.0.2.1"), true, {}},
       {"unknown-type", Identifier{static_cast<IdentifierType>(42), "x"}, false, {}},

@@ -43,18 +43,29 @@ class FakeValidator final : public Validator {
     return caa_calls_;
   }
 
-  core::Result<void> Validate(const core::Identifier& id, core::ChallengeType type,
-                              const std::string& token,
-                              const std::string& key_authorization) const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    validate_calls_.push_back({id, type, token, key_authorization});
-    return validate_;
+  // Answers inline, on the calling thread.
+  void Validate(ValidationRequest request, Completion done) const override {
+    ValidationOutcome outcome;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      validate_calls_.push_back(
+          {request.identifier, request.type, request.token, request.key_authorization});
+      outcome.result = validate_;
+      if (outcome.result.ok() && request.check_caa) {
+        ++caa_calls_;
+        outcome.result = caa_;
+      }
+    }
+    done(std::move(outcome));
   }
-  core::Result<void> CheckCaa(const core::Identifier&, bool, const std::string&,
-                              core::ChallengeType) const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++caa_calls_;
-    return caa_;
+  void CheckCaa(ValidationRequest, Completion done) const override {
+    ValidationOutcome outcome;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++caa_calls_;
+      outcome.result = caa_;
+    }
+    done(std::move(outcome));
   }
 
  private:

@@ -74,9 +74,12 @@ Result<void> RegistrationAuthority::RecheckCaa(const core::Account& account,
     for (const core::Challenge& ch : authz.challenges) {
       if (ch.status != core::ChallengeStatus::kValid || !ch.validated_at) continue;
       if (now - *ch.validated_at <= options_.caa_recheck_age) continue;
-      FLINT_TRY(validator_.CheckCaa(authz.identifier, authz.wildcard,
-                                    options_.account_url_prefix + std::to_string(account.id.value),
-                                    ch.type));
+      ValidationRequest request;
+      request.identifier = authz.identifier;
+      request.wildcard = authz.wildcard;
+      request.type = ch.type;
+      request.account_uri = AccountUrl(account.id);
+      FLINT_TRY(CheckCaaAndWait(validator_, std::move(request)).result);
     }
   }
   return core::Ok();
@@ -129,6 +132,7 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
   FLINT_ASSIGN_OR_RETURN(Profile profile, FindProfile(order.profile));
   FLINT_ASSIGN_OR_RETURN(CheckedCsr csr, CheckCsrAgainstOrder(account, order, csr_der));
   FLINT_TRY(RecheckCaa(account, order));
+  if (rate_limiter_) FLINT_TRY(rate_limiter_->CheckIssuance(order.identifiers));
 
   // Step 2: ready -> processing, once; a concurrent finalize loses here.
   auto moved = store_.SetOrderProcessing(id);
@@ -142,6 +146,7 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
   auto cert = Issue(account, order, csr, profile);
   if (cert.ok()) {
     metrics_->CertificateIssued(profile.name);
+    if (rate_limiter_) rate_limiter_->RecordIssuance(order.identifiers);
   } else {
     core::Error recorded = cert.error();
     spdlog::error("issuance for order {} failed: {}", id.value, recorded.detail);

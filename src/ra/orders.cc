@@ -3,6 +3,9 @@
 
 #include <algorithm>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
 #include <boost/asio/post.hpp>
 
 #include "jose/base64url.h"
@@ -120,6 +123,9 @@ Result<core::Order> RegistrationAuthority::NewOrder(const core::Account& account
     order.expires = std::min(order.expires, authz.expires);
     fresh.push_back(std::move(authz));
   }
+  if (rate_limiter_) {
+    FLINT_TRY(rate_limiter_->NewOrder(account.id, ids, static_cast<int64_t>(fresh.size())));
+  }
   // RFC 8555 §7.1.3: "expires" is when the server will consider the order invalid. An order
   // turns invalid when one of its authorizations expires, so its expiry is capped at the
   // earliest of theirs (above), and never promises more than that.
@@ -129,6 +135,24 @@ Result<core::Order> RegistrationAuthority::NewOrder(const core::Account& account
                "another order already replaces this certificate (RFC 9773 §5)");
   }
   return created;
+}
+
+Result<core::Authorization> RegistrationAuthority::NewPreAuthorization(
+    const core::Account& account, const core::Identifier& identifier) {
+  if (policy::IsWildcard(identifier)) {
+    return Err(ErrorType::kRejectedIdentifier,
+               "a wildcard cannot be pre-authorized (RFC 8555 §7.4.1); order it with newOrder");
+  }
+  FLINT_ASSIGN_OR_RETURN(std::vector<core::Identifier> ids, policy_.CheckOrder({identifier}));
+  // Not yet tied to an order, hence to a profile: every type the policy allows is offered, and
+  // the profile of the order that reuses it decides whether the one validated is acceptable.
+  const Profile any_challenge;
+  FLINT_ASSIGN_OR_RETURN(core::Authorization authz,
+                         NewAuthorization(account, ids.front(), /*wildcard=*/false, clock_.Now(),
+                                          any_challenge));
+  // Counted as an order would be: it creates an authorization the same way.
+  if (rate_limiter_) FLINT_TRY(rate_limiter_->NewOrder(account.id, ids, 1));
+  return store_.CreateAuthorization(std::move(authz));
 }
 
 Result<core::Challenge> RegistrationAuthority::RespondToChallenge(const core::Account& account,
@@ -168,7 +192,11 @@ Result<core::Challenge> RegistrationAuthority::RespondToChallenge(const core::Ac
 
 void RegistrationAuthority::QueueValidation(core::Challenge challenge) {
   boost::asio::post(validation_pool_,
-                    [this, ch = std::move(challenge)]() { RunValidation(ch); });
+                    [this, ch = std::move(challenge)]() { StartValidation(ch); });
+}
+
+std::string RegistrationAuthority::AccountUrl(core::AccountId id) const {
+  return options_.account_url_prefix + std::to_string(id.value);
 }
 
 void RegistrationAuthority::RecoverAbandonedWork() {
@@ -194,32 +222,98 @@ void RegistrationAuthority::RecoverAbandonedWork() {
   for (core::Challenge& ch : *claimed) QueueValidation(std::move(ch));
 }
 
-void RegistrationAuthority::RunValidation(const core::Challenge& ch) {
+void RegistrationAuthority::StartValidation(const core::Challenge& ch) {
+  const auto started = std::chrono::steady_clock::now();
   auto authz = store_.GetAuthorization(ch.authz_id);
   if (!authz.ok()) {
     spdlog::error("validation of challenge {}: {}", ch.id.value, authz.error().detail);
     return;
   }
+  ValidationRequest request;
+  request.identifier = authz->identifier;
+  request.wildcard = authz->wildcard;
+  request.type = ch.type;
+  request.token = ch.token;
+  request.account_uri = AccountUrl(authz->account_id);
+  request.check_caa = true;
   auto account = store_.GetAccount(authz->account_id);
-  core::Result<void> outcome = core::Ok();
   if (!account.ok()) {
-    outcome = Err(ErrorType::kServerInternal, "account lookup failed");
-  } else {
-    const std::string key_authz = ch.token + "." + account->jwk_thumbprint;
-    outcome = validator_.Validate(authz->identifier, ch.type, ch.token, key_authz);
-    if (outcome.ok()) {
-      outcome = validator_.CheckCaa(authz->identifier, authz->wildcard,
-                                    options_.account_url_prefix + std::to_string(account->id.value),
-                                    ch.type);
-    }
+    ValidationOutcome failed;
+    failed.result = Err(ErrorType::kServerInternal, "account lookup failed");
+    FinishValidation(ch, request, failed, started);
+    return;
   }
-  metrics_->ValidationFinished(ch.type, outcome.ok());
+  request.key_authorization = ch.token + "." + account->jwk_thumbprint;
+  ValidationRequest sent = request;
+  validator_.Validate(
+      std::move(sent), [this, sink = completions_, ch, request = std::move(request),
+                        started](ValidationOutcome outcome) mutable {
+        std::lock_guard<std::mutex> lock(sink->mu);
+        if (!sink->open) return;
+        boost::asio::post(validation_pool_, [this, ch, request = std::move(request),
+                                             outcome = std::move(outcome), started]() {
+          FinishValidation(ch, request, outcome, started);
+        });
+      });
+}
+
+namespace {
+
+boost::json::object ErrorJson(const core::Error& error) {
+  return {{"type", core::ErrorTypeName(error.type)}, {"detail", error.detail}};
+}
+
+boost::json::array StringsJson(const std::vector<std::string>& strings) {
+  boost::json::array out;
+  for (const std::string& s : strings) out.emplace_back(s);
+  return out;
+}
+
+}  // namespace
+
+void RegistrationAuthority::FinishValidation(const core::Challenge& ch,
+                                             const ValidationRequest& request,
+                                             const ValidationOutcome& outcome,
+                                             std::chrono::steady_clock::time_point started) {
+  metrics_->ValidationFinished(ch.type, outcome.result.ok());
+  if (!outcome.result.ok() && rate_limiter_) {
+    auto authz = store_.GetAuthorization(ch.authz_id);
+    if (authz.ok()) rate_limiter_->RecordFailedValidation(authz->account_id, authz->identifier);
+  }
   std::optional<core::Error> error;
-  if (!outcome.ok()) error = outcome.error();
-  auto done = store_.FinishValidation(ch.id, outcome.ok(), error, clock_.Now());
+  if (!outcome.result.ok()) error = outcome.result.error();
+  auto done = store_.FinishValidation(ch.id, outcome.result.ok(), error, clock_.Now());
   if (!done.ok()) {
     spdlog::error("recording validation of challenge {}: {}", ch.id.value, done.error().detail);
   }
+  // The validation audit record (BR §5.4.1): who asked, for what, how, what every perspective
+  // saw, the outcome and how long it took.
+  boost::json::object record;
+  record["account"] = request.account_uri;
+  record["identifier"] = {{"type", core::ToString(request.identifier.type)},
+                          {"value", request.identifier.value}};
+  record["wildcard"] = request.wildcard;
+  record["challenge"] = ch.id.value;
+  record["challenge_type"] = core::ToString(ch.type);
+  record["result"] = outcome.result.ok() ? "valid" : "invalid";
+  if (error) record["error"] = ErrorJson(*error);
+  boost::json::array perspectives;
+  for (const PerspectiveReport& p : outcome.perspectives) {
+    boost::json::object one;
+    one["name"] = p.name;
+    one["result"] = p.error ? "invalid" : "valid";
+    if (p.error) one["error"] = ErrorJson(*p.error);
+    one["addresses"] = StringsJson(p.addresses);
+    one["records"] = StringsJson(p.records);
+    one["elapsed_ms"] = p.elapsed.count();
+    perspectives.push_back(std::move(one));
+  }
+  record["perspectives"] = std::move(perspectives);
+  record["stored"] = done.ok();
+  record["elapsed_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - started)
+                             .count();
+  audit_->Record("validation", std::move(record));
 }
 
 Result<core::Authorization> RegistrationAuthority::DeactivateAuthorization(

@@ -79,6 +79,12 @@ RegistrationAuthority::RegistrationAuthority(RaOptions options, sa::Store& store
 }
 
 RegistrationAuthority::~RegistrationAuthority() {
+  {
+    // Outcomes still to come from the validator are dropped: their challenges stay
+    // `processing` and are resumed by RecoverAbandonedWork.
+    std::lock_guard<std::mutex> lock(completions_->mu);
+    completions_->open = false;
+  }
   validation_pool_.stop();
   validation_pool_.join();
 }
@@ -117,6 +123,7 @@ Result<NewAccountResult> RegistrationAuthority::NewAccount(const jose::PublicKey
   if (const auto& eab = req.external_account_binding) {
     FLINT_ASSIGN_OR_RETURN(eab_key_id, VerifyExternalAccountBinding(store_, key, *eab));
   }
+  if (rate_limiter_) FLINT_TRY(rate_limiter_->NewAccount(req.client_address));
 
   core::Account acct;
   acct.eab_key_id = eab_key_id;

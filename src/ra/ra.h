@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 
+#include "core/audit.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/random.h"
@@ -27,6 +29,7 @@
 #include "ra/ari.h"
 #include "ra/certificate_authority.h"
 #include "ra/profiles.h"
+#include "ra/rate_limits.h"
 #include "ra/revocation.h"
 #include "ra/validator.h"
 #include "sa/store.h"
@@ -76,6 +79,9 @@ struct NewAccountRequest {
   // RFC 8555 §7.3.4: the parsed inner JWS (jose::ParseEabJws), its url already checked
   // against the outer url by the caller.
   std::optional<jose::Jws> external_account_binding;
+  // The client's IP address (from the connection, or PROXY protocol behind a balancer), for
+  // the new-accounts-per-ip rate limit; empty: not counted.
+  std::string client_address;
 };
 
 struct NewAccountResult {
@@ -129,6 +135,14 @@ class RegistrationAuthority {
   // order (not invalid) already replaces it.
   Result<core::Order> NewOrder(const core::Account& account, const NewOrderRequest& req);
 
+  // RFC 8555 §7.4.1 pre-authorization (newAuthz): a new pending authorization of `account` for
+  // `identifier`, outside any order, with a challenge of every type the identifier policy allows
+  // (a later order reuses it only if it was validated by a type the order's profile allows).
+  // The identifier passes the same policy as newOrder's (policy::IdentifierPolicy::CheckOrder
+  // errors); a wildcard is kRejectedIdentifier (§7.4.1: pre-authorization cannot authorize one).
+  Result<core::Authorization> NewPreAuthorization(const core::Account& account,
+                                                  const core::Identifier& identifier);
+
   // RFC 8555 §7.5.1: starts validation of a pending challenge off the request path and returns it
   // as `processing`. A challenge that is not pending is returned as it is. kNotFound when it is
   // not the account's.
@@ -169,6 +183,13 @@ class RegistrationAuthority {
   // Where issuances, finished validations and revocations are counted (core/metrics.h); by
   // default nowhere. Set it before the RA serves requests; `metrics` must outlive the RA.
   void SetMetrics(core::Metrics& metrics) { metrics_ = &metrics; }
+  // Where audit records go (core/audit.h): one per validation attempt, with what each network
+  // perspective saw. By default nowhere. Set it before the RA serves requests; `audit` must
+  // outlive the RA.
+  void SetAuditLog(core::AuditLog& audit) { audit_ = &audit; }
+  // Rate limits (rate_limits.h); by default none. Set it before the RA serves requests;
+  // `limiter` must outlive the RA.
+  void SetRateLimiter(RateLimiter& limiter) { rate_limiter_ = &limiter; }
 
   // RFC 9773 §4: the suggested renewal window of the certificate named by `cert_id` (the ARI
   // CertID). kMalformed if `cert_id` does not parse; kNotFound if no certificate of this CA
@@ -188,8 +209,14 @@ class RegistrationAuthority {
   Result<std::string> CheckReplaces(const core::Account& account,
                                     const std::vector<core::Identifier>& identifiers,
                                     const std::string& replaces);
+  // Starts the validation of `challenge` (already `processing` in storage): reads what it needs
+  // on a worker, hands it to the validator, and records the outcome on a worker.
   void QueueValidation(core::Challenge challenge);
-  void RunValidation(const core::Challenge& challenge);
+  void StartValidation(const core::Challenge& challenge);
+  void FinishValidation(const core::Challenge& challenge, const ValidationRequest& request,
+                        const ValidationOutcome& outcome,
+                        std::chrono::steady_clock::time_point started);
+  std::string AccountUrl(core::AccountId id) const;
   // A CSR that passed every check: its key and DER SubjectPublicKeyInfo.
   struct CheckedCsr {
     jose::PublicKey key;
@@ -212,6 +239,15 @@ class RegistrationAuthority {
   const CertificateAuthority& ca_;
   std::function<void(const core::Certificate&)> revocation_listener_;
   core::Metrics* metrics_ = &core::NoMetrics();
+  core::AuditLog* audit_ = &core::NoAuditLog();
+  RateLimiter* rate_limiter_ = nullptr;
+  // Where the validator's completions go; closed by the destructor, so that an outcome arriving
+  // after the RA is gone is dropped instead of touching it.
+  struct Completions {
+    std::mutex mu;
+    bool open = true;
+  };
+  std::shared_ptr<Completions> completions_ = std::make_shared<Completions>();
   boost::asio::thread_pool validation_pool_;  // last: joined first on destruction
 };
 

@@ -75,6 +75,21 @@ class CachingStore final : public Store {
   Result<core::Account> CreateAccount(core::Account account) override {
     return backend_.CreateAccount(std::move(account));
   }
+  Result<std::optional<int64_t>> GetRateLimit(const std::string& key) override {
+    return backend_.GetRateLimit(key);
+  }
+  Result<bool> UpdateRateLimit(
+      const std::string& key,
+      const std::function<std::optional<int64_t>(std::optional<int64_t>)>& admit) override {
+    return backend_.UpdateRateLimit(key, admit);
+  }
+  Result<int64_t> CountPendingAuthorizations(core::AccountId account, core::TimePoint now,
+                                             int64_t at_most) override {
+    return backend_.CountPendingAuthorizations(account, now, at_most);
+  }
+  Result<core::Authorization> CreateAuthorization(core::Authorization authz) override {
+    return backend_.CreateAuthorization(std::move(authz));
+  }
   Result<core::Order> CreateOrder(core::Order order,
                                   std::vector<core::Authorization> new_authzs) override {
     return backend_.CreateOrder(std::move(order), std::move(new_authzs));

@@ -145,6 +145,19 @@ CREATE TABLE current_crl (
 );
 )sql";
 
+// Version 3: rate limits (ra/rate_limits.h) and the dns-account-01 challenge type, as SQLite's
+// version 7.
+constexpr char kSchemaV3[] = R"sql(
+ALTER TABLE challenges DROP CONSTRAINT challenges_type_check;
+ALTER TABLE challenges ADD CONSTRAINT challenges_type_check
+  CHECK (type IN ('http-01', 'dns-01', 'tls-alpn-01', 'dns-account-01'));
+CREATE TABLE rate_limits (
+  key TEXT PRIMARY KEY,
+  tat_ms BIGINT NOT NULL
+);
+CREATE INDEX rate_limits_by_tat ON rate_limits (tat_ms);
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -153,6 +166,7 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
+    {3, kSchemaV3},
 };
 
 // Any constant: the key of the advisory lock all instances take while migrating.

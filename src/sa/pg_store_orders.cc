@@ -26,6 +26,16 @@ constexpr char kInsertOrder[] =
     "INSERT INTO orders (account_id, status, expires, identifiers, not_before, not_after, "
     "profile, replaces, created_at) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8) "
     "RETURNING id";
+constexpr char kSelectRateLimit[] = "SELECT tat_ms FROM rate_limits WHERE key = $1";
+constexpr char kSelectRateLimitForUpdate[] =
+    "SELECT tat_ms FROM rate_limits WHERE key = $1 FOR UPDATE";
+constexpr char kInsertRateLimit[] =
+    "INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING "
+    "RETURNING key";
+constexpr char kUpdateRateLimit[] = "UPDATE rate_limits SET tat_ms = $2 WHERE key = $1";
+constexpr char kCountPendingAuthzs[] =
+    "SELECT COUNT(*) FROM (SELECT 1 FROM authorizations WHERE account_id = $1 "
+    "AND status = 'pending' AND expires > $2 LIMIT $3) AS pending";
 constexpr char kInsertAuthz[] =
     "INSERT INTO authorizations (account_id, identifier_type, identifier_value, wildcard, "
     "status, expires) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
@@ -217,6 +227,57 @@ Result<std::optional<core::Authorization>> PgStore::FindReusableAuthorization(
 }
 
 // --- Writes ---
+
+Result<std::optional<int64_t>> PgStore::GetRateLimit(const std::string& key) {
+  return db_->ReadOne([&](Connection& c) -> Result<std::optional<int64_t>> {
+    FLINT_ASSIGN_OR_RETURN(Rows r, c.Exec(kSelectRateLimit, Params().Text(key)));
+    if (r.empty()) return std::optional<int64_t>();
+    return std::optional<int64_t>(r.Int(0, 0));
+  });
+}
+
+Result<bool> PgStore::UpdateRateLimit(
+    const std::string& key,
+    const std::function<std::optional<int64_t>(std::optional<int64_t>)>& admit) {
+  // READ COMMITTED: an existing row is read FOR UPDATE, so concurrent spenders of one key queue
+  // on its lock and each sees the time the previous one wrote. A first spend inserts only if no
+  // one else did meanwhile (ON CONFLICT DO NOTHING); if someone did, it reads and locks theirs.
+  return db_->Write(pg::Isolation::kReadCommitted, [&](Connection& c) -> Result<bool> {
+    for (;;) {
+      FLINT_ASSIGN_OR_RETURN(Rows r, c.Exec(kSelectRateLimitForUpdate, Params().Text(key)));
+      if (!r.empty()) {
+        std::optional<int64_t> next = admit(r.Int(0, 0));
+        if (!next) return false;
+        FLINT_TRY(c.Exec(kUpdateRateLimit, Params().Text(key).Int(*next)));
+        return true;
+      }
+      std::optional<int64_t> next = admit(std::nullopt);
+      if (!next) return false;
+      FLINT_ASSIGN_OR_RETURN(Rows inserted,
+                             c.Exec(kInsertRateLimit, Params().Text(key).Int(*next)));
+      if (!inserted.empty()) return true;
+    }
+  });
+}
+
+Result<int64_t> PgStore::CountPendingAuthorizations(core::AccountId account, core::TimePoint now,
+                                                    int64_t at_most) {
+  return db_->ReadOne([&](Connection& c) -> Result<int64_t> {
+    FLINT_ASSIGN_OR_RETURN(
+        Rows r, c.Exec(kCountPendingAuthzs,
+                       Params().Int(account.value).Int(ToUnixSeconds(now)).Int(at_most)));
+    return r.empty() ? int64_t{0} : r.Int(0, 0);
+  });
+}
+
+Result<core::Authorization> PgStore::CreateAuthorization(core::Authorization authz) {
+  const core::TimePoint now = clock_.Now();
+  // READ COMMITTED: inserts only.
+  return db_->Write(pg::Isolation::kReadCommitted, [&](Connection& c) -> Result<core::Authorization> {
+    FLINT_ASSIGN_OR_RETURN(core::AuthzId id, InsertAuthorization(c, authz));
+    return pg::LoadAuthorization(c, id, now);
+  });
+}
 
 Result<core::Order> PgStore::CreateOrder(core::Order order,
                                          std::vector<core::Authorization> new_authzs) {

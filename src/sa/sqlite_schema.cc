@@ -171,6 +171,42 @@ CREATE TABLE current_crl (
 ) STRICT;
 )sql";
 
+// Version 7: rate limits (ra/rate_limits.h). One GCRA theoretical arrival time per key, in
+// milliseconds since the epoch; a row whose time has passed is the same as no row.
+// And the dns-account-01 challenge type (draft-ietf-acme-dns-account-label-01): SQLite cannot
+// change a CHECK constraint, so the challenges table is rebuilt (https://sqlite.org/lang_altertable.html
+// "Making Other Kinds Of Table Schema Changes"), keeping its AUTOINCREMENT high-water mark so
+// that no id is ever reused. No table references challenges.
+constexpr char kSchemaV7[] = R"sql(
+CREATE TABLE challenges_v7 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  authz_id INTEGER NOT NULL REFERENCES authorizations (id),
+  type TEXT NOT NULL CHECK (type IN ('http-01', 'dns-01', 'tls-alpn-01', 'dns-account-01')),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'processing', 'valid', 'invalid')),
+  token TEXT NOT NULL,
+  validated_at INTEGER,
+  error TEXT,
+  lease_until INTEGER NOT NULL DEFAULT 0
+) STRICT;
+INSERT INTO challenges_v7 (id, authz_id, type, status, token, validated_at, error, lease_until)
+  SELECT id, authz_id, type, status, token, validated_at, error, lease_until FROM challenges;
+DELETE FROM sqlite_sequence WHERE name = 'challenges_v7';
+INSERT INTO sqlite_sequence (name, seq)
+  SELECT 'challenges_v7', seq FROM sqlite_sequence WHERE name = 'challenges';
+DROP TABLE challenges;
+ALTER TABLE challenges_v7 RENAME TO challenges;
+CREATE INDEX challenges_by_authz ON challenges (authz_id, id);
+CREATE INDEX challenges_processing ON challenges (id) WHERE status = 'processing';
+CREATE UNIQUE INDEX challenges_one_processing ON challenges (authz_id)
+  WHERE status = 'processing';
+
+CREATE TABLE rate_limits (
+  key TEXT PRIMARY KEY,
+  tat_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX rate_limits_by_tat ON rate_limits (tat_ms);
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -184,6 +220,7 @@ constexpr Migration kMigrations[] = {
     {4, kSchemaV4, "PRAGMA user_version = 4"},
     {5, kSchemaV5, "PRAGMA user_version = 5"},
     {6, kSchemaV6, "PRAGMA user_version = 6"},
+    {7, kSchemaV7, "PRAGMA user_version = 7"},
 };
 
 Result<int> ReadVersion(Connection& conn) {

@@ -100,6 +100,14 @@ class SqliteStore final : public Store {
   Result<core::Account> ChangeAccountKey(core::AccountId id, const std::string& old_thumbprint,
                                          const std::string& new_jwk_json,
                                          const std::string& new_thumbprint) override;
+  Result<core::Authorization> CreateAuthorization(core::Authorization authz) override;
+  Result<std::optional<int64_t>> GetRateLimit(const std::string& key) override;
+  Result<bool> UpdateRateLimit(
+      const std::string& key,
+      const std::function<std::optional<int64_t>(std::optional<int64_t>)>& admit) override;
+  Result<int64_t> CountPendingAuthorizations(core::AccountId account, core::TimePoint now,
+                                             int64_t at_most) override;
+
   Result<core::Order> CreateOrder(core::Order order,
                                   std::vector<core::Authorization> new_authzs) override;
   Result<std::optional<core::Authorization>> FindReusableAuthorization(

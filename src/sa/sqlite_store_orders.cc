@@ -22,6 +22,14 @@ namespace {
 constexpr char kInsertOrder[] =
     "INSERT INTO orders (account_id, status, expires, identifiers, not_before, not_after, "
     "profile, replaces, created_at) VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr char kSelectRateLimit[] = "SELECT tat_ms FROM rate_limits WHERE key = ?1";
+constexpr char kUpsertRateLimit[] =
+    "INSERT INTO rate_limits (key, tat_ms) VALUES (?1, ?2) "
+    "ON CONFLICT (key) DO UPDATE SET tat_ms = excluded.tat_ms";
+// Bounded by ?3 rows, read from the authorizations_for_reuse index's account_id prefix.
+constexpr char kCountPendingAuthzs[] =
+    "SELECT COUNT(*) FROM (SELECT 1 FROM authorizations WHERE account_id = ?1 "
+    "AND status = 'pending' AND expires > ?2 LIMIT ?3)";
 constexpr char kInsertAuthz[] =
     "INSERT INTO authorizations (account_id, identifier_type, identifier_value, wildcard, "
     "status, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -251,6 +259,53 @@ Result<std::optional<core::Authorization>> SqliteStore::FindReusableAuthorizatio
 }
 
 // --- Writes ---
+
+Result<std::optional<int64_t>> SqliteStore::GetRateLimit(const std::string& key) {
+  return Read([&](Connection& c) -> Result<std::optional<int64_t>> {
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectRateLimit));
+    s.Bind(1, key);
+    FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? std::optional<int64_t>(s.Int(0)) : std::nullopt;
+  });
+}
+
+Result<bool> SqliteStore::UpdateRateLimit(
+    const std::string& key,
+    const std::function<std::optional<int64_t>(std::optional<int64_t>)>& admit) {
+  return Write([&](Connection& c) -> Result<bool> {
+    std::optional<int64_t> tat;
+    {
+      FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectRateLimit));
+      s.Bind(1, key);
+      FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (row) tat = s.Int(0);
+    }
+    std::optional<int64_t> next = admit(tat);
+    if (!next) return false;
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpsertRateLimit));
+    s.Bind(1, key).Bind(2, *next);
+    FLINT_TRY(s.Run());
+    return true;
+  });
+}
+
+Result<int64_t> SqliteStore::CountPendingAuthorizations(core::AccountId account,
+                                                        core::TimePoint now, int64_t at_most) {
+  return Read([&](Connection& c) -> Result<int64_t> {
+    FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(kCountPendingAuthzs));
+    s.Bind(1, account.value).Bind(2, ToUnixSeconds(now)).Bind(3, at_most);
+    FLINT_ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : int64_t{0};
+  });
+}
+
+Result<core::Authorization> SqliteStore::CreateAuthorization(core::Authorization authz) {
+  const core::TimePoint now = clock_.Now();
+  return Write([&](Connection& c) -> Result<core::Authorization> {
+    FLINT_ASSIGN_OR_RETURN(core::AuthzId id, InsertAuthorization(c, authz));
+    return sqlite::LoadAuthorization(c, id, now);
+  });
+}
 
 Result<core::Order> SqliteStore::CreateOrder(core::Order order,
                                              std::vector<core::Authorization> new_authzs) {

@@ -266,7 +266,7 @@ TEST(SqliteStoreTest, MigrationToV4ClaimsReplacementsOfExistingOrders) {
   {
     // Back to version 3, as a database written by an older flint.
     auto conn = Must(sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite));
-    Must(conn->Exec("DROP TABLE current_crl; "
+    Must(conn->Exec("DROP TABLE rate_limits; DROP TABLE current_crl; "
                     "DROP INDEX orders_processing; ALTER TABLE orders DROP COLUMN lease_until; "
                     "ALTER TABLE challenges DROP COLUMN lease_until; "
                     "DROP TABLE order_replacements; DROP INDEX challenges_one_processing; "
@@ -284,6 +284,63 @@ TEST(SqliteStoreTest, MigrationToV4ClaimsReplacementsOfExistingOrders) {
   ASSERT_EQ(authz.challenges.size(), 1u);
   Must(store->SetChallengeProcessing(authz.challenges[0].id));
   EXPECT_TRUE(Must(store->ClaimAbandonedValidations(clock.Now())).empty());
+}
+
+// Version 7 rebuilds the challenges table (a new CHECK for dns-account-01): rows, indexes and the
+// AUTOINCREMENT high-water mark survive, so a deleted id is never handed out again.
+TEST(SqliteStoreTest, MigrationToV7KeepsChallengesAndTheirIds) {
+  using namespace std::chrono_literals;
+  TempDir dir;
+  const std::string path = dir.File("flint.db");
+  core::FakeClock clock;
+  auto make = [&](core::AccountId account, core::ChallengeType type) {
+    core::Order o;
+    o.account_id = account;
+    o.expires = clock.Now() + 1h;
+    o.identifiers = {{core::IdentifierType::kDns, "a.example"}};
+    core::Authorization a;
+    a.identifier = o.identifiers[0];
+    a.expires = o.expires;
+    core::Challenge ch;
+    ch.type = type;
+    ch.token = "token";
+    a.challenges = {ch, ch};
+    return std::make_pair(o, std::vector<core::Authorization>{a});
+  };
+  core::AccountId account;
+  core::ChallengeId kept;
+  {
+    auto store = Must(SqliteStore::Open(path, clock));
+    account = Must(store->CreateAccount(NewAccount("k"))).id;
+    auto [o, a] = make(account, core::ChallengeType::kHttp01);
+    core::Order order = Must(store->CreateOrder(o, a));
+    kept = Must(store->GetAuthorization(order.authz_ids[0])).challenges[0].id;
+  }
+  {
+    // Back to version 6 with its CHECK, and the highest challenge deleted.
+    auto conn = Must(sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite));
+    Must(conn->Exec(
+        "DROP TABLE rate_limits; DELETE FROM challenges WHERE id = (SELECT max(id) FROM challenges); "
+        "CREATE TABLE c6 (id INTEGER PRIMARY KEY AUTOINCREMENT, authz_id INTEGER NOT NULL "
+        "REFERENCES authorizations (id), type TEXT NOT NULL CHECK (type IN ('http-01', 'dns-01', "
+        "'tls-alpn-01')), status TEXT NOT NULL, token TEXT NOT NULL, validated_at INTEGER, "
+        "error TEXT, lease_until INTEGER NOT NULL DEFAULT 0) STRICT; "
+        "INSERT INTO c6 SELECT id, authz_id, type, status, token, validated_at, error, lease_until "
+        "FROM challenges; "
+        "UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence WHERE name = "
+        "'challenges') WHERE name = 'c6'; "
+        "DROP TABLE challenges; ALTER TABLE c6 RENAME TO challenges; PRAGMA user_version = 6"));
+  }
+  auto store = Must(SqliteStore::Open(path, clock));
+  EXPECT_EQ(Must(store->GetChallenge(kept)).type, core::ChallengeType::kHttp01);
+  auto [o, a] = make(account, core::ChallengeType::kDnsAccount01);
+  core::Order order = Must(store->CreateOrder(o, a));
+  core::Authorization authz = Must(store->GetAuthorization(order.authz_ids[0]));
+  EXPECT_EQ(authz.challenges[0].type, core::ChallengeType::kDnsAccount01);
+  EXPECT_EQ(authz.challenges[0].id.value, kept.value + 2);  // the deleted kept.value + 1 is not reused
+  // The one-processing index is back.
+  Must(store->SetChallengeProcessing(authz.challenges[0].id));
+  EXPECT_ERROR_TYPE(store->SetChallengeProcessing(authz.challenges[1].id), ErrorType::kConflict);
 }
 
 // SQLite's allocation counters take one process-wide mutex per allocation; flint turns them off

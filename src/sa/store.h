@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -111,6 +112,9 @@ class Store : public StoreReader {
   // that is not invalid (as derived) already replaces the same certificate.
   virtual Result<core::Order> CreateOrder(core::Order order,
                                           std::vector<core::Authorization> new_authzs) = 0;
+  // RFC 8555 §7.4.1 pre-authorization: inserts one authorization of `authz.account_id` with its
+  // challenges, outside any order, and returns it as stored.
+  virtual Result<core::Authorization> CreateAuthorization(core::Authorization authz) = 0;
   // A valid, unexpired authorization of `account` for exactly this identifier/wildcard, to reuse.
   virtual Result<std::optional<core::Authorization>> FindReusableAuthorization(
       core::AccountId account, const core::Identifier& identifier, bool wildcard,
@@ -213,6 +217,22 @@ class Store : public StoreReader {
   // Marks the key revoked at `at`; a bound account stays bound. kNotFound for an unknown id,
   // kConflict if it is already revoked.
   virtual Result<EabKey> RevokeEabKey(const std::string& key_id, core::TimePoint at) = 0;
+
+  // --- Rate limits (ra/rate_limits.h) ---
+
+  // The stored GCRA theoretical arrival time of `key` (ms since the epoch); nullopt if none.
+  virtual Result<std::optional<int64_t>> GetRateLimit(const std::string& key) = 0;
+  // In one transaction: reads the stored time of `key` (nullopt if none), calls `admit` with it,
+  // and stores what it returns, or nothing when it returns nullopt. Returns whether it stored.
+  // `admit` may run more than once (a retried transaction): it must be a pure function of its
+  // argument, apart from overwriting out-parameters.
+  virtual Result<bool> UpdateRateLimit(
+      const std::string& key,
+      const std::function<std::optional<int64_t>(std::optional<int64_t>)>& admit) = 0;
+  // The number of pending authorizations of `account` not expired at `now`, counting no
+  // further than `at_most` (so the cost stays bounded).
+  virtual Result<int64_t> CountPendingAuthorizations(core::AccountId account,
+                                                     core::TimePoint now, int64_t at_most) = 0;
 };
 
 // Nonces (RFC 8555 §6.5), implemented by SqlNonceService (nonce_service.h): issued here, redeemable exactly once by any flint instance that shares

@@ -384,6 +384,68 @@ TEST_P(StoreConformanceTest, OrderPastExpiresIsInvalidUnlessFinished) {
   EXPECT_EQ(Must(store().GetOrder(done.id)).status, OrderStatus::kValid);
 }
 
+// --- Rate limits ---
+
+TEST_P(StoreConformanceTest, RateLimitUpdatesAreAtomicCompareAndSets) {
+  EXPECT_EQ(Must(store().GetRateLimit("k")), std::nullopt);
+  // A refusing admit writes nothing.
+  EXPECT_FALSE(Must(store().UpdateRateLimit("k", [](std::optional<int64_t>) {
+    return std::optional<int64_t>();
+  })));
+  EXPECT_EQ(Must(store().GetRateLimit("k")), std::nullopt);
+  // Eight threads each add 1 to the stored value ten times: no update is lost.
+  EXPECT_EQ(RaceEightThreads([&](int) -> core::Result<void> {
+              for (int i = 0; i < 10; ++i) {
+                FLINT_TRY(store().UpdateRateLimit("k", [](std::optional<int64_t> v) {
+                  return std::optional<int64_t>(v.value_or(0) + 1);
+                }));
+              }
+              return core::Ok();
+            }),
+            8);
+  EXPECT_EQ(Must(store().GetRateLimit("k")), std::optional<int64_t>(80));
+  EXPECT_EQ(Must(store().GetRateLimit("other")), std::nullopt);
+}
+
+TEST_P(StoreConformanceTest, CountPendingAuthorizationsCountsLivePendingOnesUpToTheBound) {
+  AccountId account = CreateAccount("count").id;
+  AccountId other = CreateAccount("count-other").id;
+  core::Order o = CreateOrder(account, {"a.example", "b.example", "c.example"});
+  CreateOrder(other, {"d.example"});
+  EXPECT_EQ(Must(store().CountPendingAuthorizations(account, Now(), 100)), 3);
+  EXPECT_EQ(Must(store().CountPendingAuthorizations(account, Now(), 2)), 2);  // bounded
+  Validate(o.authz_ids[0]);
+  EXPECT_EQ(Must(store().CountPendingAuthorizations(account, Now(), 100)), 2);
+  // Expired ones no longer count.
+  EXPECT_EQ(Must(store().CountPendingAuthorizations(account, Now() + kAuthzLifetime, 100)), 0);
+}
+
+TEST_P(StoreConformanceTest, CreateAuthorizationStoresAPreAuthorizationOutsideAnyOrder) {
+  AccountId account = CreateAccount("pre").id;
+  core::Authorization in = NewAuthz("pre.example");
+  in.account_id = account;
+  in.status = core::AuthzStatus::kPending;
+  in.expires = Now() + kAuthzLifetime;
+  in.challenges.resize(1);
+  in.challenges[0].type = core::ChallengeType::kDnsAccount01;
+  in.challenges[0].token = "tok-pre";
+  core::Authorization stored = Must(store().CreateAuthorization(in));
+  EXPECT_NE(stored.id.value, 0);
+  EXPECT_EQ(stored.account_id, account);
+  EXPECT_EQ(stored.status, core::AuthzStatus::kPending);
+  ASSERT_EQ(stored.challenges.size(), 1u);
+  EXPECT_EQ(stored.challenges[0].type, core::ChallengeType::kDnsAccount01);
+  EXPECT_EQ(stored.challenges[0].status, core::ChallengeStatus::kPending);
+
+  // Validated, it is reusable by a later order of the same account.
+  Validate(stored.id);
+  auto reuse = Must(store().FindReusableAuthorization(account, in.identifier, false, Now()));
+  ASSERT_TRUE(reuse.has_value());
+  EXPECT_EQ(reuse->id, stored.id);
+  core::Order order = CreateOrderWith(account, {}, {stored.id});
+  EXPECT_EQ(order.status, core::OrderStatus::kReady);
+}
+
 TEST_P(StoreConformanceTest, FindReusableAuthorizationMatchesOnlyValidLiveExactAuthorizations) {
   core::Account acct = CreateAccount("t");
   core::Account other = CreateAccount("other");

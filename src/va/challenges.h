@@ -20,8 +20,9 @@ core::Result<void> ValidateHttp01(const VaOptions& options, Resolver& resolver,
                                   const core::Identifier& id, const std::string& token,
                                   const std::string& key_authorization);
 
-// RFC 8555 §8.4. `name` is the base name (no "*.").
-core::Result<void> ValidateDns01(Resolver& resolver, const std::string& name,
+// RFC 8555 §8.4, and draft-ietf-acme-dns-account-label-01 §3.2 (the same check at the
+// account's label): one TXT record at `query` must be base64url(SHA-256(key authorization)).
+core::Result<void> ValidateDns01(Resolver& resolver, const std::string& query,
                                  const std::string& key_authorization);
 
 // RFC 8737 (and RFC 8738 §6 for IP identifiers).

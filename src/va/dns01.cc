@@ -1,4 +1,4 @@
-// dns-01 (RFC 8555 §8.4).
+// dns-01 (RFC 8555 §8.4) and dns-account-01 (draft-ietf-acme-dns-account-label-01 §3.2).
 
 #include "va/challenges.h"
 
@@ -8,9 +8,8 @@ using core::Err;
 using core::ErrorType;
 using core::Result;
 
-Result<void> ValidateDns01(Resolver& resolver, const std::string& name,
+Result<void> ValidateDns01(Resolver& resolver, const std::string& query,
                            const std::string& key_authorization) {
-  std::string query = "_acme-challenge." + name;
   FLINT_ASSIGN_OR_RETURN(std::vector<std::string> records, resolver.LookupTxt(query));
   if (records.empty()) {
     return Err(ErrorType::kUnauthorized, "No TXT record found at " + query);

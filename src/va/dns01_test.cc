@@ -76,5 +76,55 @@ TEST_F(Dns01Test, IpIdentifierIsMalformed) {
   EXPECT_EQ(result.error().type, ErrorType::kMalformed);
 }
 
+// draft-ietf-acme-dns-account-label-01: the record lives under a label derived from the
+// account's URL, so that several accounts can validate one name at once.
+class DnsAccount01Test : public Dns01Test {
+ protected:
+  core::Result<void> ValidateFor(const std::string& account_uri, const core::Identifier& id) {
+    ValidationAuthority va(VaOptions{}, resolver_);
+    return va.Validate(id, core::ChallengeType::kDnsAccount01, "token", kKeyAuth, account_uri);
+  }
+};
+
+TEST_F(DnsAccount01Test, LabelMatchesTheDraftsTestVector) {
+  EXPECT_EQ(DnsAccountLabel("https://example.com/acme/acct/ExampleAccount"), "_ujmmovf2vn55tgye");
+}
+
+TEST_F(DnsAccount01Test, RecordUnderTheAccountsLabelValidates) {
+  const std::string account = "https://example.com/acme/acct/ExampleAccount";
+  resolver_.SetTxt("_ujmmovf2vn55tgye._acme-challenge.example.test", {Digest()});
+  auto result = ValidateFor(account, {core::IdentifierType::kDns, "example.test"});
+  EXPECT_TRUE(result.ok()) << result.error().detail;
+}
+
+TEST_F(DnsAccount01Test, WildcardUsesTheBaseName) {
+  const std::string account = "https://example.com/acme/acct/ExampleAccount";
+  resolver_.SetTxt("_ujmmovf2vn55tgye._acme-challenge.example.test", {Digest()});
+  auto result = ValidateFor(account, {core::IdentifierType::kDns, "*.example.test"});
+  EXPECT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_EQ(resolver_.queries(),
+            std::vector<std::string>{"TXT _ujmmovf2vn55tgye._acme-challenge.example.test"});
+}
+
+TEST_F(DnsAccount01Test, RecordUnderAnotherAccountsLabelFails) {
+  // The right digest, but published for another account: it proves nothing for this one.
+  resolver_.SetTxt(DnsAccountLabel("https://example.com/acme/acct/Other") +
+                       "._acme-challenge.example.test",
+                   {Digest()});
+  resolver_.SetTxt("_acme-challenge.example.test", {Digest()});  // nor does a dns-01 record
+  auto result = ValidateFor("https://example.com/acme/acct/ExampleAccount",
+                            {core::IdentifierType::kDns, "example.test"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().type, ErrorType::kUnauthorized);
+  EXPECT_NE(result.error().detail.find("_ujmmovf2vn55tgye._acme-challenge.example.test"),
+            std::string::npos);
+}
+
+TEST_F(DnsAccount01Test, IpIdentifierIsMalformed) {
+  auto result = ValidateFor("https://example.com/acme/acct/1", {core::IdentifierType::kIp, "192.0.2.1"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().type, ErrorType::kMalformed);
+}
+
 }  // namespace
 }  // namespace flint::va

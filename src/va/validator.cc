@@ -9,12 +9,31 @@ using core::Err;
 using core::ErrorType;
 using core::Result;
 
+std::string DnsAccountLabel(std::string_view account_uri) {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  const std::string digest = internal::Sha256(account_uri);
+  // 10 bytes = 80 bits = 16 base32 characters exactly: no padding to strip.
+  std::string label = "_";
+  uint64_t buffer = 0;
+  int bits = 0;
+  for (size_t i = 0; i < 10; ++i) {
+    buffer = (buffer << 8) | static_cast<unsigned char>(digest[i]);
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      label.push_back(kAlphabet[(buffer >> bits) & 31]);
+    }
+  }
+  return label;
+}
+
 ValidationAuthority::ValidationAuthority(VaOptions options, Resolver& resolver)
     : options_(std::move(options)), resolver_(resolver) {}
 
 Result<void> ValidationAuthority::Validate(const core::Identifier& id, core::ChallengeType type,
                                            const std::string& token,
-                                           const std::string& key_authorization) const {
+                                           const std::string& key_authorization,
+                                           const std::string& account_uri) const {
   switch (type) {
     case core::ChallengeType::kHttp01:
       return internal::ValidateHttp01(options_, resolver_, id, token, key_authorization);
@@ -26,7 +45,20 @@ Result<void> ValidationAuthority::Validate(const core::Identifier& id, core::Cha
         return Err(ErrorType::kMalformed, "dns-01 cannot validate an IP address identifier");
       }
       FLINT_ASSIGN_OR_RETURN(std::string name, internal::NormalizeDnsName(id.value));
-      return internal::ValidateDns01(resolver_, name, key_authorization);
+      return internal::ValidateDns01(resolver_, "_acme-challenge." + name, key_authorization);
+    }
+    case core::ChallengeType::kDnsAccount01: {
+      if (id.type != core::IdentifierType::kDns) {
+        return Err(ErrorType::kMalformed,
+                   "dns-account-01 cannot validate an IP address identifier");
+      }
+      if (account_uri.empty()) {
+        return Err(ErrorType::kServerInternal, "dns-account-01 needs the account's URL");
+      }
+      FLINT_ASSIGN_OR_RETURN(std::string name, internal::NormalizeDnsName(id.value));
+      return internal::ValidateDns01(
+          resolver_, DnsAccountLabel(account_uri) + "._acme-challenge." + name,
+          key_authorization);
     }
   }
   return Err(ErrorType::kMalformed, "unknown challenge type");

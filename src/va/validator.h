@@ -5,6 +5,7 @@
 //   http-01     RFC 8555 §8.3, for DNS names and IP addresses (RFC 8738 §7)
 //   dns-01      RFC 8555 §8.4, for DNS names only
 //   tls-alpn-01 RFC 8737, for DNS names and IP addresses (RFC 8738 §6)
+//   dns-account-01  draft-ietf-acme-dns-account-label-01, for DNS names only
 //
 // Every call BLOCKS for at most about VaOptions::timeout (DNS lookups are bounded by the
 // Resolver's own timeout); callers run it on a validation worker pool. Thread-safe: const methods
@@ -27,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -50,6 +52,11 @@ struct VaOptions {
   std::vector<std::string> caa_identities;
 };
 
+// draft-ietf-acme-dns-account-label-01 §3.1: the label of the account `account_uri` under
+// which its dns-account-01 record lives: "_" + lowercase base32 (RFC 4648 §6, unpadded) of the
+// first 10 bytes of SHA-256(account_uri). The record is at <label>._acme-challenge.<name>.
+std::string DnsAccountLabel(std::string_view account_uri);
+
 class ValidationAuthority {
  public:
   // `resolver` must outlive this object.
@@ -58,10 +65,11 @@ class ValidationAuthority {
   // Runs one challenge of `type` for `id` and returns Ok if the response proves control.
   // `id.value` is the name being validated: for a wildcard authorization the base name (a leading
   // "*." is tolerated and removed). `token` is the challenge token and `key_authorization` is
-  // token || '.' || base64url(JWK thumbprint) (RFC 8555 §8.1).
+  // token || '.' || base64url(JWK thumbprint) (RFC 8555 §8.1). `account_uri` is the account's
+  // URL, which names the record dns-account-01 looks up (unused by the other types).
   core::Result<void> Validate(const core::Identifier& id, core::ChallengeType type,
-                              const std::string& token,
-                              const std::string& key_authorization) const;
+                              const std::string& token, const std::string& key_authorization,
+                              const std::string& account_uri = {}) const;
 
   // RFC 8659 §3: may this CA issue for `id`? `wildcard` selects issuewild processing;
   // `account_uri` and `method` are matched against RFC 8657 accounturi / validationmethods.

@@ -36,6 +36,7 @@ struct Urls {
   std::string NewNonce() const { return base + "/acme/new-nonce"; }
   std::string NewAccount() const { return base + "/acme/new-acct"; }
   std::string NewOrder() const { return base + "/acme/new-order"; }
+  std::string NewAuthz() const { return base + "/acme/new-authz"; }
   std::string RevokeCert() const { return base + "/acme/revoke-cert"; }
   std::string KeyChange() const { return base + "/acme/key-change"; }
   std::string Issuer() const { return base + "/acme/issuer"; }

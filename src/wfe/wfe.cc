@@ -51,6 +51,9 @@ core::Result<Reply> RevokeCertRoute(Services& s, const AuthedPost& p, int64_t) {
 core::Result<Reply> NewOrderRoute(Services& s, const AuthedPost& p, int64_t) {
   return handlers::NewOrder(s, p);
 }
+core::Result<Reply> NewAuthzRoute(Services& s, const AuthedPost& p, int64_t) {
+  return handlers::NewAuthz(s, p);
+}
 // RFC 8555 §6.3, §7.4.2: the issuer certificate the certificate response links to ("up") is
 // read with POST-as-GET too (Caddy and Apache mod_md follow that link with POST-as-GET).
 core::Result<Reply> IssuerRoute(Services& s, const AuthedPost& p, int64_t) {
@@ -67,6 +70,7 @@ std::optional<PostRoute> MatchPost(std::string_view path) {
     if (parts[1] == "new-acct") return PostRoute{KeyMode::kJwk, &NewAccountRoute};
     if (parts[1] == "key-change") return PostRoute{KeyMode::kKid, &KeyChangeRoute};
     if (parts[1] == "new-order") return PostRoute{KeyMode::kKid, &NewOrderRoute};
+    if (parts[1] == "new-authz") return PostRoute{KeyMode::kKid, &NewAuthzRoute};
     // RFC 8555 §7.6: kid (an account) or jwk (the certificate's key).
     if (parts[1] == "revoke-cert") return PostRoute{KeyMode::kAny, &RevokeCertRoute};
     if (parts[1] == "issuer") return PostRoute{KeyMode::kKid, &IssuerRoute};
@@ -115,6 +119,7 @@ std::string_view EndpointName(std::string_view path) {
     if (kind == "new-nonce") return "newNonce";
     if (kind == "new-acct") return "newAccount";
     if (kind == "new-order") return "newOrder";
+    if (kind == "new-authz") return "newAuthz";
     if (kind == "revoke-cert") return "revokeCert";
     if (kind == "key-change") return "keyChange";
     if (kind == "issuer") return "issuer";

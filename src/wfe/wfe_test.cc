@@ -47,6 +47,7 @@ TEST(EndpointNameTest, NamesEachRouteAndNothingElse) {
       {"/acme/acct/12", "account"},
       {"/acme/acct/12/orders", "orders"},
       {"/acme/new-order", "newOrder"},
+      {"/acme/new-authz", "newAuthz"},
       {"/acme/order/7", "order"},
       {"/acme/order/7/finalize", "finalize"},
       {"/acme/authz/3", "authz"},
@@ -540,6 +541,53 @@ TEST_F(WfeOrderTest, FinalizeRefusals) {
   EXPECT_EQ(ProblemType(again), "orderNotReady");
 }
 
+// RFC 8555 §7.4.1 pre-authorization: newAuthz gives a pending authorization; once valid, a later
+// order of the same account for the name reuses it and is ready at once.
+TEST_F(WfeOrderTest, NewAuthzPreAuthorizesAndALaterOrderReusesIt) {
+  EXPECT_NE(Send("GET", "/directory", "", "").body.find(std::string(kBase) + "/acme/new-authz"),
+            std::string::npos);
+  HttpResponse created = PostAcct(
+      "/acme/new-authz", R"({"identifier":{"type":"dns","value":"pre.example.com"}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string authz_url = Header(created, "Location");
+  json::value authz = JsonOf(created);
+  EXPECT_EQ(authz.at("status").as_string(), "pending");
+  EXPECT_EQ(authz.at("identifier").at("value").as_string(), "pre.example.com");
+  std::vector<std::string> types;
+  for (const json::value& ch : authz.at("challenges").as_array())
+    types.emplace_back(ch.at("type").as_string());
+  EXPECT_EQ(types, (std::vector<std::string>{"http-01", "dns-01", "tls-alpn-01", "dns-account-01"}));
+  // Answer one challenge (validation is skipped in this fixture) and wait for it.
+  std::string ch_url(authz.at("challenges").as_array().at(0).at("url").as_string());
+  ASSERT_EQ(PostAcct(ch_url, "{}").status, 200);
+  for (int i = 0; i < 500 && JsonOf(PostAcct(authz_url, "")).at("status").as_string() == "pending";
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(JsonOf(PostAcct(authz_url, "")).at("status").as_string(), "valid");
+  HttpResponse order = PostAcct(
+      "/acme/new-order", R"({"identifiers":[{"type":"dns","value":"pre.example.com"}]})");
+  ASSERT_EQ(order.status, 201) << order.body;
+  json::value o = JsonOf(order);
+  EXPECT_EQ(o.at("status").as_string(), "ready");
+  EXPECT_EQ(o.at("authorizations").as_array().at(0).as_string(), authz_url);
+}
+
+TEST_F(WfeOrderTest, NewAuthzRefusals) {
+  auto problem = [&](const std::string& payload) {
+    return ProblemType(PostAcct("/acme/new-authz", payload));
+  };
+  EXPECT_EQ(problem(R"({"identifier":{"type":"dns","value":"*.pre.example.com"}})"),
+            "rejectedIdentifier");
+  EXPECT_EQ(problem(R"({"identifier":{"type":"email","value":"a@example.com"}})"),
+            "unsupportedIdentifier");
+  EXPECT_EQ(problem(R"({"identifier":{"type":"dns","value":"-bad-.example.com"}})"),
+            "rejectedIdentifier");
+  EXPECT_EQ(problem(R"({"identifiers":[{"type":"dns","value":"a.example.com"}]})"), "malformed");
+  EXPECT_EQ(problem(R"({"identifier":"a.example.com"})"), "malformed");
+  EXPECT_EQ(ProblemType(PostAcct("/acme/new-authz", "")), "malformed");  // POST-as-GET
+}
+
 // flint validates one challenge of an authorization at a time: answering a second one while
 // the first is processing says so, instead of answering 200 pending and never starting it.
 TEST_F(WfeOrderTest, SecondChallengeWhileOneIsProcessingIsRefused) {
@@ -603,15 +651,17 @@ TEST_F(WfeOrderTest, NewOrderRefusesBadIdentifiers) {
   EXPECT_EQ(ProblemType(e), "malformed");
 }
 
-TEST_F(WfeOrderTest, WildcardAuthzOffersOnlyDns01) {
+// RFC 8555 §7.1.3 and draft-ietf-acme-dns-account-label-01 §3: DNS challenges only.
+TEST_F(WfeOrderTest, WildcardAuthzOffersOnlyDns01AndDnsAccount01) {
   HttpResponse order = PostAcct("/acme/new-order", R"({"identifiers":[{"type":"dns","value":"*.w.example.com"}]})");
   ASSERT_EQ(order.status, 201) << order.body;
   std::string authz = std::string(JsonOf(order).at("authorizations").as_array().at(0).as_string());
   json::value a = JsonOf(PostAcct(authz, ""));
   EXPECT_TRUE(a.at("wildcard").as_bool());
   EXPECT_EQ(a.at("identifier").at("value").as_string(), "w.example.com");
-  ASSERT_EQ(a.at("challenges").as_array().size(), 1u);
+  ASSERT_EQ(a.at("challenges").as_array().size(), 2u);
   EXPECT_EQ(a.at("challenges").as_array().at(0).at("type").as_string(), "dns-01");
+  EXPECT_EQ(a.at("challenges").as_array().at(1).at("type").as_string(), "dns-account-01");
 }
 
 TEST_F(WfeOrderTest, OtherAccountSeesNothing) {

@@ -10,6 +10,7 @@ std::string DirectoryJson(const Services& s) {
   d["newNonce"] = s.urls.NewNonce();
   d["newAccount"] = s.urls.NewAccount();
   d["newOrder"] = s.urls.NewOrder();
+  d["newAuthz"] = s.urls.NewAuthz();  // §7.4.1 pre-authorization
   d["revokeCert"] = s.urls.RevokeCert();
   d["keyChange"] = s.urls.KeyChange();
   d["renewalInfo"] = s.urls.RenewalInfo();  // RFC 9773 §3

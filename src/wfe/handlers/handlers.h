@@ -34,6 +34,7 @@ core::Result<Reply> KeyChange(Services& s, const AuthedPost& post);             
 namespace flint::wfe::handlers {
 
 core::Result<Reply> NewOrder(Services& s, const AuthedPost& post);                 // §7.4
+core::Result<Reply> NewAuthz(Services& s, const AuthedPost& post);                 // §7.4.1
 core::Result<Reply> Order(Services& s, const AuthedPost& post, int64_t id);        // §7.1.3
 core::Result<Reply> Finalize(Services& s, const AuthedPost& post, int64_t id);     // §7.4
 core::Result<Reply> Authorization(Services& s, const AuthedPost& post, int64_t id);  // §7.5

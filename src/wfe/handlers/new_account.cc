@@ -34,6 +34,7 @@ core::Result<Reply> NewAccount(Services& s, const AuthedPost& post) {
   req.contacts = contacts.value_or(std::vector<std::string>{});
   req.terms_of_service_agreed = tos.value_or(false);
   req.only_return_existing = only.value_or(false);
+  req.client_address = post.http.remote_addr;
   FLINT_ASSIGN_OR_RETURN(req.external_account_binding, ParseBinding(post));
 
   FLINT_ASSIGN_OR_RETURN(ra::NewAccountResult result, s.ra.NewAccount(post.key, req));
