@@ -450,3 +450,57 @@ TEST(SplitHostPort, Shapes) {
 
 }  // namespace
 }  // namespace flint::config
+
+namespace flint::config {
+namespace {
+
+TEST(RateLimits, TableAndOverridesParse) {
+  std::string path = WriteTemp(
+      "[rate-limits]\n"
+      "new-accounts-per-ip = \"10/3h\"\n"
+      "certificates-per-domain = \"50/168h\"\n"
+      "pending-authorizations-per-account = 1000\n"
+      "[[rate-limits.override]]\nlimit = \"certificates-per-domain\"\nkey = \"example.com\"\n"
+      "rate = \"0/1d\"\n");
+  auto r = ParseServeArgs({"--config", path});
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  const RateLimitsConfig& c = (*r)->rate_limits;
+  ASSERT_EQ(c.rates.size(), 2u);
+  EXPECT_EQ(c.rates.at("new-accounts-per-ip").count, 10);
+  EXPECT_EQ(c.rates.at("new-accounts-per-ip").period, std::chrono::hours(3));
+  EXPECT_EQ(c.rates.at("certificates-per-domain").period, std::chrono::hours(168));
+  EXPECT_EQ(c.pending_authorizations_per_account, 1000);
+  ASSERT_EQ(c.overrides.size(), 1u);
+  EXPECT_EQ(c.overrides[0].limit, "certificates-per-domain");
+  EXPECT_EQ(c.overrides[0].key, "example.com");
+  EXPECT_EQ(c.overrides[0].rate.count, 0);
+  EXPECT_EQ(c.overrides[0].rate.period, std::chrono::hours(24));
+  std::remove(path.c_str());
+}
+
+TEST(RateLimits, RefusesWhatItDoesNotUnderstand) {
+  for (const char* toml : {
+           "[rate-limits]\nnew-orders-per-acount = \"1/1h\"\n",  // misspelt
+           "[rate-limits]\nnew-orders-per-account = \"1 per hour\"\n",
+           "[rate-limits]\nnew-orders-per-account = \"1/0s\"\n",
+           "[rate-limits]\nnew-orders-per-account = \"-1/1h\"\n",
+           "[rate-limits]\nnew-orders-per-account = 5\n",
+           "[rate-limits]\npending-authorizations-per-account = 0\n",
+           "[rate-limits]\n[[rate-limits.override]]\nlimit = \"nope\"\nkey = \"k\"\nrate = \"1/1h\"\n",
+           "[rate-limits]\n[[rate-limits.override]]\nlimit = \"new-orders-per-account\"\nrate = \"1/1h\"\n",
+           "[rate-limits]\n[[rate-limits.override]]\nlimit = \"new-orders-per-account\"\nkey = \"1\"\n"
+           "rate = \"1/1h\"\nextra = 1\n",
+       }) {
+    std::string path = WriteTemp(toml);
+    auto r = ParseServeArgs({"--config", path});
+    EXPECT_FALSE(r.ok()) << toml;
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().type, core::ErrorType::kMalformed);
+      EXPECT_NE(r.error().detail.find("rate-limits"), std::string::npos) << r.error().detail;
+    }
+    std::remove(path.c_str());
+  }
+}
+
+}  // namespace
+}  // namespace flint::config
