@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages flint needs to build, run and test (idempotent, needs root).
-# Usage: scripts/deps.sh [--test | --cluster]
+# Usage: scripts/deps.sh [--test | --cluster | --fuzz]
 set -euo pipefail
 BUILD_PKGS="build-essential cmake pkg-config libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libssl-dev openssl libpq-dev libsqlite3-dev sqlite3 libunbound-dev libevent-dev libpsl-dev
@@ -17,10 +17,14 @@ TEST_PKGS="postgresql-15 dnsutils wrk python3-acme python3-cryptography certbot 
 # scripts/cluster.sh (docs/SCALE-OUT.md): etcd + Patroni-managed PostgreSQL 15 + HAProxy on loopback.
 # python3-etcd is Patroni's client for etcd's v2 API; patronictl needs python3-psycopg2 (pulled by patroni).
 CLUSTER_PKGS="postgresql-15 etcd-server etcd-client patroni python3-etcd python3-psycopg2 haproxy curl"
+# scripts/fuzz.sh: clang 14 with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev).
+FUZZ_PKGS="clang libclang-rt-14-dev"
 want="$BUILD_PKGS $RUN_PKGS"
 case "${1:-}" in
   # The tests include the chaos test on the Patroni cluster (test/integration/test_chaos.py).
-  --test) want="$want $TEST_PKGS $CLUSTER_PKGS" ;;
+  # .ci/run also runs each fuzz target briefly (scripts/fuzz.sh).
+  --test) want="$want $TEST_PKGS $CLUSTER_PKGS $FUZZ_PKGS" ;;
+  --fuzz) want="$want $FUZZ_PKGS" ;;
   --cluster) want="$want $CLUSTER_PKGS" ;;
 esac
 missing=""

@@ -49,6 +49,7 @@
 
 #include "core/ascii.h"
 #include "core/error.h"
+#include "wfe/http_framing.h"
 #include "wfe/http_util.h"
 #include "wfe/problem.h"
 #include "wfe/proxy_protocol.h"
@@ -64,7 +65,6 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using PlainStream = beast::tcp_stream;
-using Parser = http::request_parser<http::string_body>;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kIdleReadBytes = 4096;
@@ -81,18 +81,6 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
-// A request the transport answers itself, before any handler sees it.
-struct Rejection {
-  int status = 400;
-  std::string detail;
-};
-
-enum class ReadOutcome {
-  kOk,        // a complete, well-framed request
-  kRejected,  // answer with the Rejection, then close
-  kGone,      // the peer left, timed out or the TLS layer failed: nobody to answer
-};
 
 // ---------------------------------------------------------------------------------------------
 // Problem documents and the peer address (the pure helpers are in http_util.h).
@@ -182,68 +170,8 @@ core::Result<std::unique_ptr<ssl::context>> BuildTlsContext(const HttpServerOpti
 // ---------------------------------------------------------------------------------------------
 // Request framing and conversion.
 
-// Maps a read failure to the answer it deserves (RFC 9112 §2.2, RFC 6585 §5).
-ReadOutcome Classify(const beast::error_code& ec, Rejection* rejection) {
-  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-    *rejection = {431, "request header too large"};
-    return ReadOutcome::kRejected;
-  }
-  if (ec == http::error::body_limit) {
-    *rejection = {413, "request body too large"};
-    return ReadOutcome::kRejected;
-  }
-  if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
-    return ReadOutcome::kGone;
-  }
-  if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
-    *rejection = {400, "malformed HTTP request: " + ec.message()};
-    return ReadOutcome::kRejected;
-  }
-  return ReadOutcome::kGone;
-}
-
-// Checks Beast leaves to us once the header is parsed (STACK.md pitfall 4; RFC 9112 §3.2, §6.1,
-// §6.3: request smuggling defences).
-std::optional<Rejection> CheckFraming(const Parser& parser) {
-  const auto& req = parser.get();
-  if (req.version() != 10 && req.version() != 11) {
-    return Rejection{400, "unsupported HTTP version"};
-  }
-  const size_t hosts = req.count(http::field::host);
-  if (hosts > 1 || (hosts == 0 && req.version() == 11)) {
-    return Rejection{400, "exactly one Host header is required"};
-  }
-  const size_t lengths = req.count(http::field::content_length);
-  if (lengths > 1) return Rejection{400, "duplicate Content-Length"};
-  if (lengths == 1 && !IsDigits(req[http::field::content_length])) {
-    return Rejection{400, "invalid Content-Length"};
-  }
-  const size_t encodings = req.count(http::field::transfer_encoding);
-  if (encodings > 0 && lengths > 0) {
-    return Rejection{400, "Content-Length together with Transfer-Encoding"};
-  }
-  if (encodings > 0 && (encodings > 1 || req.version() != 11 ||
-                        !beast::iequals(req[http::field::transfer_encoding], "chunked"))) {
-    return Rejection{400, "unsupported Transfer-Encoding"};
-  }
-  return std::nullopt;
-}
-
 bool WantsContinue(const http::request<http::string_body>& req) {
   return req.version() == 11 && beast::iequals(req[http::field::expect], "100-continue");
-}
-
-HttpRequest ToHttpRequest(http::request<http::string_body>&& msg, const std::string& remote) {
-  HttpRequest req;
-  req.method = std::string(msg.method_string());
-  req.target = std::string(msg.target());
-  SplitTarget(req.target, &req.path, &req.query);
-  for (const auto& field : msg) {
-    req.headers.emplace_back(core::AsciiLowered(field.name_string()), std::string(field.value()));
-  }
-  req.body = std::move(msg.body());
-  req.remote_addr = remote;
-  return req;
 }
 
 // Copies the handler's headers (dropping framing ones), adds Date, Connection and Content-Length,
