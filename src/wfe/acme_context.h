@@ -27,6 +27,12 @@ struct WfeOptions {
   std::vector<std::string> caa_identities;
   bool external_account_required = false;
   std::string issuer_pem;  // the intermediate certificate, served at Urls::Issuer()
+  // RFC 8555 §7.4.2 alternate chains: for each alternate hierarchy, what follows the leaf
+  // (the intermediate's cross-certificate first). Certificate(id) + "/K" serves the leaf with
+  // alternate_chains_pem[K-1], and every chain links to the others with rel="alternate".
+  std::vector<std::string> alternate_chains_pem;
+  // Another path answering like /directory (`flint pebble` serves Pebble's "/dir"); empty: none.
+  std::string directory_alias;
 };
 
 // The URL scheme of flint's resources, relative to base_url.
