@@ -265,14 +265,20 @@ struct Flags {
   std::string dnsserver;
   bool strict = false;
   bool help = false;
+  std::vector<std::string> ignored;  // after the first non-flag argument, as Go leaves them
 };
 
 core::Result<Flags> ParseFlags(const std::vector<std::string>& args) {
   Flags f;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
-    if (a.size() < 2 || a[0] != '-') {
-      return Err(ErrorType::kMalformed, "unexpected argument \"" + a + "\"");
+    // Go's flag package stops at the first non-flag argument ("--" included) and Pebble ignores
+    // the rest: so does flint (with a warning), e.g. "-strict false -config F" is strict with
+    // the default file, as with Pebble.
+    if (a == "--" || a.size() < 2 || a[0] != '-') {
+      f.ignored.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + (a == "--" ? 1 : 0),
+                       args.end());
+      break;
     }
     a.erase(0, a[1] == '-' ? 2 : 1);
     std::optional<std::string> value;
@@ -341,6 +347,11 @@ core::Result<std::optional<PebbleSettings>> ParsePebbleArgs(const std::vector<st
   s.serve.allow_private_targets = true;  // challenge servers on loopback, as with Pebble
   s.serve.dns_resolver = flags.dnsserver;
   s.strict = flags.strict;
+  if (!flags.ignored.empty()) {
+    std::string list;
+    for (const std::string& arg : flags.ignored) list += (list.empty() ? "" : " ") + arg;
+    s.warnings.push_back("arguments after the flags ignored, as Pebble ignores them: " + list);
+  }
   // Pebble's own default when -config is not given.
   const std::string path = flags.config.value_or("test/config/pebble-config.json");
   std::optional<std::string> text = ReadWholeFile(path);
