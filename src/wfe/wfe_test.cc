@@ -683,5 +683,52 @@ TEST_F(WfeIdentifierPolicyTest, AcceptsNamesUnderSuffixesUnknownTldsAndPublicAdd
   }
 }
 
+// RFC 8555 §7.4.2: with alternate hierarchies (flint pebble's PEBBLE_ALTERNATE_ROOTS, flint
+// serve --alternate-roots), the certificate resource links each other chain, and each chain is
+// the same leaf followed by its hierarchy's certificates. And the directory alias (/dir).
+class WfeAlternateChainTest : public WfeOrderTest {
+ protected:
+  static constexpr const char* kAlternate =
+      "-----BEGIN CERTIFICATE-----\nALTERNATE\n-----END CERTIFICATE-----\n";
+  void Configure(ra::RaOptions& ro, WfeOptions& wo) override {
+    WfeOrderTest::Configure(ro, wo);
+    wo.alternate_chains_pem = {kAlternate};
+    wo.directory_alias = "/dir";
+  }
+  static std::vector<std::string> Links(const HttpResponse& r) {
+    std::vector<std::string> out;
+    for (auto& [k, v] : r.headers)
+      if (k == "Link" && v.find("rel=\"alternate\"") != std::string::npos) out.push_back(v);
+    return out;
+  }
+};
+
+TEST_F(WfeAlternateChainTest, CertificateLinksAndServesEachChain) {
+  std::string url = ReadyOrder(R"([{"type":"dns","value":"alt.example.com"}])");
+  std::string fin = std::string(JsonOf(PostAcct(url, "")).at("finalize").as_string());
+  std::string csr = jose::Base64UrlEncode(MakeCsr({"alt.example.com"}));
+  json::value done = JsonOf(PostAcct(fin, R"({"csr":")" + csr + "\"}"));
+  ASSERT_EQ(done.at("status").as_string(), "valid");
+  const std::string cert_url(done.at("certificate").as_string());
+  HttpResponse main_chain = PostAcct(cert_url, "");
+  ASSERT_EQ(main_chain.status, 200) << main_chain.body;
+  EXPECT_EQ(Links(main_chain), std::vector<std::string>{"<" + cert_url + "/1>;rel=\"alternate\""});
+  HttpResponse alternate = PostAcct(cert_url + "/1", "");
+  ASSERT_EQ(alternate.status, 200) << alternate.body;
+  EXPECT_EQ(Header(alternate, "Content-Type"), "application/pem-certificate-chain");
+  EXPECT_EQ(Links(alternate), std::vector<std::string>{"<" + cert_url + ">;rel=\"alternate\""});
+  const std::string leaf = main_chain.body.substr(0, main_chain.body.find("-----END") + 26);
+  EXPECT_EQ(alternate.body, leaf + kAlternate);
+  for (const char* k : {"/2", "/0", "/x", "/1/1"}) {
+    EXPECT_EQ(PostAcct(cert_url + k, "").status, 404) << k;
+  }
+}
+
+TEST_F(WfeAlternateChainTest, DirectoryAliasServesTheDirectory) {
+  HttpResponse dir = Send("GET", "/dir", "", "");
+  ASSERT_EQ(dir.status, 200);
+  EXPECT_EQ(dir.body, Send("GET", "/directory", "", "").body);
+}
+
 }  // namespace
 }  // namespace flint::wfe
