@@ -424,6 +424,8 @@ int Serve(const config::Config& cfg, const cmd::ServeHooks& hooks) {
 
   wfe::WfeOptions wfe_options = WfeOptionsFrom(cfg, base_url, *ca);
   wfe_options.directory_alias = hooks.directory_alias;
+  wfe_options.order_retry_after_seconds = hooks.order_retry_after_seconds;
+  wfe_options.authz_retry_after_seconds = hooks.authz_retry_after_seconds;
   wfe::WebFrontEnd front(std::move(wfe_options), ra, storage, *nonces, clock);
 
   // Step 4: the HTTPS listener.

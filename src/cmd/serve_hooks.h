@@ -39,6 +39,9 @@ struct ServeHooks {
   std::string tls_key_pem;
   // Another path serving the directory ("/dir"); empty: none.
   std::string directory_alias;
+  // wfe::WfeOptions' Retry-After seconds.
+  int order_retry_after_seconds = 1;
+  int authz_retry_after_seconds = 1;
   // ra::RaOptions::authz_reuse_percent.
   int authz_reuse_percent = 100;
   // Each, when set, wraps the object `flint serve` built and returns what it uses instead.

@@ -194,9 +194,18 @@ core::Result<void> ApplyKey(std::string_view key, const boost::json::value& v,
   } else if (is("retryAfter")) {
     if (!v.is_null() && !v.is_object())
       return Err(ErrorType::kMalformed, "\"retryAfter\" must be an object");
-    if (v.is_object() && !v.as_object().empty()) {
-      s.warnings.push_back("\"retryAfter\" is accepted but not applied: flint sends its own "
-                           "Retry-After on orders and authorizations still being processed");
+    if (v.is_object()) {
+      for (const auto& field : v.as_object()) {
+        const std::string key = "retryAfter." + std::string(field.key());
+        if (core::IEquals(field.key(), "authz") || core::IEquals(field.key(), "order")) {
+          FLINT_ASSIGN_OR_RETURN(int64_t secs, Int(field.value(), key, 1, 86400));
+          (core::IEquals(field.key(), "authz") ? s.authz_retry_after_seconds
+                                                : s.order_retry_after_seconds) =
+              static_cast<int>(secs);
+        } else {
+          s.warnings.push_back("unknown key \"" + key + "\" ignored");
+        }
+      }
     }
   } else if (is("keyAlgorithm")) {
     FLINT_ASSIGN_OR_RETURN(std::string alg, String(v, k));

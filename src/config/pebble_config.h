@@ -23,6 +23,9 @@ struct PebbleSettings {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string management_listen;  // "managementListenAddress"; empty: no management API
+  // "retryAfter": {"authz": N, "order": M}, seconds of Retry-After while in progress.
+  int authz_retry_after_seconds = 1;
+  int order_retry_after_seconds = 1;
   bool strict = false;            // -strict
   // Environment.
   int chain_length = 1;            // PEBBLE_CHAIN_LENGTH

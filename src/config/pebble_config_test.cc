@@ -68,6 +68,8 @@ TEST(ParsePebbleArgs, OkPebbleConfigAndDefaults) {
   EXPECT_EQ(s.serve.default_profile, "default");
   EXPECT_EQ(s.serve.profiles[0].validity_days, 90);
   EXPECT_EQ(s.serve.profiles[1].validity_days, 6);
+  EXPECT_EQ(s.authz_retry_after_seconds, 3);
+  EXPECT_EQ(s.order_retry_after_seconds, 5);
   EXPECT_FALSE(s.strict);
   // Pebble's defaults for its variables.
   EXPECT_EQ(s.nonce_reject_percent, 5);
@@ -168,7 +170,8 @@ TEST(ApplyPebbleConfigJson, FailWrongTypes) {
                            R"({"pebble": {"httpPort": 70000}})",
                            R"({"pebble": {"domainBlocklist": "a"}})",
                            R"({"pebble": {"externalAccountMACKeys": {"k": "not base64!"}}})",
-                           R"({"pebble": {"profiles": {"p": {"validityPeriod": -1}}}})"}) {
+                           R"({"pebble": {"profiles": {"p": {"validityPeriod": -1}}}})",
+                           R"({"pebble": {"retryAfter": {"authz": 0}}})"}) {
     PebbleSettings s;
     auto r = ApplyPebbleConfigJson(json, s);
     ASSERT_FALSE(r.ok()) << json;

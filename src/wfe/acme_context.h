@@ -31,6 +31,10 @@ struct WfeOptions {
   // (the intermediate's cross-certificate first). Certificate(id) + "/K" serves the leaf with
   // alternate_chains_pem[K-1], and every chain links to the others with rel="alternate".
   std::vector<std::string> alternate_chains_pem;
+  // Retry-After (seconds) on an order being finalized, and on an authorization or challenge
+  // being validated (RFC 8555 §7.4, §8.2); `flint pebble` takes Pebble's "retryAfter".
+  int order_retry_after_seconds = 1;
+  int authz_retry_after_seconds = 1;
   // Another path answering like /directory (`flint pebble` serves Pebble's "/dir"); empty: none.
   std::string directory_alias;
 };

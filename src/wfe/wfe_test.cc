@@ -685,8 +685,9 @@ TEST_F(WfeIdentifierPolicyTest, AcceptsNamesUnderSuffixesUnknownTldsAndPublicAdd
 
 // RFC 8555 §7.4.2: with alternate hierarchies (flint pebble's PEBBLE_ALTERNATE_ROOTS, flint
 // serve --alternate-roots), the certificate resource links each other chain, and each chain is
-// the same leaf followed by its hierarchy's certificates. And the directory alias (/dir).
-class WfeAlternateChainTest : public WfeOrderTest {
+// the same leaf followed by its hierarchy's certificates. And the directory alias (/dir), and
+// the configured Retry-After (Pebble's "retryAfter").
+class WfePebbleOptionsTest : public WfeOrderTest {
  protected:
   static constexpr const char* kAlternate =
       "-----BEGIN CERTIFICATE-----\nALTERNATE\n-----END CERTIFICATE-----\n";
@@ -694,6 +695,7 @@ class WfeAlternateChainTest : public WfeOrderTest {
     WfeOrderTest::Configure(ro, wo);
     wo.alternate_chains_pem = {kAlternate};
     wo.directory_alias = "/dir";
+    wo.authz_retry_after_seconds = 7;
   }
   static std::vector<std::string> Links(const HttpResponse& r) {
     std::vector<std::string> out;
@@ -703,7 +705,7 @@ class WfeAlternateChainTest : public WfeOrderTest {
   }
 };
 
-TEST_F(WfeAlternateChainTest, CertificateLinksAndServesEachChain) {
+TEST_F(WfePebbleOptionsTest, CertificateLinksAndServesEachChain) {
   std::string url = ReadyOrder(R"([{"type":"dns","value":"alt.example.com"}])");
   std::string fin = std::string(JsonOf(PostAcct(url, "")).at("finalize").as_string());
   std::string csr = jose::Base64UrlEncode(MakeCsr({"alt.example.com"}));
@@ -724,10 +726,24 @@ TEST_F(WfeAlternateChainTest, CertificateLinksAndServesEachChain) {
   }
 }
 
-TEST_F(WfeAlternateChainTest, DirectoryAliasServesTheDirectory) {
+TEST_F(WfePebbleOptionsTest, DirectoryAliasServesTheDirectory) {
   HttpResponse dir = Send("GET", "/dir", "", "");
   ASSERT_EQ(dir.status, 200);
   EXPECT_EQ(dir.body, Send("GET", "/directory", "", "").body);
+}
+
+TEST_F(WfePebbleOptionsTest, ConfiguredRetryAfterOnAnAuthorizationBeingValidated) {
+  HttpResponse order = PostAcct(
+      "/acme/new-order", R"({"identifiers":[{"type":"dns","value":"retry.example.com"}]})");
+  ASSERT_EQ(order.status, 201) << order.body;
+  std::string authz_url(JsonOf(order).at("authorizations").as_array().at(0).as_string());
+  json::value authz = JsonOf(PostAcct(authz_url, ""));
+  const std::string ch_url(authz.at("challenges").as_array().at(0).at("url").as_string());
+  auto ch = ParseId(PathOf(ch_url).substr(12));
+  ASSERT_TRUE(ch.has_value());
+  ASSERT_TRUE(store_->SetChallengeProcessing(core::ChallengeId(*ch)).ok());
+  EXPECT_EQ(Header(PostAcct(authz_url, ""), "Retry-After"), "7");
+  EXPECT_EQ(Header(PostAcct(ch_url, ""), "Retry-After"), "7");
 }
 
 }  // namespace
