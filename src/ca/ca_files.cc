@@ -38,8 +38,9 @@ constexpr mode_t kCertMode = 0644;
 
 constexpr char kChainFile[] = "chain.pem";
 
-const char* const kCaFiles[] = {kRootCertFile, kRootKeyFile, kIntermediateCertFile,
-                                kIntermediateKeyFile, kTlsCertFile, kTlsKeyFile, kChainFile};
+const char* const kCaFiles[] = {
+    kRootCertFile, kRootKeyFile, kIntermediateCertFile, kIntermediateKeyFile, kTlsCertFile,
+    kTlsKeyFile,   kChainFile};
 
 // The one message shape for a directory flint will not touch.
 core::Error Refuse(const std::string& dir, const std::string& what, const std::string& problem) {
@@ -287,8 +288,8 @@ core::Result<std::string> CertsToPem(const std::vector<X509*>& certs) {
 // `root_keys[k]` is the key of chains[k]'s root; `chain_extra_pem` the content of chain.pem.
 core::Result<void> WriteNewCa(const CaMaterial& m, const std::vector<EVP_PKEY*>& root_keys,
                               const std::string& chain_extra_pem,
-                              const std::vector<std::string>& alternate_pems,
-                              core::TimePoint now, core::Random& random) {
+                              const std::vector<std::string>& alternate_pems, core::TimePoint now,
+                              core::Random& random) {
   std::vector<PendingFile> files;
   auto add_key = [&files](std::string name, EVP_PKEY* key) -> core::Result<void> {
     FLINT_ASSIGN_OR_RETURN(std::string pem, PrivateKeyToPem(key));
@@ -307,8 +308,7 @@ core::Result<void> WriteNewCa(const CaMaterial& m, const std::vector<EVP_PKEY*>&
   for (size_t k = 1; keys.ok() && k < root_keys.size(); ++k) {
     keys = add_key(AlternateRootKeyFile(static_cast<int>(k)), root_keys[k]);
     if (keys.ok()) {
-      files.push_back(
-          {AlternateChainFile(static_cast<int>(k)), alternate_pems[k - 1], kCertMode});
+      files.push_back({AlternateChainFile(static_cast<int>(k)), alternate_pems[k - 1], kCertMode});
     }
   }
   if (keys.ok()) keys = add_key(kTlsKeyFile, m.tls_key.get());
@@ -399,8 +399,8 @@ struct Marker {
 };
 
 // Reads an optional integer marker field within [lo, hi]; absent: `fallback`.
-std::optional<int> MarkerInt(const boost::json::object& obj, const char* key, int fallback,
-                             int lo, int hi) {
+std::optional<int> MarkerInt(const boost::json::object& obj, const char* key, int fallback, int lo,
+                             int hi) {
   const boost::json::value* v = obj.if_contains(key);
   if (v == nullptr) return fallback;
   if (!v->is_int64() || v->as_int64() < lo || v->as_int64() > hi) return std::nullopt;
@@ -424,8 +424,7 @@ core::Result<Marker> ReadMarker(const std::string& dir) {
                       ", which this flint "
                       "does not understand");
   }
-  std::optional<int> chain_length =
-      MarkerInt(*obj, "chain_length", 1, 1, CaShape::kMaxChainLength);
+  std::optional<int> chain_length = MarkerInt(*obj, "chain_length", 1, 1, CaShape::kMaxChainLength);
   std::optional<int> alternate_roots =
       MarkerInt(*obj, "alternate_roots", 0, 0, CaShape::kMaxAlternateRoots);
   if (!chain_length || !alternate_roots) {
@@ -511,9 +510,8 @@ core::Result<void> CheckPathUp(const std::string& dir, const std::string& name,
 // the intermediates above it, and its self-signed root.
 core::Result<IssuerChain> LoadAlternate(const CaMaterial& m, int k, core::TimePoint now) {
   const std::string name = AlternateChainFile(k);
-  FLINT_ASSIGN_OR_RETURN(auto certs,
-                         LoadCerts(m.dir, name, static_cast<size_t>(m.shape.chain_length) + 1,
-                                   nullptr));
+  FLINT_ASSIGN_OR_RETURN(
+      auto certs, LoadCerts(m.dir, name, static_cast<size_t>(m.shape.chain_length) + 1, nullptr));
   X509* cross = certs[0].get();
   if (X509_NAME_cmp(X509_get_subject_name(cross),
                     X509_get_subject_name(m.intermediate_cert.get())) != 0 ||
@@ -544,15 +542,15 @@ core::Result<void> LoadRootAndIntermediate(CaMaterial& m, core::TimePoint now) {
                          LoadCerts(dir, kIntermediateCertFile, 1, &m.intermediate_pem));
   std::string chain_extra_pem;
   if (m.shape.chain_length > 1) {
-    FLINT_ASSIGN_OR_RETURN(
-        auto extra, LoadCerts(dir, kChainFile, static_cast<size_t>(m.shape.chain_length) - 1,
-                              &chain_extra_pem));
-    FLINT_TRY(CheckIssuedBy(dir, kIntermediateCertFile, inters[0].get(), extra[0].get(),
-                            kChainFile));
+    FLINT_ASSIGN_OR_RETURN(auto extra,
+                           LoadCerts(dir, kChainFile, static_cast<size_t>(m.shape.chain_length) - 1,
+                                     &chain_extra_pem));
+    FLINT_TRY(
+        CheckIssuedBy(dir, kIntermediateCertFile, inters[0].get(), extra[0].get(), kChainFile));
     FLINT_TRY(CheckPathUp(dir, kChainFile, extra, roots[0].get(), kRootCertFile, now));
   } else {
-    FLINT_TRY(CheckIssuedBy(dir, kIntermediateCertFile, inters[0].get(), roots[0].get(),
-                            kRootCertFile));
+    FLINT_TRY(
+        CheckIssuedBy(dir, kIntermediateCertFile, inters[0].get(), roots[0].get(), kRootCertFile));
   }
   FLINT_TRY(CheckCaCert(dir, kIntermediateCertFile, inters[0].get(), now));
   FLINT_ASSIGN_OR_RETURN(m.intermediate_key, LoadKeyFor(dir, kIntermediateKeyFile, inters[0].get(),
@@ -634,8 +632,7 @@ core::Result<CaMaterial> LoadOrCreateCa(const std::string& data_dir,
       shape.alternate_roots < 0 || shape.alternate_roots > CaShape::kMaxAlternateRoots) {
     return core::Err(core::ErrorType::kMalformed,
                      "chain length must be 1-" + std::to_string(CaShape::kMaxChainLength) +
-                         " and alternate roots 0-" +
-                         std::to_string(CaShape::kMaxAlternateRoots));
+                         " and alternate roots 0-" + std::to_string(CaShape::kMaxAlternateRoots));
   }
   if (data_dir.empty()) return core::Err(core::ErrorType::kInternal, "CA directory is not set");
   struct stat st {};

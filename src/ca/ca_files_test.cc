@@ -423,8 +423,7 @@ TEST_F(CaFilesTest, ShapeWithLongerChainsAndAlternateRootsVerifiesAndReloads) {
               X509_V_OK)
         << "hierarchy " << k;
   }
-  EXPECT_EQ(ca->chains[0].chain_pem.substr(0, ca->intermediate_pem.size()),
-            ca->intermediate_pem);
+  EXPECT_EQ(ca->chains[0].chain_pem.substr(0, ca->intermediate_pem.size()), ca->intermediate_pem);
 
   auto again = Load();  // the default shape asked for; the recorded one wins
   ASSERT_TRUE(again.ok()) << again.error().detail;

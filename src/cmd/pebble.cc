@@ -30,8 +30,8 @@ std::optional<std::string> ReadFileText(const std::string& path) {
 // directory removed at exit, rather than a second, in-memory backend.
 std::optional<std::string> MakeTempDataDir() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                        "/flint-pebble-XXXXXX";
+  std::string pattern =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/flint-pebble-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) return std::nullopt;
   return pattern;
 }
@@ -48,8 +48,8 @@ core::Result<void> RejectingNonceService::Redeem(std::string_view nonce) {
   FLINT_TRY(inner_->Redeem(nonce));
   if (core::Chance(random_, percent_)) {
     return core::Err(core::ErrorType::kBadNonce,
-                     "nonce refused at random (PEBBLE_WFE_NONCEREJECT=" +
-                         std::to_string(percent_) + "); retry with the nonce of this response");
+                     "nonce refused at random (PEBBLE_WFE_NONCEREJECT=" + std::to_string(percent_) +
+                         "); retry with the nonce of this response");
   }
   return core::Ok();
 }
@@ -58,8 +58,8 @@ SleepingValidator::SleepingValidator(std::unique_ptr<ra::Validator> inner,
                                      std::chrono::seconds max_sleep, core::Random& random)
     : inner_(std::move(inner)), max_sleep_(max_sleep), random_(random) {}
 
-core::Result<void> SleepingValidator::Validate(const core::Identifier& id,
-                                               core::ChallengeType type, const std::string& token,
+core::Result<void> SleepingValidator::Validate(const core::Identifier& id, core::ChallengeType type,
+                                               const std::string& token,
                                                const std::string& key_authorization) const {
   const std::string b = random_.Bytes(4);
   uint32_t v = 0;
@@ -133,8 +133,7 @@ int RunPebble(const std::vector<std::string>& args, ServeFunction serve) {
   }
   if (!settings.eab_keys.empty()) {
     const std::map<std::string, std::string> keys = settings.eab_keys;
-    hooks.prepare_store = [keys](sa::Store& store,
-                                 const core::Clock& clock) -> core::Result<void> {
+    hooks.prepare_store = [keys](sa::Store& store, const core::Clock& clock) -> core::Result<void> {
       for (const auto& [kid, mac] : keys) {
         sa::EabKey k;
         k.key_id = kid;
@@ -152,15 +151,14 @@ int RunPebble(const std::vector<std::string>& args, ServeFunction serve) {
       return StartManagementListener(ctx, listen, cert, key);
     };
   }
-  spdlog::info("flint pebble{}: fresh CA in {} (removed at exit); nonce rejection {}%, authz "
-               "reuse {}%, chain length {}, alternate roots {}, VA sleep {}{}",
-               settings.strict ? " -strict" : "", *dir, settings.nonce_reject_percent, settings.authz_reuse_percent,
-               settings.chain_length, settings.alternate_roots,
-               settings.va_sleep_max ? "up to " + std::to_string(settings.va_sleep_max->count()) +
-                                           " s"
-                                     : std::string("off"),
-               settings.serve.skip_validation ? ", every challenge valid (PEBBLE_VA_ALWAYS_VALID)"
-                                              : "");
+  spdlog::info(
+      "flint pebble{}: fresh CA in {} (removed at exit); nonce rejection {}%, authz "
+      "reuse {}%, chain length {}, alternate roots {}, VA sleep {}{}",
+      settings.strict ? " -strict" : "", *dir, settings.nonce_reject_percent,
+      settings.authz_reuse_percent, settings.chain_length, settings.alternate_roots,
+      settings.va_sleep_max ? "up to " + std::to_string(settings.va_sleep_max->count()) + " s"
+                            : std::string("off"),
+      settings.serve.skip_validation ? ", every challenge valid (PEBBLE_VA_ALWAYS_VALID)" : "");
   const int rc = serve(cfg, hooks);
   std::error_code ec;
   std::filesystem::remove_all(*dir, ec);

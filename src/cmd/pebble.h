@@ -31,8 +31,7 @@ int RunPebble(const std::vector<std::string>& args, ServeFunction serve);
 // clients' retries are exercised. A refused nonce is spent. Thread-safe if `inner` is.
 class RejectingNonceService final : public sa::NonceService {
  public:
-  RejectingNonceService(std::unique_ptr<sa::NonceService> inner, int percent,
-                        core::Random& random);
+  RejectingNonceService(std::unique_ptr<sa::NonceService> inner, int percent, core::Random& random);
   std::string Issue() override;
   core::Result<void> Redeem(std::string_view nonce) override;
 

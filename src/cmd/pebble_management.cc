@@ -65,11 +65,21 @@ std::string GoJsonString(std::string_view s) {
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == '<' || c == '>' || c == '&') {
           char buf[8];
@@ -201,10 +211,9 @@ wfe::HttpResponse HandleManagement(const ServeContext& ctx, const wfe::HttpReque
                is_root ? chain.root_pem : FirstPemBlock(chain.chain_pem), links);
   }
   // Every hierarchy ends in the one issuing key; each root has its own key file.
-  const std::string file =
-      !is_root ? ca::kIntermediateKeyFile
-               : (*n == 0 ? std::string(ca::kRootKeyFile)
-                          : ca::AlternateRootKeyFile(static_cast<int>(*n)));
+  const std::string file = !is_root ? ca::kIntermediateKeyFile
+                                    : (*n == 0 ? std::string(ca::kRootKeyFile)
+                                               : ca::AlternateRootKeyFile(static_cast<int>(*n)));
   std::optional<std::string> key = ReadKeyFile(ctx.ca.dir + "/" + file);
   if (!key) {
     spdlog::error("management: cannot read {}/{}", ctx.ca.dir, file);
@@ -231,8 +240,7 @@ core::Result<std::unique_ptr<ExtraListener>> StartManagementListener(
     const ServeContext& ctx, const std::string& listen, const std::string& tls_chain_pem,
     const std::string& tls_key_pem) {
   auto hp = config::SplitHostPort(listen);
-  if (!hp.ok())
-    return Err(ErrorType::kMalformed, "managementListenAddress: " + hp.error().detail);
+  if (!hp.ok()) return Err(ErrorType::kMalformed, "managementListenAddress: " + hp.error().detail);
   wfe::HttpServerOptions so;
   so.listen_host = hp->host;
   so.listen_port = hp->port;
@@ -242,16 +250,15 @@ core::Result<std::unique_ptr<ExtraListener>> StartManagementListener(
   so.worker_threads = 2;
   so.max_connections = 256;
   const std::string fallback_host = listen;
-  auto server = std::make_unique<wfe::HttpServer>(
-      so, [ctx, fallback_host](wfe::HttpRequest& r) {
-        return HandleManagement(ctx, r, fallback_host);
-      });
+  auto server = std::make_unique<wfe::HttpServer>(so, [ctx, fallback_host](wfe::HttpRequest& r) {
+    return HandleManagement(ctx, r, fallback_host);
+  });
   if (auto started = server->Start(); !started.ok()) {
     return Err(ErrorType::kInternal,
                "managementListenAddress " + listen + ": " + started.error().detail);
   }
-  spdlog::info("Pebble management interface listening on {} (roots at https://{}/roots/0)",
-               listen, listen);
+  spdlog::info("Pebble management interface listening on {} (roots at https://{}/roots/0)", listen,
+               listen);
   return std::unique_ptr<ExtraListener>(new ManagementListener(std::move(server)));
 }
 

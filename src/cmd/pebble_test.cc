@@ -1,12 +1,13 @@
 // `flint pebble`'s management API (Pebble 2.4's) against a real CA with an alternate root and a
 // real SQLite store; and the exact bytes of cert-status-by-serial.
+#include "cmd/pebble.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "ca/ca_files.h"
 #include "ca/openssl_util.h"
-#include "cmd/pebble.h"
 #include "cmd/pebble_management.h"
 #include "cmd/test_data_dir.h"
 #include "core/clock.h"
@@ -15,13 +16,13 @@
 namespace flint::cmd {
 namespace {
 
-constexpr const char* kPem =
-    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+constexpr const char* kPem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 core::Certificate SampleCertificate() {
   core::Certificate c;
   c.serial_hex = "00a0c2726a8950d7";  // DER content octets: a 00 before a high first bit
-  c.chain_pem = std::string(kPem) + "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
+  c.chain_pem =
+      std::string(kPem) + "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
   return c;
 }
 
@@ -57,8 +58,8 @@ class ManagementTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_FALSE(HasFailure());
-    auto ca = ca::LoadOrCreateCa(data_.dir() + "/pebble-ca", {}, clock_, random_, {},
-                                 ca::CaShape{1, 1});
+    auto ca =
+        ca::LoadOrCreateCa(data_.dir() + "/pebble-ca", {}, clock_, random_, {}, ca::CaShape{1, 1});
     ASSERT_TRUE(ca.ok()) << ca.error().detail;
     ca_ = std::make_unique<ca::CaMaterial>(std::move(ca).value());
   }

@@ -1,8 +1,7 @@
 #include "config/pebble_config.h"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -69,12 +68,18 @@ std::optional<std::string> DecodeBase64Url(std::string_view in) {
   int bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-') v = 62;
-    else if (c == '_') v = 63;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '-')
+      v = 62;
+    else if (c == '_')
+      v = 63;
+    else
+      return std::nullopt;
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -138,8 +143,7 @@ core::Result<void> ApplyMacKeys(const boost::json::value& v, PebbleSettings& s) 
     }
     std::optional<std::string> key = DecodeBase64Url(kv.value().as_string());
     if (!key || key->empty()) {
-      return Err(ErrorType::kMalformed,
-                 "externalAccountMACKeys \"" + kid + "\" is not base64url");
+      return Err(ErrorType::kMalformed, "externalAccountMACKeys \"" + kid + "\" is not base64url");
     }
     s.eab_keys[kid] = std::move(*key);
   }
@@ -157,8 +161,7 @@ core::Result<void> ApplyBlocklist(const boost::json::value& v, PebbleSettings& s
   return core::Ok();
 }
 
-core::Result<void> ApplyKey(std::string_view key, const boost::json::value& v,
-                            PebbleSettings& s) {
+core::Result<void> ApplyKey(std::string_view key, const boost::json::value& v, PebbleSettings& s) {
   auto is = [&](std::string_view name) { return core::IEquals(key, name); };
   const std::string k(key);
   if (is("listenAddress")) {
@@ -200,7 +203,7 @@ core::Result<void> ApplyKey(std::string_view key, const boost::json::value& v,
         if (core::IEquals(field.key(), "authz") || core::IEquals(field.key(), "order")) {
           FLINT_ASSIGN_OR_RETURN(int64_t secs, Int(field.value(), key, 1, 86400));
           (core::IEquals(field.key(), "authz") ? s.authz_retry_after_seconds
-                                                : s.order_retry_after_seconds) =
+                                               : s.order_retry_after_seconds) =
               static_cast<int>(secs);
         } else {
           s.warnings.push_back("unknown key \"" + key + "\" ignored");
@@ -236,14 +239,12 @@ int EnvInt(const EnvLookup& env, const std::string& name, int fallback, int lo, 
            PebbleSettings& s) {
   std::optional<std::string> v = env(name);
   if (!v || v->empty()) return fallback;
-  const bool digits = v->size() <= 6 && std::all_of(v->begin(), v->end(), [](char c) {
-                        return c >= '0' && c <= '9';
-                      });
+  const bool digits = v->size() <= 6 && std::all_of(v->begin(), v->end(),
+                                                    [](char c) { return c >= '0' && c <= '9'; });
   const int n = digits ? std::stoi(*v) : -1;
   if (!digits || n < lo || n > hi) {
-    s.warnings.push_back(name + "=" + *v + " ignored (expected an integer " +
-                         std::to_string(lo) + "-" + std::to_string(hi) + "); using " +
-                         std::to_string(fallback));
+    s.warnings.push_back(name + "=" + *v + " ignored (expected an integer " + std::to_string(lo) +
+                         "-" + std::to_string(hi) + "); using " + std::to_string(fallback));
     return fallback;
   }
   return n;
@@ -261,8 +262,9 @@ core::Result<void> ApplyEnvironment(const EnvLookup& env, PebbleSettings& s) {
     s.va_sleep_max.reset();  // nothing is fetched, so there is nothing to wait before
   }
   if (auto v = env("PEBBLE_WFE_ORDERS_PER_PAGE"); v && !v->empty()) {
-    s.warnings.push_back("PEBBLE_WFE_ORDERS_PER_PAGE is not applied: flint pages account "
-                         "orders its own way");
+    s.warnings.push_back(
+        "PEBBLE_WFE_ORDERS_PER_PAGE is not applied: flint pages account "
+        "orders its own way");
   }
   return core::Ok();
 }
@@ -368,14 +370,16 @@ core::Result<std::optional<PebbleSettings>> ParsePebbleArgs(const std::vector<st
   if (auto applied = ApplyPebbleConfigJson(*text, s); !applied.ok()) {
     return Err(ErrorType::kMalformed, "-config " + path + ": " + applied.error().detail);
   }
-  if (s.serve.listen.empty()) return Err(ErrorType::kMalformed, "-config " + path + ": no listenAddress");
+  if (s.serve.listen.empty())
+    return Err(ErrorType::kMalformed, "-config " + path + ": no listenAddress");
   if (s.tls_cert_file.empty() || s.tls_key_file.empty()) {
     return Err(ErrorType::kMalformed,
                "-config " + path + ": \"certificate\" and \"privateKey\" are required");
   }
   if (!s.serve.dns_resolver.empty()) {
     // Pebble's ":5053" means this host.
-    if (s.serve.dns_resolver.front() == ':') s.serve.dns_resolver = "127.0.0.1" + s.serve.dns_resolver;
+    if (s.serve.dns_resolver.front() == ':')
+      s.serve.dns_resolver = "127.0.0.1" + s.serve.dns_resolver;
     if (auto hp = SplitHostPort(s.serve.dns_resolver); !hp.ok())
       return Err(ErrorType::kMalformed, "-dnsserver: " + hp.error().detail);
   }

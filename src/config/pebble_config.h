@@ -26,12 +26,12 @@ struct PebbleSettings {
   // "retryAfter": {"authz": N, "order": M}, seconds of Retry-After while in progress.
   int authz_retry_after_seconds = 1;
   int order_retry_after_seconds = 1;
-  bool strict = false;            // -strict
+  bool strict = false;  // -strict
   // Environment.
-  int chain_length = 1;            // PEBBLE_CHAIN_LENGTH
-  int alternate_roots = 0;         // PEBBLE_ALTERNATE_ROOTS
-  int nonce_reject_percent = 5;    // PEBBLE_WFE_NONCEREJECT
-  int authz_reuse_percent = 50;    // PEBBLE_AUTHZREUSE
+  int chain_length = 1;          // PEBBLE_CHAIN_LENGTH
+  int alternate_roots = 0;       // PEBBLE_ALTERNATE_ROOTS
+  int nonce_reject_percent = 5;  // PEBBLE_WFE_NONCEREJECT
+  int authz_reuse_percent = 50;  // PEBBLE_AUTHZREUSE
   // Before each validation, a random sleep in [0, va_sleep_max] seconds (PEBBLE_VA_SLEEPTIME,
   // default 15), unless PEBBLE_VA_NOSLEEP is set true; nullopt: no sleep.
   std::optional<std::chrono::seconds> va_sleep_max = std::chrono::seconds(15);

@@ -166,12 +166,12 @@ TEST(ApplyPebbleConfigJson, OkExternalAccountMacKeysDecodeBase64url) {
 }
 
 TEST(ApplyPebbleConfigJson, FailWrongTypes) {
-  for (const char* json : {R"([])", R"({"pebble": 1})", R"({"pebble": {"httpPort": "80"}})",
-                           R"({"pebble": {"httpPort": 70000}})",
-                           R"({"pebble": {"domainBlocklist": "a"}})",
-                           R"({"pebble": {"externalAccountMACKeys": {"k": "not base64!"}}})",
-                           R"({"pebble": {"profiles": {"p": {"validityPeriod": -1}}}})",
-                           R"({"pebble": {"retryAfter": {"authz": 0}}})"}) {
+  for (const char* json :
+       {R"([])", R"({"pebble": 1})", R"({"pebble": {"httpPort": "80"}})",
+        R"({"pebble": {"httpPort": 70000}})", R"({"pebble": {"domainBlocklist": "a"}})",
+        R"({"pebble": {"externalAccountMACKeys": {"k": "not base64!"}}})",
+        R"({"pebble": {"profiles": {"p": {"validityPeriod": -1}}}})",
+        R"({"pebble": {"retryAfter": {"authz": 0}}})"}) {
     PebbleSettings s;
     auto r = ApplyPebbleConfigJson(json, s);
     ASSERT_FALSE(r.ok()) << json;

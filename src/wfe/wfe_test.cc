@@ -733,8 +733,8 @@ TEST_F(WfePebbleOptionsTest, DirectoryAliasServesTheDirectory) {
 }
 
 TEST_F(WfePebbleOptionsTest, ConfiguredRetryAfterOnAnAuthorizationBeingValidated) {
-  HttpResponse order = PostAcct(
-      "/acme/new-order", R"({"identifiers":[{"type":"dns","value":"retry.example.com"}]})");
+  HttpResponse order = PostAcct("/acme/new-order",
+                                R"({"identifiers":[{"type":"dns","value":"retry.example.com"}]})");
   ASSERT_EQ(order.status, 201) << order.body;
   std::string authz_url(JsonOf(order).at("authorizations").as_array().at(0).as_string());
   json::value authz = JsonOf(PostAcct(authz_url, ""));
