@@ -11,6 +11,8 @@ the projects' fixed ones, so tests can run side by side.
                        PEBBLE_VA_NOSLEEP=1, PEBBLE_WFE_NONCEREJECT=0, PEBBLE_AUTHZREUSE=100,
                        PEBBLE_ALTERNATE_ROOTS=2; certbot standalone http-01, --preferred-chain for
                        an alternate root, revocation seen in /cert-status-by-serial.
+  EabSetupTest         Pebble's example EAB configuration: lego without a binding, with a wrong
+                       MAC key, and with the file's key.
   LegoSetupTest        lego's e2e set-up (e2e/fixtures/pebble-config.json: no management API,
                        profiles), -strict, PEBBLE_VA_NOSLEEP=1 and PEBBLE_WFE_NONCEREJECT=20 (lego
                        must retry badNonce); http-01 and tls-alpn-01.
@@ -321,6 +323,48 @@ class LegoSetupTest(unittest.TestCase):
     def test_tlsalpn01(self):
         self.lego("lego-tls.example.test", "--tls",
                   "--tls.port", f"127.0.0.1:{self.env.tlsalpn01_port}")
+
+
+class EabSetupTest(unittest.TestCase):
+    """Pebble's example pebble-config-external-account-bindings.json: newAccount needs a binding
+    with one of the file's MAC keys (lego --eab)."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_binaries("lego", "pebble-challtestsrv")
+
+        def config(ports, tls):
+            c = pebble_example_config(ports, tls)
+            c["pebble"]["externalAccountBindingRequired"] = True
+            c["pebble"]["externalAccountMACKeys"] = EAB_KEYS
+            return c
+
+        cls.env = Environment("pebble-eab", server=server_factory(
+            config, {"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"})).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.env.stop()
+        assert code == 0, f"flint pebble exit code {code}"
+
+    def lego(self, name, *eab):
+        return self.env.run(["lego", "--accept-tos", "--email", "it@example.test",
+                             "--server", self.env.directory_url,
+                             "--path", os.path.join(self.env.workdir, "lego-" + name),
+                             "-d", name, "--http", "--http.port",
+                             f"127.0.0.1:{self.env.http01_port}", *eab, "run"],
+                            env={"LEGO_CA_CERTIFICATES": self.env.server.tls_ca}, check=False)
+
+    def test_binding_with_a_configured_key_is_required(self):
+        code, out = self.lego("no-eab.example.test")
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("External Account Binding", out)  # lego reads the directory's meta
+        code, out = self.lego("wrong-eab.example.test", "--eab", "--kid", "kid-1",
+                              "--hmac", EAB_KEYS["kid-2"])
+        self.assertNotEqual(code, 0, out)
+        code, out = self.lego("eab.example.test", "--eab", "--kid", "kid-1",
+                              "--hmac", EAB_KEYS["kid-1"])
+        self.assertEqual(code, 0, out)
 
 
 def json_template(text):
