@@ -426,6 +426,7 @@ int Serve(const config::Config& cfg, const cmd::ServeHooks& hooks) {
   wfe_options.directory_alias = hooks.directory_alias;
   wfe_options.order_retry_after_seconds = hooks.order_retry_after_seconds;
   wfe_options.authz_retry_after_seconds = hooks.authz_retry_after_seconds;
+  wfe_options.orders_page_size = hooks.orders_page_size;
   wfe::WebFrontEnd front(std::move(wfe_options), ra, storage, *nonces, clock);
 
   // Step 4: the HTTPS listener.

@@ -117,6 +117,7 @@ int RunPebble(const std::vector<std::string>& args, ServeFunction serve) {
   hooks.authz_reuse_percent = settings.authz_reuse_percent;
   hooks.order_retry_after_seconds = settings.order_retry_after_seconds;
   hooks.authz_retry_after_seconds = settings.authz_retry_after_seconds;
+  hooks.orders_page_size = settings.orders_per_page;
   if (settings.nonce_reject_percent > 0) {
     const int percent = settings.nonce_reject_percent;
     hooks.wrap_nonces = [percent](std::unique_ptr<sa::NonceService> inner) {

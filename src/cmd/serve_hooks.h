@@ -42,6 +42,8 @@ struct ServeHooks {
   // wfe::WfeOptions' Retry-After seconds.
   int order_retry_after_seconds = 1;
   int authz_retry_after_seconds = 1;
+  // wfe::WfeOptions::orders_page_size.
+  int orders_page_size = 100;
   // ra::RaOptions::authz_reuse_percent.
   int authz_reuse_percent = 100;
   // Each, when set, wraps the object `flint serve` built and returns what it uses instead.

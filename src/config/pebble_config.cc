@@ -253,6 +253,7 @@ int EnvInt(const EnvLookup& env, const std::string& name, int fallback, int lo, 
 core::Result<void> ApplyEnvironment(const EnvLookup& env, PebbleSettings& s) {
   s.nonce_reject_percent = EnvInt(env, "PEBBLE_WFE_NONCEREJECT", 5, 0, 100, s);
   s.authz_reuse_percent = EnvInt(env, "PEBBLE_AUTHZREUSE", 50, 0, 100, s);
+  s.orders_per_page = EnvInt(env, "PEBBLE_WFE_ORDERS_PER_PAGE", 3, 1, 1000, s);
   s.chain_length = EnvInt(env, "PEBBLE_CHAIN_LENGTH", 1, 1, 8, s);
   s.alternate_roots = EnvInt(env, "PEBBLE_ALTERNATE_ROOTS", 0, 0, 8, s);
   s.va_sleep_max = std::chrono::seconds(EnvInt(env, "PEBBLE_VA_SLEEPTIME", 15, 1, 3600, s));
@@ -260,11 +261,6 @@ core::Result<void> ApplyEnvironment(const EnvLookup& env, PebbleSettings& s) {
   if (auto v = env("PEBBLE_VA_ALWAYS_VALID"); v && GoTrue(*v)) {
     s.serve.skip_validation = true;
     s.va_sleep_max.reset();  // nothing is fetched, so there is nothing to wait before
-  }
-  if (auto v = env("PEBBLE_WFE_ORDERS_PER_PAGE"); v && !v->empty()) {
-    s.warnings.push_back(
-        "PEBBLE_WFE_ORDERS_PER_PAGE is not applied: flint pages account "
-        "orders its own way");
   }
   return core::Ok();
 }

@@ -32,6 +32,7 @@ struct PebbleSettings {
   int alternate_roots = 0;       // PEBBLE_ALTERNATE_ROOTS
   int nonce_reject_percent = 5;  // PEBBLE_WFE_NONCEREJECT
   int authz_reuse_percent = 50;  // PEBBLE_AUTHZREUSE
+  int orders_per_page = 3;       // PEBBLE_WFE_ORDERS_PER_PAGE
   // Before each validation, a random sleep in [0, va_sleep_max] seconds (PEBBLE_VA_SLEEPTIME,
   // default 15), unless PEBBLE_VA_NOSLEEP is set true; nullopt: no sleep.
   std::optional<std::chrono::seconds> va_sleep_max = std::chrono::seconds(15);

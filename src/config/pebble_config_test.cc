@@ -74,6 +74,7 @@ TEST(ParsePebbleArgs, OkPebbleConfigAndDefaults) {
   // Pebble's defaults for its variables.
   EXPECT_EQ(s.nonce_reject_percent, 5);
   EXPECT_EQ(s.authz_reuse_percent, 50);
+  EXPECT_EQ(s.orders_per_page, 3);
   EXPECT_EQ(s.chain_length, 1);
   EXPECT_EQ(s.alternate_roots, 0);
   ASSERT_TRUE(s.va_sleep_max.has_value());

@@ -35,6 +35,9 @@ struct WfeOptions {
   // being validated (RFC 8555 §7.4, §8.2); `flint pebble` takes Pebble's "retryAfter".
   int order_retry_after_seconds = 1;
   int authz_retry_after_seconds = 1;
+  // Orders per page of an account's orders list (RFC 8555 §7.1.2.1, Link rel="next");
+  // `flint pebble` uses Pebble's PEBBLE_WFE_ORDERS_PER_PAGE (default 3).
+  int orders_page_size = 100;
   // Another path answering like /directory (`flint pebble` serves Pebble's "/dir"); empty: none.
   std::string directory_alias;
 };

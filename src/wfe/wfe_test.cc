@@ -696,6 +696,7 @@ class WfePebbleOptionsTest : public WfeOrderTest {
     wo.alternate_chains_pem = {kAlternate};
     wo.directory_alias = "/dir";
     wo.authz_retry_after_seconds = 7;
+    wo.orders_page_size = 2;
   }
   static std::vector<std::string> Links(const HttpResponse& r) {
     std::vector<std::string> out;
@@ -744,6 +745,25 @@ TEST_F(WfePebbleOptionsTest, ConfiguredRetryAfterOnAnAuthorizationBeingValidated
   ASSERT_TRUE(store_->SetChallengeProcessing(core::ChallengeId(*ch)).ok());
   EXPECT_EQ(Header(PostAcct(authz_url, ""), "Retry-After"), "7");
   EXPECT_EQ(Header(PostAcct(ch_url, ""), "Retry-After"), "7");
+}
+
+TEST_F(WfePebbleOptionsTest, OrdersListPagesAtTheConfiguredSize) {
+  for (const char* name : {"p1.example.com", "p2.example.com", "p3.example.com"}) {
+    HttpResponse order = PostAcct("/acme/new-order", std::string(R"({"identifiers":[{"type":"dns","value":")") +
+                                                         name + "\"}]}");
+    ASSERT_EQ(order.status, 201) << order.body;
+  }
+  HttpResponse first = PostAcct(acct_ + "/orders", "");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(JsonOf(first).at("orders").as_array().size(), 2u);
+  std::string next;
+  for (auto& [k, v] : first.headers)
+    if (k == "Link" && v.find("rel=\"next\"") != std::string::npos) next = v.substr(1, v.find('>') - 1);
+  ASSERT_FALSE(next.empty());
+  HttpResponse second = PostAcct(next, "");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(JsonOf(second).at("orders").as_array().size(), 1u);
+  for (auto& [k, v] : second.headers) EXPECT_EQ(v.find("rel=\"next\""), std::string::npos);
 }
 
 }  // namespace
