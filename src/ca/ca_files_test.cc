@@ -357,5 +357,116 @@ TEST_F(CaFilesTest, IssuerFromMaterialSignsWithTheIntermediate) {
             X509_V_OK);
 }
 
+// X509_verify_cert of `leaf` against `root` alone, with every certificate of `chain_pem`
+// untrusted: the chain a client receives must lead to that root.
+int VerifyWithChainPem(X509* leaf, X509* root, const std::string& chain_pem, core::TimePoint at) {
+  auto certs = ParsePemCertificates(chain_pem);
+  if (!certs.ok()) return X509_V_ERR_UNSPECIFIED;
+  X509_STORE* store = X509_STORE_new();
+  X509_STORE_add_cert(store, root);
+  STACK_OF(X509)* untrusted = sk_X509_new_null();
+  for (UniqueX509& c : *certs) sk_X509_push(untrusted, c.get());
+  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+  X509_STORE_CTX_init(ctx, store, leaf, untrusted);
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx);
+  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(core::ToUnixSeconds(at)));
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT);
+  X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
+  int rc = X509_verify_cert(ctx);
+  int err = rc == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+  if (rc != 1 && err == X509_V_OK) err = X509_V_ERR_UNSPECIFIED;
+  X509_STORE_CTX_free(ctx);
+  sk_X509_free(untrusted);
+  X509_STORE_free(store);
+  ERR_clear_error();
+  return err;
+}
+
+size_t PemCount(const std::string& pem) {
+  auto certs = ParsePemCertificates(pem);
+  return certs.ok() ? certs->size() : 0;
+}
+
+// PEBBLE_CHAIN_LENGTH and PEBBLE_ALTERNATE_ROOTS: every hierarchy ends in the one issuing key, so
+// one leaf verifies under each root with that root's chain, and a reload finds the same shape.
+TEST_F(CaFilesTest, ShapeWithLongerChainsAndAlternateRootsVerifiesAndReloads) {
+  const CaShape shape{3, 2};
+  auto ca = LoadOrCreateCa(dir_, {}, clock_, random_, {}, shape);
+  ASSERT_TRUE(ca.ok()) << ca.error().detail;
+  ASSERT_EQ(ca->chains.size(), 3u);
+  for (const char* f : {"chain.pem", "alternate-1.pem", "alternate-2.pem"}) {
+    EXPECT_EQ(FileMode(dir_ + "/" + f), 0644u) << f;
+  }
+  EXPECT_EQ(FileMode(dir_ + "/alternate-1-root.key"), 0600u);
+  EXPECT_EQ(FileMode(dir_ + "/alternate-2-root.key"), 0600u);
+  EXPECT_EQ(PemCount(ca->tls_chain_pem), 4u);  // leaf + 3 intermediates
+  auto issuer = NewIntermediateIssuer(*ca, random_);
+  IssueRequest request;
+  request.identifiers = {{core::IdentifierType::kDns, "www.example.com"}};
+  request.public_key = ca->tls_key.get();
+  request.not_before = clock_.Now();
+  request.not_after = clock_.Now() + std::chrono::days(90);
+  auto issued = issuer->Issue(request);
+  ASSERT_TRUE(issued.ok()) << issued.error().detail;
+  EXPECT_EQ(PemCount(issued->chain_pem), 4u);
+  UniqueX509 leaf = testing::ParseDerCert(issued->der);
+  ASSERT_TRUE(leaf);
+  for (size_t k = 0; k < ca->chains.size(); ++k) {
+    const IssuerChain& chain = ca->chains[k];
+    EXPECT_EQ(PemCount(chain.chain_pem), 3u) << k;
+    EXPECT_EQ(VerifyWithChainPem(leaf.get(), chain.root.get(), chain.chain_pem, clock_.Now()),
+              X509_V_OK)
+        << "hierarchy " << k;
+    // Not under another hierarchy's root with this one's chain.
+    const IssuerChain& other = ca->chains[(k + 1) % ca->chains.size()];
+    EXPECT_NE(VerifyWithChainPem(leaf.get(), other.root.get(), chain.chain_pem, clock_.Now()),
+              X509_V_OK)
+        << "hierarchy " << k;
+  }
+  EXPECT_EQ(ca->chains[0].chain_pem.substr(0, ca->intermediate_pem.size()), ca->intermediate_pem);
+
+  auto again = Load();  // the default shape asked for; the recorded one wins
+  ASSERT_TRUE(again.ok()) << again.error().detail;
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->shape.chain_length, 3);
+  EXPECT_EQ(again->shape.alternate_roots, 2);
+  ASSERT_EQ(again->chains.size(), 3u);
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(again->chains[k].chain_pem, ca->chains[k].chain_pem) << k;
+    EXPECT_EQ(again->chains[k].root_pem, ca->chains[k].root_pem) << k;
+  }
+}
+
+TEST_F(CaFilesTest, DefaultShapeHasOneChainAndNoExtraFiles) {
+  auto ca = Load();
+  ASSERT_TRUE(ca.ok()) << ca.error().detail;
+  ASSERT_EQ(ca->chains.size(), 1u);
+  EXPECT_EQ(ca->chains[0].chain_pem, ca->intermediate_pem);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/chain.pem"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/alternate-1.pem"));
+}
+
+TEST_F(CaFilesTest, DamagedAlternateChainIsRefused) {
+  ASSERT_TRUE(LoadOrCreateCa(dir_, {}, clock_, random_, {}, CaShape{1, 1}).ok());
+  // The alternate hierarchy's certificates in the wrong order.
+  const std::string alt = ReadAll(dir_ + "/alternate-1.pem");
+  const size_t split = alt.find("-----BEGIN CERTIFICATE-----", 1);
+  ASSERT_NE(split, std::string::npos);
+  WriteAll(dir_ + "/alternate-1.pem", alt.substr(split) + alt.substr(0, split));
+  auto again = Load();
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().type, core::ErrorType::kInternal);
+  EXPECT_NE(again.error().detail.find("alternate-1.pem"), std::string::npos)
+      << again.error().detail;
+}
+
+TEST_F(CaFilesTest, ShapeOutOfBoundsIsMalformed) {
+  for (CaShape shape : {CaShape{0, 0}, CaShape{9, 0}, CaShape{1, -1}, CaShape{1, 9}}) {
+    auto ca = LoadOrCreateCa(dir_, {}, clock_, random_, {}, shape);
+    ASSERT_FALSE(ca.ok());
+    EXPECT_EQ(ca.error().type, core::ErrorType::kMalformed);
+  }
+}
+
 }  // namespace
 }  // namespace flint::ca

@@ -20,7 +20,9 @@
 #include "cmd/audit_log.h"
 #include "cmd/data_dir.h"
 #include "cmd/metrics_listener.h"
+#include "cmd/pebble.h"
 #include "cmd/periodic_task.h"
+#include "cmd/serve_hooks.h"
 #include "cmd/status_listener.h"
 #include "policy/identifier_policy.h"
 #include "va/resolver.h"
@@ -44,6 +46,7 @@ constexpr const char* kUsage =
     "usage: flint <command> [flags]\n"
     "commands:\n"
     "  serve    run the ACME CA (flint serve --help for its flags)\n"
+    "  pebble   run as a drop-in for Pebble's test CA (flint pebble -h; docs/PEBBLE.md)\n"
     "  admin    operator commands on a data directory (flint admin --help)\n";
 
 std::string DefaultBaseUrl(const config::HostPort& hp) {
@@ -283,6 +286,7 @@ wfe::WfeOptions WfeOptionsFrom(const config::Config& cfg, const std::string& bas
   wfe::WfeOptions o;
   o.base_url = base_url;
   o.issuer_pem = ca.intermediate_pem;
+  for (size_t k = 1; k < ca.chains.size(); ++k) o.alternate_chains_pem.push_back(ca.chains[k].chain_pem);
   o.terms_of_service = cfg.terms_of_service;
   o.website = cfg.website;
   o.caa_identities = cfg.caa_identities;
@@ -294,7 +298,8 @@ wfe::WfeOptions WfeOptionsFrom(const config::Config& cfg, const std::string& bas
 core::Result<wfe::HttpServerOptions> HttpOptionsFrom(const config::Config& cfg,
                                                      const config::HostPort& listen,
                                                      const ca::CaMaterial& ca,
-                                                     core::DurabilityBarrier* durability) {
+                                                     core::DurabilityBarrier* durability,
+                                                     const cmd::ServeHooks& hooks) {
   wfe::HttpServerOptions o;
   o.listen_host = listen.host;
   o.listen_port = listen.port;
@@ -302,6 +307,10 @@ core::Result<wfe::HttpServerOptions> HttpOptionsFrom(const config::Config& cfg,
   auto tls_key = ReadFile(ca.tls_key_path);
   if (!tls_key) return core::Err(core::ErrorType::kInternal, "cannot read " + ca.tls_key_path);
   o.tls_key_pem = std::move(*tls_key);
+  if (!hooks.tls_cert_chain_pem.empty()) {
+    o.tls_cert_chain_pem = hooks.tls_cert_chain_pem;
+    o.tls_key_pem = hooks.tls_key_pem;
+  }
   o.io_threads = cfg.io_threads;
   o.worker_threads = cfg.worker_threads;
   o.max_connections_per_ip = cfg.max_connections_per_ip;
@@ -310,7 +319,7 @@ core::Result<wfe::HttpServerOptions> HttpOptionsFrom(const config::Config& cfg,
   return o;
 }
 
-int Serve(const config::Config& cfg) {
+int Serve(const config::Config& cfg, const cmd::ServeHooks& hooks) {
   // The stop signals are blocked before any thread starts (the resolver's, the RA's workers,
   // the store's), so that every thread inherits the mask and only the main thread's sigwait
   // below takes them; a start-up wait (the database) polls for them instead.
@@ -335,7 +344,8 @@ int Serve(const config::Config& cfg) {
   core::SecureRandom random;
 
   // Step 1: the CA (generated on first start, loaded afterwards; never silently replaced).
-  auto ca = ca::LoadOrCreateCa(cfg.data_dir, cfg.tls_names, clock, random, {cmd::kStoreFile});
+  auto ca = ca::LoadOrCreateCa(cfg.data_dir, cfg.tls_names, clock, random, {cmd::kStoreFile},
+                               {cfg.chain_length, cfg.alternate_roots});
   if (!ca.ok()) return Fail("CA in " + cfg.data_dir + ": " + ca.error().detail);
 
   // Step 2: storage and nonces.
@@ -352,6 +362,7 @@ int Serve(const config::Config& cfg) {
   if (!ShareDatabase(cfg)) caching_store = std::make_unique<sa::CachingStore>(*store->store);
   sa::Store& storage = caching_store ? static_cast<sa::Store&>(*caching_store) : *store->store;
   std::unique_ptr<sa::NonceService> nonces = NewNonceService(cfg, *store->nonces, random, clock);
+  if (hooks.wrap_nonces) nonces = hooks.wrap_nonces(std::move(nonces));
   // One database, one CA: instances share the CA by copying the first one's data directory, and
   // one started with a directory of its own would otherwise issue from a second CA.
   const std::string root_sha256 = ca::CertFingerprintSha256(ca->root_cert.get());
@@ -363,6 +374,10 @@ int Serve(const config::Config& cfg) {
                 "share its CA: replace this data directory's root.pem, intermediate.pem, " +
                 "intermediate.key, tls.pem, tls.key and ca.json with the first instance's " +
                 "(docs/SCALE-OUT.md)");
+  }
+  if (hooks.prepare_store) {
+    if (auto prepared = hooks.prepare_store(storage, clock); !prepared.ok())
+      return Fail("store: " + prepared.error().detail);
   }
 
   // Step 3: the authorities.
@@ -387,6 +402,7 @@ int Serve(const config::Config& cfg) {
     va = std::make_unique<va::ValidationAuthority>(VaOptionsFrom(cfg), *resolver);
     validator = std::make_unique<cmd::VaValidator>(*va, cfg.validation_workers);
   }
+  if (hooks.wrap_validator) validator = hooks.wrap_validator(std::move(validator));
   ca::OcspOptions ocsp_options;
   ocsp_options.validity = cfg.ocsp_lifetime;
   cmd::LocalCertificateAuthority authority(*ca, random, ocsp_options);
@@ -410,8 +426,10 @@ int Serve(const config::Config& cfg) {
   cmd::LogAuditLog audit;  // before the RA, which records while its workers finish
   ra::RateLimiter rate_limiter(RateLimitConfigFrom(cfg.rate_limits), storage, clock,
                                policy_opts->psl);
-  ra::RegistrationAuthority ra(RaOptionsFrom(cfg, base_url, cert_urls), storage, clock, random,
-                               policy, *validator, authority);
+  ra::RaOptions ra_options = RaOptionsFrom(cfg, base_url, cert_urls);
+  ra_options.authz_reuse_percent = hooks.authz_reuse_percent;
+  ra::RegistrationAuthority ra(std::move(ra_options), storage, clock, random, policy, *validator,
+                               authority);
   if (prometheus) ra.SetMetrics(*prometheus);
   ra.SetAuditLog(audit);
   ra.SetRateLimiter(rate_limiter);
@@ -427,10 +445,15 @@ int Serve(const config::Config& cfg) {
     ra.SetRevocationListener([&status](const core::Certificate&) { status->CrlChanged(); });
   }
 
-  wfe::WebFrontEnd front(WfeOptionsFrom(cfg, base_url, *ca), ra, storage, *nonces, clock);
+  wfe::WfeOptions wfe_options = WfeOptionsFrom(cfg, base_url, *ca);
+  wfe_options.directory_alias = hooks.directory_alias;
+  wfe_options.order_retry_after_seconds = hooks.order_retry_after_seconds;
+  wfe_options.authz_retry_after_seconds = hooks.authz_retry_after_seconds;
+  wfe_options.orders_page_size = hooks.orders_page_size;
+  wfe::WebFrontEnd front(std::move(wfe_options), ra, storage, *nonces, clock);
 
   // Step 4: the HTTPS listener.
-  auto http_opts = HttpOptionsFrom(cfg, *listen, *ca, store->durability);
+  auto http_opts = HttpOptionsFrom(cfg, *listen, *ca, store->durability, hooks);
   if (!http_opts.ok()) return Fail(http_opts.error().detail);
   http_opts->max_connections = caps->acme;
   wfe::HttpServer server(*http_opts, [&front](wfe::HttpRequest& r) { return front.Handle(r); });
@@ -452,10 +475,20 @@ int Serve(const config::Config& cfg) {
   if (!started.ok()) return Fail("listen on " + cfg.listen + ": " + started.error().detail);
   spdlog::info("flint serving ACME at {}/directory (data {}, root certificate {}/root.pem)",
                base_url, cfg.data_dir, cfg.data_dir);
+  std::unique_ptr<cmd::ExtraListener> extra_listener;
+  if (hooks.start_listener) {
+    auto l = hooks.start_listener(cmd::ServeContext{*ca, storage, clock});
+    if (!l.ok()) {
+      server.Stop();
+      return Fail(l.error().detail);
+    }
+    extra_listener = std::move(l).value();
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("signal {}: finishing in-flight requests", sig);
+  if (extra_listener) extra_listener->Stop();
   server.Stop();
   if (status) status->Stop();
   if (metrics_listener) metrics_listener->Stop();
@@ -481,8 +514,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (!cfg->has_value()) return 0;  // --help
-    int rc = flint::Serve(**cfg);
+    int rc = flint::Serve(**cfg, {});
     spdlog::shutdown();  // flushes buffered log lines, stops the periodic flusher
+    return rc;
+  }
+  if (args[0] == "pebble") {
+    args.erase(args.begin());
+    int rc = flint::cmd::RunPebble(args, &flint::Serve);
+    spdlog::shutdown();
     return rc;
   }
   if (args[0] == "admin") {

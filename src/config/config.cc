@@ -58,6 +58,15 @@ void AddOptions(CLI::App& app, Config& c) {
                  "external URL prefix written into responses (default: https://<listen>)");
   app.add_option("--tls-name", c.tls_names,
                  "extra DNS name or IP for the HTTPS certificate (repeatable)");
+  app.add_option("--chain-length", c.chain_length,
+                 "intermediates between a leaf and the root, for a CA created at this start")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 8));
+  app.add_option("--alternate-roots", c.alternate_roots,
+                 "alternate root hierarchies served as alternate chains (RFC 8555 7.4.2), for "
+                 "a CA created at this start")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 8));
   app.add_option("--http-listen", c.http_listen,
                  "plain-HTTP listen address for CRL, OCSP, issuer certificate (default: off)");
   app.add_option("--http-base-url", c.http_base_url,

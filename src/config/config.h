@@ -58,6 +58,11 @@ struct Config {
   std::string listen = "127.0.0.1:14000";
   std::string base_url;  // empty: https://<listen> (with localhost for loopback addresses)
   std::vector<std::string> tls_names;
+  // The hierarchies of a new CA (ca::CaShape); used only when the CA is created: intermediates
+  // between a leaf and its root (1-8), and alternate roots served as RFC 8555 §7.4.2 alternate
+  // chains (0-8).
+  int chain_length = 1;
+  int alternate_roots = 0;
   // Plain-HTTP listener for CRLs, OCSP and the issuer certificate (empty: off).
   std::string http_listen;
   // URL prefix of that listener as written into certificates (CRL distribution point, AIA

@@ -111,8 +111,11 @@ Result<core::Order> RegistrationAuthority::NewOrder(const core::Account& account
     // RFC 8555 §7.1.4: a wildcard's authorization is for the base name, marked wildcard.
     const bool wildcard = policy::IsWildcard(id);
     const core::Identifier base = policy::AuthorizationIdentifier(id);
-    FLINT_ASSIGN_OR_RETURN(std::optional<core::Authorization> reuse,
-                           store_.FindReusableAuthorization(account.id, base, wildcard, now));
+    std::optional<core::Authorization> reuse;
+    if (core::Chance(random_, options_.authz_reuse_percent)) {
+      FLINT_ASSIGN_OR_RETURN(reuse,
+                             store_.FindReusableAuthorization(account.id, base, wildcard, now));
+    }
     if (reuse && ReusableUnder(profile, *reuse)) {
       order.authz_ids.push_back(reuse->id);
       order.expires = std::min(order.expires, reuse->expires);

@@ -60,6 +60,9 @@ struct RaOptions {
   // a CN, serverAuth and every challenge type.
   std::vector<Profile> profiles;
   std::string default_profile = "default";  // used when newOrder names none; must be listed
+  // RFC 8555 §7.4: the chance, in percent, that newOrder reuses a valid authorization of the
+  // account rather than making a new one (Pebble's PEBBLE_AUTHZREUSE; 100 outside tests).
+  int authz_reuse_percent = 100;
   // RFC 9773 §4.2: how long a client should wait before asking for renewal info again.
   std::chrono::seconds renewal_info_retry_after = std::chrono::hours(6);
 };

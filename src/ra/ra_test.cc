@@ -81,6 +81,26 @@ TEST_F(RaTest, NewOrderReusesAValidAuthorizationOfTheAccount) {
   EXPECT_EQ(theirs->status, core::OrderStatus::kPending);
 }
 
+// PEBBLE_AUTHZREUSE (flint pebble): the chance of reuse, 0 never and 100 always.
+TEST_F(RaTest, NewOrderReusesAuthorizationsAtTheConfiguredPercentage) {
+  core::Account acct = NewAccount(NewKey());
+  core::Order first = ReadyOrder(acct, {"percent.example.com"});
+  options_.authz_reuse_percent = 0;
+  Rebuild();
+  for (int i = 0; i < 5; ++i) {
+    auto again = ra_->NewOrder(acct, OrderFor({"percent.example.com"}));
+    ASSERT_TRUE(again.ok()) << again.error().detail;
+    EXPECT_NE(again->authz_ids.at(0), first.authz_ids.at(0));
+    EXPECT_EQ(again->status, core::OrderStatus::kPending);
+  }
+  options_.authz_reuse_percent = 100;
+  Rebuild();
+  auto reused = ra_->NewOrder(acct, OrderFor({"percent.example.com"}));
+  ASSERT_TRUE(reused.ok()) << reused.error().detail;
+  EXPECT_EQ(reused->authz_ids.at(0), first.authz_ids.at(0));
+  EXPECT_EQ(reused->status, core::OrderStatus::kReady);
+}
+
 TEST_F(RaTest, NewOrderDoesNotReuseAnAuthorizationValidatedByAChallengeTheProfileForbids) {
   Profile any = NamedProfile("default", {});
   Profile dns_only = NamedProfile("dns-only", {core::ChallengeType::kDns01});

@@ -27,6 +27,19 @@ struct WfeOptions {
   std::vector<std::string> caa_identities;
   bool external_account_required = false;
   std::string issuer_pem;  // the intermediate certificate, served at Urls::Issuer()
+  // RFC 8555 §7.4.2 alternate chains: for each alternate hierarchy, what follows the leaf
+  // (the intermediate's cross-certificate first). Certificate(id) + "/K" serves the leaf with
+  // alternate_chains_pem[K-1], and every chain links to the others with rel="alternate".
+  std::vector<std::string> alternate_chains_pem;
+  // Retry-After (seconds) on an order being finalized, and on an authorization or challenge
+  // being validated (RFC 8555 §7.4, §8.2); `flint pebble` takes Pebble's "retryAfter".
+  int order_retry_after_seconds = 1;
+  int authz_retry_after_seconds = 1;
+  // Orders per page of an account's orders list (RFC 8555 §7.1.2.1, Link rel="next");
+  // `flint pebble` uses Pebble's PEBBLE_WFE_ORDERS_PER_PAGE (default 3).
+  int orders_page_size = 100;
+  // Another path answering like /directory (`flint pebble` serves Pebble's "/dir"); empty: none.
+  std::string directory_alias;
 };
 
 // The URL scheme of flint's resources, relative to base_url.

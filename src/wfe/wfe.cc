@@ -89,6 +89,9 @@ std::optional<PostRoute> MatchPost(std::string_view path) {
   }
   if (parts[1] == "order" && parts.size() == 4 && parts[3] == "finalize")
     return PostRoute{KeyMode::kKid, &handlers::Finalize, *id};
+  // RFC 8555 §7.4.2: an alternate chain of a certificate, "/acme/cert/<id>/<K>".
+  if (parts[1] == "cert" && parts.size() == 4 && ParseId(parts[3]))
+    return PostRoute{KeyMode::kKid, &handlers::Certificate, *id};
   return std::nullopt;
 }
 
@@ -134,6 +137,7 @@ std::string_view EndpointName(std::string_view path) {
     if (kind == "cert") return "certificate";
   }
   if (parts.size() == 4 && kind == "acct" && parts[3] == "orders") return "orders";
+  if (parts.size() == 4 && kind == "cert" && ParseId(parts[3])) return "certificate";
   if (parts.size() == 4 && kind == "order" && parts[3] == "finalize") return "finalize";
   return "other";
 }
@@ -148,7 +152,7 @@ WebFrontEnd::WebFrontEnd(WfeOptions options, ra::RegistrationAuthority& ra,
 core::Result<Reply> WebFrontEnd::Dispatch(const HttpRequest& req, std::string* log_account) {
   const std::string& path = req.path;
   if (req.method == "GET" || req.method == "HEAD") {
-    if (path == "/directory") return handlers::Directory(services_);
+    if (path == "/directory" || IsDirectoryAlias(path)) return handlers::Directory(services_);
     if (path == "/acme/issuer") return handlers::Issuer(services_);
     if (auto cert_id = RenewalInfoCertId(path)) return handlers::RenewalInfo(services_, *cert_id);
     if (path == "/acme/new-nonce") {
@@ -182,7 +186,7 @@ core::Result<Reply> WebFrontEnd::Dispatch(const HttpRequest& req, std::string* l
 
 std::optional<HttpResponse> WebFrontEnd::HandleInline(HttpRequest& req) {
   if ((req.method == "GET" || req.method == "HEAD") &&
-      (req.path == "/directory" || req.path == "/acme/new-nonce")) {
+      (req.path == "/directory" || IsDirectoryAlias(req.path) || req.path == "/acme/new-nonce")) {
     return Handle(req);
   }
   return std::nullopt;
@@ -222,8 +226,12 @@ HttpResponse WebFrontEnd::Handle(HttpRequest& req) {
   // RFC 8555 §6.5: a fresh nonce on every POST response, every error and newNonce.
   if (req.method == "POST" || !result.ok() || is_nonce_path) AddNonce(resp);
   if (is_nonce_path) AddHeader(resp, "Cache-Control", "no-store");
-  if (req.path != "/directory") AddIndexLink(resp);
+  if (req.path != "/directory" && !IsDirectoryAlias(req.path)) AddIndexLink(resp);
   return resp;
+}
+
+bool WebFrontEnd::IsDirectoryAlias(std::string_view path) const {
+  return !services_.options.directory_alias.empty() && path == services_.options.directory_alias;
 }
 
 void WebFrontEnd::AddErrorHeaders(HttpResponse& response) {

@@ -35,6 +35,7 @@ class WebFrontEnd {
 
  private:
   core::Result<Reply> Dispatch(const HttpRequest& request, std::string* log_account);
+  bool IsDirectoryAlias(std::string_view path) const;
   void AddNonce(HttpResponse& response);
   void AddIndexLink(HttpResponse& response);
 

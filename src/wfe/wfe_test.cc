@@ -733,5 +733,88 @@ TEST_F(WfeIdentifierPolicyTest, AcceptsNamesUnderSuffixesUnknownTldsAndPublicAdd
   }
 }
 
+// RFC 8555 §7.4.2: with alternate hierarchies (flint pebble's PEBBLE_ALTERNATE_ROOTS, flint
+// serve --alternate-roots), the certificate resource links each other chain, and each chain is
+// the same leaf followed by its hierarchy's certificates. And the directory alias (/dir), and
+// the configured Retry-After (Pebble's "retryAfter").
+class WfePebbleOptionsTest : public WfeOrderTest {
+ protected:
+  static constexpr const char* kAlternate =
+      "-----BEGIN CERTIFICATE-----\nALTERNATE\n-----END CERTIFICATE-----\n";
+  void Configure(ra::RaOptions& ro, WfeOptions& wo) override {
+    WfeOrderTest::Configure(ro, wo);
+    wo.alternate_chains_pem = {kAlternate};
+    wo.directory_alias = "/dir";
+    wo.authz_retry_after_seconds = 7;
+    wo.orders_page_size = 2;
+  }
+  static std::vector<std::string> Links(const HttpResponse& r) {
+    std::vector<std::string> out;
+    for (auto& [k, v] : r.headers)
+      if (k == "Link" && v.find("rel=\"alternate\"") != std::string::npos) out.push_back(v);
+    return out;
+  }
+};
+
+TEST_F(WfePebbleOptionsTest, CertificateLinksAndServesEachChain) {
+  std::string url = ReadyOrder(R"([{"type":"dns","value":"alt.example.com"}])");
+  std::string fin = std::string(JsonOf(PostAcct(url, "")).at("finalize").as_string());
+  std::string csr = jose::Base64UrlEncode(MakeCsr({"alt.example.com"}));
+  json::value done = JsonOf(PostAcct(fin, R"({"csr":")" + csr + "\"}"));
+  ASSERT_EQ(done.at("status").as_string(), "valid");
+  const std::string cert_url(done.at("certificate").as_string());
+  HttpResponse main_chain = PostAcct(cert_url, "");
+  ASSERT_EQ(main_chain.status, 200) << main_chain.body;
+  EXPECT_EQ(Links(main_chain), std::vector<std::string>{"<" + cert_url + "/1>;rel=\"alternate\""});
+  HttpResponse alternate = PostAcct(cert_url + "/1", "");
+  ASSERT_EQ(alternate.status, 200) << alternate.body;
+  EXPECT_EQ(Header(alternate, "Content-Type"), "application/pem-certificate-chain");
+  EXPECT_EQ(Links(alternate), std::vector<std::string>{"<" + cert_url + ">;rel=\"alternate\""});
+  const std::string leaf = main_chain.body.substr(0, main_chain.body.find("-----END") + 26);
+  EXPECT_EQ(alternate.body, leaf + kAlternate);
+  for (const char* k : {"/2", "/0", "/x", "/1/1"}) {
+    EXPECT_EQ(PostAcct(cert_url + k, "").status, 404) << k;
+  }
+}
+
+TEST_F(WfePebbleOptionsTest, DirectoryAliasServesTheDirectory) {
+  HttpResponse dir = Send("GET", "/dir", "", "");
+  ASSERT_EQ(dir.status, 200);
+  EXPECT_EQ(dir.body, Send("GET", "/directory", "", "").body);
+}
+
+TEST_F(WfePebbleOptionsTest, ConfiguredRetryAfterOnAnAuthorizationBeingValidated) {
+  HttpResponse order = PostAcct("/acme/new-order",
+                                R"({"identifiers":[{"type":"dns","value":"retry.example.com"}]})");
+  ASSERT_EQ(order.status, 201) << order.body;
+  std::string authz_url(JsonOf(order).at("authorizations").as_array().at(0).as_string());
+  json::value authz = JsonOf(PostAcct(authz_url, ""));
+  const std::string ch_url(authz.at("challenges").as_array().at(0).at("url").as_string());
+  auto ch = ParseId(PathOf(ch_url).substr(12));
+  ASSERT_TRUE(ch.has_value());
+  ASSERT_TRUE(store_->SetChallengeProcessing(core::ChallengeId(*ch)).ok());
+  EXPECT_EQ(Header(PostAcct(authz_url, ""), "Retry-After"), "7");
+  EXPECT_EQ(Header(PostAcct(ch_url, ""), "Retry-After"), "7");
+}
+
+TEST_F(WfePebbleOptionsTest, OrdersListPagesAtTheConfiguredSize) {
+  for (const char* name : {"p1.example.com", "p2.example.com", "p3.example.com"}) {
+    HttpResponse order = PostAcct("/acme/new-order", std::string(R"({"identifiers":[{"type":"dns","value":")") +
+                                                         name + "\"}]}");
+    ASSERT_EQ(order.status, 201) << order.body;
+  }
+  HttpResponse first = PostAcct(acct_ + "/orders", "");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(JsonOf(first).at("orders").as_array().size(), 2u);
+  std::string next;
+  for (auto& [k, v] : first.headers)
+    if (k == "Link" && v.find("rel=\"next\"") != std::string::npos) next = v.substr(1, v.find('>') - 1);
+  ASSERT_FALSE(next.empty());
+  HttpResponse second = PostAcct(next, "");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(JsonOf(second).at("orders").as_array().size(), 1u);
+  for (auto& [k, v] : second.headers) EXPECT_EQ(v.find("rel=\"next\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace flint::wfe

@@ -234,6 +234,41 @@ class FlintServer:
                 self.flint.log.close()
 
 
+def make_tls_files(workdir):
+    """A throwaway TLS root and a localhost/127.0.0.1 listener certificate signed by it, as
+    Pebble's test/certs (minica) are: {"ca", "cert", "key"} -> PEM file paths in `workdir`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pebble test TLS root")])
+    now = datetime.datetime.utcnow()
+    ca = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+          .public_key(key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - datetime.timedelta(hours=1))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(key, hashes.SHA256()))
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .issuer_name(name).public_key(leaf_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"),
+                 x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    paths = {n: os.path.join(workdir, f"pebble-{n}.pem") for n in ("ca", "cert", "key")}
+    with open(paths["ca"], "wb") as f:
+        f.write(ca.public_bytes(pem))
+    with open(paths["cert"], "wb") as f:
+        f.write(leaf.public_bytes(pem))
+    with open(paths["key"], "wb") as f:
+        f.write(leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return paths
+
+
 class PebbleServer:
     """Development aid (FLINT_IT_SERVER=pebble): Debian's pebble in flint's place."""
 
@@ -248,36 +283,7 @@ class PebbleServer:
         self.proc = None
 
     def _tls_files(self):
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pebble test TLS root")])
-        now = datetime.datetime.utcnow()
-        ca = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-              .public_key(key.public_key()).serial_number(x509.random_serial_number())
-              .not_valid_before(now - datetime.timedelta(hours=1))
-              .not_valid_after(now + datetime.timedelta(days=1))
-              .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-              .sign(key, hashes.SHA256()))
-        leaf_key = ec.generate_private_key(ec.SECP256R1())
-        leaf = (x509.CertificateBuilder()
-                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-                .issuer_name(name).public_key(leaf_key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(hours=1))
-                .not_valid_after(now + datetime.timedelta(days=1))
-                .add_extension(x509.SubjectAlternativeName(
-                    [x509.DNSName("localhost"),
-                     x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-                .sign(key, hashes.SHA256()))
-        pem = serialization.Encoding.PEM
-        paths = {n: os.path.join(self.workdir, f"pebble-{n}.pem") for n in ("ca", "cert", "key")}
-        with open(paths["ca"], "wb") as f:
-            f.write(ca.public_bytes(pem))
-        with open(paths["cert"], "wb") as f:
-            f.write(leaf.public_bytes(pem))
-        with open(paths["key"], "wb") as f:
-            f.write(leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-        return paths
+        return make_tls_files(self.workdir)
 
     def start(self):
         files = self._tls_files()

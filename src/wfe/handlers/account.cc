@@ -1,4 +1,6 @@
 // RFC 8555 §7.3.2 (update, POST-as-GET) and §7.3.6 (deactivation) on an account URL.
+#include <algorithm>
+
 #include "wfe/handlers/handlers.h"
 #include "wfe/render.h"
 
@@ -33,7 +35,7 @@ core::Result<Reply> AccountOrders(Services& s, const AuthedPost& post, int64_t i
   if (!post.account || post.account->id.value != id)
     return Err(ErrorType::kNotFound, "no such account");
   if (!post.post_as_get()) return Err(ErrorType::kMalformed, "orders list takes POST-as-GET");
-  constexpr int kPageSize = 100;
+  const size_t page_size = static_cast<size_t>(std::max(1, s.options.orders_page_size));
   int64_t before = 0;
   if (const std::string& q = post.http.query; !q.empty()) {
     std::optional<int64_t> cursor;
@@ -42,15 +44,16 @@ core::Result<Reply> AccountOrders(Services& s, const AuthedPost& post, int64_t i
     before = *cursor;
   }
   FLINT_ASSIGN_OR_RETURN(std::vector<core::OrderId> ids,
-                         s.store.ListOrderIds(post.account->id, before, kPageSize + 1));
+                         s.store.ListOrderIds(post.account->id, before,
+                                              static_cast<int>(page_size) + 1));
   boost::json::array orders;
-  for (size_t i = 0; i < ids.size() && i < kPageSize; ++i) orders.emplace_back(s.urls.Order(ids[i]));
+  for (size_t i = 0; i < ids.size() && i < page_size; ++i) orders.emplace_back(s.urls.Order(ids[i]));
   boost::json::object body;
   body["orders"] = std::move(orders);
   Reply reply = JsonReply(200, body);
-  if (ids.size() > kPageSize) {
+  if (ids.size() > page_size) {
     reply.links.push_back("<" + s.urls.AccountOrders(post.account->id) + "?cursor=" +
-                          std::to_string(ids[kPageSize - 1].value) + ">;rel=\"next\"");
+                          std::to_string(ids[page_size - 1].value) + ">;rel=\"next\"");
   }
   return reply;
 }

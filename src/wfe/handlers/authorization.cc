@@ -33,7 +33,7 @@ core::Result<Reply> Authorization(Services& s, const AuthedPost& post, int64_t i
   Reply reply = JsonReply(200, RenderAuthorization(s, authz));
   reply.location = s.urls.Authz(authz.id);
   if (authz.status == core::AuthzStatus::kPending && HasProcessingChallenge(authz))
-    reply.retry_after_seconds = 1;
+    reply.retry_after_seconds = s.options.authz_retry_after_seconds;
   return reply;
 }
 
@@ -51,7 +51,8 @@ core::Result<Reply> Challenge(Services& s, const AuthedPost& post, int64_t id) {
   }
   Reply reply = JsonReply(200, RenderChallenge(s, ch));
   reply.links.push_back("<" + s.urls.Authz(ch.authz_id) + ">;rel=\"up\"");
-  if (ch.status == core::ChallengeStatus::kProcessing) reply.retry_after_seconds = 1;
+  if (ch.status == core::ChallengeStatus::kProcessing)
+    reply.retry_after_seconds = s.options.authz_retry_after_seconds;
   return reply;
 }
 

@@ -15,7 +15,8 @@ namespace {
 Reply OrderReply(Services& s, const core::Order& order) {
   Reply reply = JsonReply(200, RenderOrder(s, order));
   reply.location = s.urls.Order(order.id);
-  if (order.status == core::OrderStatus::kProcessing) reply.retry_after_seconds = 1;
+  if (order.status == core::OrderStatus::kProcessing)
+    reply.retry_after_seconds = s.options.order_retry_after_seconds;
   return reply;
 }
 
