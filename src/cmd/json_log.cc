@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <vector>
@@ -50,6 +51,53 @@ bool SplitPairs(std::string_view payload, std::string& words,
   return in_pairs && payload.find('\n') == std::string_view::npos;
 }
 
+// `text` with every byte that is not part of a well-formed UTF-8 sequence (RFC 3629: no
+// overlong forms, surrogates or code points above U+10FFFF) replaced by U+FFFD, so that a log
+// line stays valid JSON whatever a client put in a logged value (a request path).
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    size_t len = 0;
+    uint32_t cp = 0;
+    if (b < 0x80) {
+      out += static_cast<char>(b);
+      ++i;
+      continue;
+    }
+    if (b >= 0xC2 && b <= 0xDF) {
+      len = 2;
+      cp = b & 0x1F;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      len = 3;
+      cp = b & 0x0F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      len = 4;
+      cp = b & 0x07;
+    }
+    bool ok = len > 0 && i + len <= text.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      const auto c = static_cast<unsigned char>(text[i + k]);
+      ok = (c & 0xC0) == 0x80;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    if (ok) {
+      ok = !(len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) &&
+           !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF));
+    }
+    if (ok) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string FormatRfc3339Millis(std::chrono::system_clock::time_point ts) {
@@ -69,6 +117,8 @@ std::string FormatJsonLogLine(std::chrono::system_clock::time_point ts, std::str
   boost::json::object line;
   line["ts"] = FormatRfc3339Millis(ts);
   line["level"] = level;
+  const std::string valid = ValidUtf8(payload);
+  payload = valid;
   std::string words;
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
   if (SplitPairs(payload, words, pairs)) {
@@ -87,8 +137,9 @@ std::string FormatJsonLogLine(std::chrono::system_clock::time_point ts, std::str
     }
   }
   // boost::json::serialize escapes quotes, backslashes and every control character (a newline
-  // becomes \n), so the line stays one line. Invalid UTF-8 in a message is passed through by
-  // Boost.JSON; flint's messages come from its own format strings and checked inputs.
+  // becomes \n), so the line stays one line; ValidUtf8 above made the text valid UTF-8, which
+  // Boost.JSON would otherwise pass through as it is. (Structured fields come from the RA's
+  // records of checked values.)
   std::string out = boost::json::serialize(line);
   out += '\n';
   return out;

@@ -6,7 +6,8 @@
 // - A message of words followed by key=value pairs (flint's log style: "request method=GET
 //   status=200 ...") becomes `msg` (the words) plus one string field per pair; any other
 //   message is `msg` as it is. Both are JSON-escaped (quotes, control characters, newlines), so a
-//   multi-line message is still one line.
+//   multi-line message is still one line. Bytes that are not well-formed UTF-8 (a client's
+//   request path) become U+FFFD, so every line is valid JSON.
 // - Structured fields attached with ScopedLogFields (audit records, cmd/audit_log.h) are added as
 //   fields of that line, keeping their JSON types; they win over pairs parsed from the message.
 //

@@ -49,6 +49,16 @@ TEST(JsonLog, QuotesControlCharactersAndNewlinesAreEscaped) {
   EXPECT_EQ(o["msg"].as_string(), nasty);
 }
 
+TEST(JsonLog, InvalidUtf8BecomesReplacementCharacters) {
+  // A stray continuation byte, an overlong "/", a surrogate, a truncated sequence; then valid
+  // two-, three- and four-byte characters that must survive.
+  const std::string payload = "request path=/a\x80" "b\xC0\xAF\xED\xA0\x80\xE2\x82 ok=\xC3\xA9\xE2\x82\xAC\xF0\x9F\x94\x92";
+  json::object o = Parse(FormatJsonLogLine(kTs, "info", payload, nullptr));
+  EXPECT_EQ(o["path"].as_string(),
+            "/a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(o["ok"].as_string(), "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x94\x92");
+}
+
 TEST(JsonLog, ReservedNamesCannotBeOverwrittenByPairs) {
   json::object o = Parse(FormatJsonLogLine(kTs, "info", "x ts=1 level=evil msg=no", nullptr));
   EXPECT_EQ(o["ts"], "2025-12-02T17:10:47.123Z");
