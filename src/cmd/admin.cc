@@ -251,7 +251,8 @@ Result<jose::PublicKey> ReadPublicKeyPem(const std::string& path) {
 Result<void> AccountsRekey(Context& c) {
   FLINT_ASSIGN_OR_RETURN(jose::PublicKey key, ReadPublicKeyPem(c.args.key_path));
   const std::string note =
-      c.args.note.empty() ? "flint admin accounts rekey" : "flint admin accounts rekey: " + c.args.note;
+      c.args.note.empty() ? std::string("flint admin accounts rekey")
+                          : "flint admin accounts rekey: " + c.args.note;
   auto moved = ra::RekeyAccount(c.store, c.audit, core::AccountId(c.args.id), key, note);
   if (!moved.ok() && moved.error().type == ErrorType::kConflict &&
       moved.error().conflicting_account_id != 0) {

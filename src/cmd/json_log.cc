@@ -2,13 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <vector>
-
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
 
 namespace flint::cmd {
 namespace {
@@ -147,9 +146,9 @@ std::string FormatJsonLogLine(std::chrono::system_clock::time_point ts, std::str
 
 void JsonLogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
   const spdlog::string_view_t level = spdlog::level::to_string_view(msg.level);
-  std::string line = FormatJsonLogLine(msg.time, std::string_view(level.data(), level.size()),
-                                       std::string_view(msg.payload.data(), msg.payload.size()),
-                                       t_fields);
+  std::string line =
+      FormatJsonLogLine(msg.time, std::string_view(level.data(), level.size()),
+                        std::string_view(msg.payload.data(), msg.payload.size()), t_fields);
   dest.append(line.data(), line.data() + line.size());
 }
 

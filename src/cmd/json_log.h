@@ -16,12 +16,11 @@
 
 #include <spdlog/formatter.h>
 
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <boost/json/object.hpp>
 
 namespace flint::cmd {
 

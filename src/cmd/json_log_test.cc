@@ -52,10 +52,14 @@ TEST(JsonLog, QuotesControlCharactersAndNewlinesAreEscaped) {
 TEST(JsonLog, InvalidUtf8BecomesReplacementCharacters) {
   // A stray continuation byte, an overlong "/", a surrogate, a truncated sequence; then valid
   // two-, three- and four-byte characters that must survive.
-  const std::string payload = "request path=/a\x80" "b\xC0\xAF\xED\xA0\x80\xE2\x82 ok=\xC3\xA9\xE2\x82\xAC\xF0\x9F\x94\x92";
+  const std::string payload =
+      "request path=/a\x80"
+      "b\xC0\xAF\xED\xA0\x80\xE2\x82 ok=\xC3\xA9\xE2\x82\xAC\xF0\x9F\x94\x92";
   json::object o = Parse(FormatJsonLogLine(kTs, "info", payload, nullptr));
-  EXPECT_EQ(o["path"].as_string(),
-            "/a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(
+      o["path"].as_string(),
+      "/a\xEF\xBF\xBD"
+      "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(o["ok"].as_string(), "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x94\x92");
 }
 
@@ -67,7 +71,9 @@ TEST(JsonLog, ReservedNamesCannotBeOverwrittenByPairs) {
 }
 
 TEST(JsonLog, ScopedFieldsKeepTheirTypes) {
-  json::object fields{{"audit", true}, {"event", "issuance"}, {"order", 42},
+  json::object fields{{"audit", true},
+                      {"event", "issuance"},
+                      {"order", 42},
                       {"identifiers", json::array{json::object{{"type", "dns"}}}}};
   json::object o = Parse(FormatJsonLogLine(kTs, "info", "audit issuance", &fields));
   EXPECT_EQ(o["msg"], "audit issuance");

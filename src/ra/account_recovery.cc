@@ -27,13 +27,11 @@ Result<void> CheckReplacementAccountKey(sa::Store& store, const core::Account& a
 }
 
 Result<core::Account> RekeyAccount(sa::Store& store, core::AuditLog& audit, core::AccountId id,
-                                   const jose::PublicKey& new_key,
-                                   std::string_view operator_note) {
+                                   const jose::PublicKey& new_key, std::string_view operator_note) {
   FLINT_ASSIGN_OR_RETURN(core::Account acct, store.GetAccount(id));
   if (acct.status != core::AccountStatus::kValid)
-    return Err(ErrorType::kUnauthorized, "rekey: account is " +
-                                             std::string(core::ToString(acct.status)) +
-                                             ", not valid");
+    return Err(ErrorType::kUnauthorized,
+               "rekey: account is " + std::string(core::ToString(acct.status)) + ", not valid");
   FLINT_TRY(CheckReplacementAccountKey(store, acct, new_key, "rekey"));
   FLINT_ASSIGN_OR_RETURN(core::Account moved,
                          store.ChangeAccountKey(id, acct.jwk_thumbprint, new_key.canonical_json(),

@@ -37,8 +37,7 @@ using core::Result;
 // account), kUnauthorized (the account is deactivated or revoked), those of
 // CheckReplacementAccountKey; kConflict when a concurrent change won.
 [[nodiscard]] Result<core::Account> RekeyAccount(sa::Store& store, core::AuditLog& audit,
-                                                 core::AccountId id,
-                                                 const jose::PublicKey& new_key,
+                                                 core::AccountId id, const jose::PublicKey& new_key,
                                                  std::string_view operator_note);
 
 }  // namespace flint::ra

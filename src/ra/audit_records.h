@@ -17,12 +17,11 @@
 // Identifiers are arrays of {"type","value"}; times RFC 3339; account keys appear only as their
 // RFC 7638 thumbprints.
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
 
 #include "core/error.h"
 #include "core/types.h"

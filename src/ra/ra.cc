@@ -136,7 +136,8 @@ Result<NewAccountResult> RegistrationAuthority::NewAccount(const jose::PublicKey
   acct.created_at = clock_.Now();
   auto created = store_.CreateAccount(std::move(acct));
   if (created.ok()) {
-    boost::json::object record = AccountAuditRecord("new_account", *created, AccountUrl(created->id));
+    boost::json::object record =
+        AccountAuditRecord("new_account", *created, AccountUrl(created->id));
     if (!req.client_address.empty()) record["client_address"] = req.client_address;
     audit_->Record("account", std::move(record));
     return NewAccountResult{std::move(created).value(), true};
@@ -186,7 +187,8 @@ Result<core::Account> RegistrationAuthority::ChangeKey(const KeyChangeRequest& r
     return e;
   }
   if (changed.ok()) {
-    boost::json::object record = AccountAuditRecord("key_change", *changed, AccountUrl(req.account));
+    boost::json::object record =
+        AccountAuditRecord("key_change", *changed, AccountUrl(req.account));
     record["old_key_thumbprint"] = acct.jwk_thumbprint;
     record["new_key_thumbprint"] = changed->jwk_thumbprint;
     audit_->Record("account", std::move(record));

@@ -8,8 +8,8 @@
 
 #include "ca/cert_info.h"
 #include "policy/identifier_policy.h"
-#include "ra/ra.h"
 #include "ra/audit_records.h"
+#include "ra/ra.h"
 
 namespace flint::ra {
 

@@ -121,16 +121,15 @@ Result<PurgeCounts> PgStore::PurgeExpired(const PurgeRequest& request) {
     Cursor cursor;
     while (budget_left()) {
       FLINT_ASSIGN_OR_RETURN(std::vector<int64_t> ids, db_->ReadOne([&](Connection& c) {
-                               return Candidates(c, kOrderCandidates, before, cursor, limit);
-                             }));
+        return Candidates(c, kOrderCandidates, before, cursor, limit);
+      }));
       if (ids.empty()) break;
       ++batches;
       FLINT_ASSIGN_OR_RETURN(
-          std::vector<int64_t> n,
-          db_->Write(pg::Isolation::kReadCommitted, [&](Connection& c) {
-            return LockAndDelete(c, kLockOrders, ids, before,
-                                 {kDeleteOrderReplacements, kDeleteOrderAuthorizations,
-                                  kDeleteOrders});
+          std::vector<int64_t> n, db_->Write(pg::Isolation::kReadCommitted, [&](Connection& c) {
+            return LockAndDelete(
+                c, kLockOrders, ids, before,
+                {kDeleteOrderReplacements, kDeleteOrderAuthorizations, kDeleteOrders});
           }));
       counts.orders += n[2];
       if (static_cast<int>(ids.size()) < limit) break;
@@ -142,15 +141,14 @@ Result<PurgeCounts> PgStore::PurgeExpired(const PurgeRequest& request) {
     Cursor cursor;
     while (budget_left()) {
       FLINT_ASSIGN_OR_RETURN(std::vector<int64_t> ids, db_->ReadOne([&](Connection& c) {
-                               return Candidates(c, kAuthzCandidates, before, cursor, limit);
-                             }));
+        return Candidates(c, kAuthzCandidates, before, cursor, limit);
+      }));
       if (ids.empty()) break;
       ++batches;
-      FLINT_ASSIGN_OR_RETURN(std::vector<int64_t> n,
-                             db_->Write(pg::Isolation::kReadCommitted, [&](Connection& c) {
-                               return LockAndDelete(c, kLockAuthzs, ids, before,
-                                                    {kDeleteChallenges, kDeleteAuthzs});
-                             }));
+      FLINT_ASSIGN_OR_RETURN(
+          std::vector<int64_t> n, db_->Write(pg::Isolation::kReadCommitted, [&](Connection& c) {
+            return LockAndDelete(c, kLockAuthzs, ids, before, {kDeleteChallenges, kDeleteAuthzs});
+          }));
       counts.challenges += n[0];
       counts.authorizations += n[1];
       if (static_cast<int>(ids.size()) < limit) break;
@@ -161,17 +159,16 @@ Result<PurgeCounts> PgStore::PurgeExpired(const PurgeRequest& request) {
     while (budget_left()) {
       ++batches;
       FLINT_ASSIGN_OR_RETURN(Rows r, db_->Write(pg::Isolation::kReadCommitted, [&](Connection& c) {
-                               return c.Exec(sql, Params().Int(bound).Int(limit));
-                             }));
+        return c.Exec(sql, Params().Int(bound).Int(limit));
+      }));
       total += r.affected();
       if (r.affected() < limit) break;
     }
     return core::Ok();
   };
   FLINT_TRY(delete_batches(kDeleteNonces, ToUnixSeconds(request.now), counts.nonces));
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             request.now.time_since_epoch())
-                             .count();
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(request.now.time_since_epoch()).count();
   FLINT_TRY(delete_batches(kDeleteRateLimits, now_ms, counts.rate_limits));
   return counts;
 }

@@ -107,18 +107,19 @@ Result<PurgeCounts> SqliteStore::PurgeExpired(const PurgeRequest& request) {
                              }));
       if (ids.empty()) break;
       ++batches;
-      FLINT_ASSIGN_OR_RETURN(int64_t n, Write(/*durable=*/false, [&](Connection& c) -> Result<int64_t> {
-        int64_t deleted = 0;
-        for (int64_t id : ids) {
-          FLINT_ASSIGN_OR_RETURN(bool still, Exists(c, kOrderStillPurgeable, id, before));
-          if (!still) continue;
-          FLINT_TRY(DeleteById(c, kDeleteOrderReplacements, id));
-          FLINT_TRY(DeleteById(c, kDeleteOrderAuthorizations, id));
-          FLINT_ASSIGN_OR_RETURN(int64_t one, DeleteById(c, kDeleteOrder, id));
-          deleted += one;
-        }
-        return deleted;
-      }));
+      FLINT_ASSIGN_OR_RETURN(
+          int64_t n, Write(/*durable=*/false, [&](Connection& c) -> Result<int64_t> {
+            int64_t deleted = 0;
+            for (int64_t id : ids) {
+              FLINT_ASSIGN_OR_RETURN(bool still, Exists(c, kOrderStillPurgeable, id, before));
+              if (!still) continue;
+              FLINT_TRY(DeleteById(c, kDeleteOrderReplacements, id));
+              FLINT_TRY(DeleteById(c, kDeleteOrderAuthorizations, id));
+              FLINT_ASSIGN_OR_RETURN(int64_t one, DeleteById(c, kDeleteOrder, id));
+              deleted += one;
+            }
+            return deleted;
+          }));
       counts.orders += n;
       if (static_cast<int>(ids.size()) < limit) break;
     }
@@ -136,18 +137,19 @@ Result<PurgeCounts> SqliteStore::PurgeExpired(const PurgeRequest& request) {
       struct Deleted {
         int64_t authzs = 0, challenges = 0;
       };
-      FLINT_ASSIGN_OR_RETURN(Deleted n, Write(/*durable=*/false, [&](Connection& c) -> Result<Deleted> {
-        Deleted d;
-        for (int64_t id : ids) {
-          FLINT_ASSIGN_OR_RETURN(bool still, Exists(c, kAuthzStillPurgeable, id, before));
-          if (!still) continue;
-          FLINT_ASSIGN_OR_RETURN(int64_t ch, DeleteById(c, kDeleteChallenges, id));
-          FLINT_ASSIGN_OR_RETURN(int64_t one, DeleteById(c, kDeleteAuthz, id));
-          d.challenges += ch;
-          d.authzs += one;
-        }
-        return d;
-      }));
+      FLINT_ASSIGN_OR_RETURN(
+          Deleted n, Write(/*durable=*/false, [&](Connection& c) -> Result<Deleted> {
+            Deleted d;
+            for (int64_t id : ids) {
+              FLINT_ASSIGN_OR_RETURN(bool still, Exists(c, kAuthzStillPurgeable, id, before));
+              if (!still) continue;
+              FLINT_ASSIGN_OR_RETURN(int64_t ch, DeleteById(c, kDeleteChallenges, id));
+              FLINT_ASSIGN_OR_RETURN(int64_t one, DeleteById(c, kDeleteAuthz, id));
+              d.challenges += ch;
+              d.authzs += one;
+            }
+            return d;
+          }));
       counts.authorizations += n.authzs;
       counts.challenges += n.challenges;
       if (static_cast<int>(ids.size()) < limit) break;
@@ -157,21 +159,21 @@ Result<PurgeCounts> SqliteStore::PurgeExpired(const PurgeRequest& request) {
   auto delete_batches = [&](const char* sql, int64_t bound, int64_t& total) -> Result<void> {
     while (budget_left()) {
       ++batches;
-      FLINT_ASSIGN_OR_RETURN(int64_t n, Write(/*durable=*/false, [&](Connection& c) -> Result<int64_t> {
-        FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(sql));
-        s.Bind(1, bound).Bind(2, int64_t{limit});
-        FLINT_TRY(s.Run());
-        return c.Changes();
-      }));
+      FLINT_ASSIGN_OR_RETURN(int64_t n,
+                             Write(/*durable=*/false, [&](Connection& c) -> Result<int64_t> {
+                               FLINT_ASSIGN_OR_RETURN(Statement s, c.Prepare(sql));
+                               s.Bind(1, bound).Bind(2, int64_t{limit});
+                               FLINT_TRY(s.Run());
+                               return c.Changes();
+                             }));
       total += n;
       if (n < limit) break;
     }
     return core::Ok();
   };
   FLINT_TRY(delete_batches(kDeleteNonces, ToUnixSeconds(request.now), counts.nonces));
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             request.now.time_since_epoch())
-                             .count();
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(request.now.time_since_epoch()).count();
   FLINT_TRY(delete_batches(kDeleteRateLimits, now_ms, counts.rate_limits));
   return counts;
 }

@@ -32,8 +32,8 @@ class StoreRetentionTest : public testing::BackendTest {
   }
 
   // An order for `name` (one authorization, one challenge), expiring in `lifetime`.
-  core::Order Order(core::AccountId account, const std::string& name,
-                    std::chrono::seconds lifetime, const std::string& replaces = "") {
+  core::Order Order(core::AccountId account, const std::string& name, std::chrono::seconds lifetime,
+                    const std::string& replaces = "") {
     core::Order o;
     o.account_id = account;
     o.expires = clock_.Now() + lifetime;
@@ -78,7 +78,8 @@ TEST_P(StoreRetentionTest, ExpiredRowsGoLiveAndCertifiedRowsStay) {
   const core::AccountId acct = NewAccountId("tp-retention");
   // Expired an hour from now: purged once the window after that has passed.
   std::vector<core::Order> stale;
-  for (int i = 0; i < 5; ++i) stale.push_back(Order(acct, "stale" + std::to_string(i) + ".example", 1h));
+  for (int i = 0; i < 5; ++i)
+    stale.push_back(Order(acct, "stale" + std::to_string(i) + ".example", 1h));
   // Issued from, with a certificate outliving every window: kept with its authorization.
   const core::Order issued = Order(acct, "issued.example", 1h);
   const core::Certificate cert = Issue(issued, "0a", 24h * 90);
@@ -104,7 +105,7 @@ TEST_P(StoreRetentionTest, ExpiredRowsGoLiveAndCertifiedRowsStay) {
   EXPECT_TRUE(none.complete);
 
   PurgeCounts done = Must(store().PurgeExpired(Request(1h)));
-  EXPECT_EQ(done.orders, 6);  // the five stale orders and the replacing one
+  EXPECT_EQ(done.orders, 6);          // the five stale orders and the replacing one
   EXPECT_EQ(done.authorizations, 7);  // theirs and the pre-authorization
   EXPECT_EQ(done.challenges, 7);
   EXPECT_TRUE(done.complete);
@@ -121,8 +122,7 @@ TEST_P(StoreRetentionTest, ExpiredRowsGoLiveAndCertifiedRowsStay) {
   EXPECT_EQ(kept.status, core::OrderStatus::kValid);
   EXPECT_EQ(Must(store().GetAuthorization(kept.authz_ids[0])).challenges.size(), 1u);
   EXPECT_EQ(Must(store().GetOrder(live.id)).status, core::OrderStatus::kPending);
-  EXPECT_EQ(Must(store().GetAuthorization(live.authz_ids[0])).status,
-            core::AuthzStatus::kPending);
+  EXPECT_EQ(Must(store().GetAuthorization(live.authz_ids[0])).status, core::AuthzStatus::kPending);
   // The certificate is free to be replaced again: the purged order no longer holds it.
   Order(acct, "issued.example", 1h, "aki.0a");
 
@@ -174,9 +174,8 @@ TEST_P(StoreRetentionTest, PastNoncesAndRateLimitStatesGo) {
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
           .count();
   Must(store().UpdateRateLimit("past", [&](std::optional<int64_t>) { return now_ms + 1000; }));
-  Must(store().UpdateRateLimit("future", [&](std::optional<int64_t>) {
-    return now_ms + 10 * 3600 * 1000;
-  }));
+  Must(store().UpdateRateLimit("future",
+                               [&](std::optional<int64_t>) { return now_ms + 10 * 3600 * 1000; }));
   clock_.Advance(2h);
   PurgeCounts counts = Must(store().PurgeExpired(Request(720h)));
   EXPECT_EQ(counts.nonces, 1);
