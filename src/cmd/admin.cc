@@ -4,6 +4,8 @@
 #include "cmd/admin.h"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <CLI/CLI.hpp>
@@ -17,10 +19,16 @@
 #include "ca/ca_files.h"
 #include "ca/openssl_util.h"
 #include "cmd/admin_records.h"
+#include "cmd/audit_log.h"
+#include "cmd/retention.h"
+#include "config/config.h"
 #include "core/ascii.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "jose/base64url.h"
+#include "jose/jwk.h"
+#include "ra/account_recovery.h"
+#include "ra/audit_records.h"
 #include "ra/eab.h"
 #include "ra/revocation.h"
 #include "sa/store.h"
@@ -45,6 +53,30 @@ struct Args {
   std::string serial;
   int reason = 0;
   std::string spki_sha256;
+  std::string key_path;   // accounts rekey --key
+  std::string audit_log;  // --audit-log: also append audit records there
+  std::string retain_orders = "720h";
+  std::string retain_authorizations = "720h";
+};
+
+// Audit records of `flint admin` (core/audit.h): each one a line "audit <event> <JSON>" on the
+// diagnostics stream, and appended to --audit-log FILE when given (the same file flint serve
+// writes: records from both are whole lines, O_APPEND).
+class AdminAuditLog final : public core::AuditLog {
+ public:
+  AdminAuditLog(std::ostream& err, AuditFile* file) : err_(err), file_(file) {}
+  void Record(std::string_view event, boost::json::object fields) override {
+    fields["operator_command"] = true;
+    if (file_ != nullptr) {
+      auto written = file_->Append(event, fields, std::chrono::system_clock::now());
+      if (!written.ok()) err_ << "flint admin: " << written.error().detail << "\n";
+    }
+    err_ << "audit " << event << " " << boost::json::serialize(fields) << "\n";
+  }
+
+ private:
+  std::ostream& err_;
+  AuditFile* file_;
 };
 
 struct Context {
@@ -52,6 +84,7 @@ struct Context {
   sa::Store& store;
   const core::Clock& clock;
   std::ostream& out;
+  core::AuditLog& audit;
 };
 
 using Command = std::function<Result<void>(Context&)>;
@@ -167,6 +200,7 @@ Result<void> CertsRevoke(Context& c) {
   req.admin = true;
   req.admin_note = "flint admin certs revoke";
   FLINT_ASSIGN_OR_RETURN(core::Certificate cert, ra::RevokeCertificate(c.store, c.clock, req));
+  c.audit.Record("revocation", ra::RevocationAuditRecord(cert, req, ""));
   PrintRecord(c.out, CertificateRecord(cert, false), c.args.json);
   return core::Ok();
 }
@@ -185,6 +219,73 @@ Result<void> KeysBlock(Context& c) {
   o["spki_sha256"] = hex;
   o["blocked"] = core::FormatRfc3339(stored ? stored->blocked_at : key.blocked_at);
   o["source"] = stored ? stored->source : key.source;
+  PrintRecord(c.out, o, c.args.json);
+  return core::Ok();
+}
+
+// --- account recovery, retention ---
+
+// The public key in the PEM file at `path` (SubjectPublicKeyInfo, "BEGIN PUBLIC KEY").
+Result<jose::PublicKey> ReadPublicKeyPem(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Err(ErrorType::kMalformed, "cannot read " + path);
+  std::stringstream pem;
+  pem << in.rdbuf();
+  const std::string text = pem.str();
+  ca::UniqueBio bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+  if (!bio) return ca::OpenSslError("BIO_new_mem_buf");
+  EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
+  if (pkey == nullptr) {
+    ERR_clear_error();
+    return Err(ErrorType::kMalformed,
+               path + " holds no PEM public key (-----BEGIN PUBLIC KEY-----; e.g. openssl pkey "
+                      "-in account.key -pubout)");
+  }
+  auto key = jose::PublicKeyFromPkey(pkey);
+  EVP_PKEY_free(pkey);
+  return key;
+}
+
+// Account recovery (docs/OPERATIONS.md "Account recovery"): the same key rules as keyChange
+// (ra/account_recovery.h) and an audit record.
+Result<void> AccountsRekey(Context& c) {
+  FLINT_ASSIGN_OR_RETURN(jose::PublicKey key, ReadPublicKeyPem(c.args.key_path));
+  const std::string note =
+      c.args.note.empty() ? std::string("flint admin accounts rekey")
+                          : "flint admin accounts rekey: " + c.args.note;
+  auto moved = ra::RekeyAccount(c.store, c.audit, core::AccountId(c.args.id), key, note);
+  if (!moved.ok() && moved.error().type == ErrorType::kConflict &&
+      moved.error().conflicting_account_id != 0) {
+    return Err(ErrorType::kConflict, "the key belongs to account " +
+                                         std::to_string(moved.error().conflicting_account_id));
+  }
+  if (!moved.ok()) return std::move(moved).error();
+  PrintRecord(c.out, AccountRecord(*moved, true), c.args.json);
+  return core::Ok();
+}
+
+Result<std::chrono::seconds> RetentionArg(const std::string& flag, const std::string& text) {
+  if (text == "0") return std::chrono::seconds(0);
+  auto d = config::ParseDuration(text);
+  if (!d.ok()) return Err(ErrorType::kMalformed, flag + ": " + d.error().detail);
+  return *d;
+}
+
+Result<void> Purge(Context& c) {
+  RetentionWindows windows;
+  FLINT_ASSIGN_OR_RETURN(windows.orders,
+                         RetentionArg("--retain-expired-orders", c.args.retain_orders));
+  FLINT_ASSIGN_OR_RETURN(windows.authorizations,
+                         RetentionArg("--retain-expired-authorizations",
+                                      c.args.retain_authorizations));
+  FLINT_ASSIGN_OR_RETURN(sa::PurgeCounts counts, RunPurge(c.store, windows, c.clock));
+  json::object o;
+  o["orders"] = counts.orders;
+  o["authorizations"] = counts.authorizations;
+  o["challenges"] = counts.challenges;
+  o["nonces"] = counts.nonces;
+  o["rate_limits"] = counts.rate_limits;
+  o["complete"] = counts.complete;
   PrintRecord(c.out, o, c.args.json);
   return core::Ok();
 }
@@ -255,6 +356,9 @@ void DefineCommands(CLI::App& app, Args& a, std::optional<Command>& chosen) {
                  "PostgreSQL connection URI the flint instances use (flint serve --db); "
                  "default: the SQLite store in --data");
   app.add_flag("--json", a.json, "print JSON instead of plain text");
+  app.add_option("--audit-log", a.audit_log,
+                 "also append the audit records of changes (rekey, revoke) to this file, as "
+                 "flint serve --audit-log does");
   app.require_subcommand(1);
 
   CLI::App* eab = Group(app, "eab", "external account binding keys (RFC 8555 §7.3.4)");
@@ -270,6 +374,15 @@ void DefineCommands(CLI::App& app, Args& a, std::optional<Command>& chosen) {
       ->add_option("--limit", a.limit)
       ->capture_default_str();
   Leaf(accounts, "show", "one account", AccountsShow, chosen)->add_option("ID", a.id)->required();
+  CLI::App* rk = Leaf(accounts, "rekey",
+                      "account recovery: move the account to a new key (the subscriber lost "
+                      "theirs and proved who they are out of band); the old key is refused "
+                      "from then on",
+                      AccountsRekey, chosen);
+  rk->add_option("ID", a.id)->required();
+  rk->add_option("--key", a.key_path, "PEM public key (SubjectPublicKeyInfo) of the new key")
+      ->required();
+  rk->add_option("--note", a.note, "who asked and how they were identified, for the audit record");
 
   CLI::App* orders = Group(app, "orders", "ACME orders");
   CLI::App* ol = Leaf(orders, "list", "newest first", OrdersList, chosen);
@@ -292,6 +405,17 @@ void DefineCommands(CLI::App& app, Args& a, std::optional<Command>& chosen) {
   Leaf(keys, "block", "refuse a public key in CSRs and as an account key", KeysBlock, chosen)
       ->add_option("--spki-sha256", a.spki_sha256, "hex SHA-256 of the DER SubjectPublicKeyInfo")
       ->required();
+
+  CLI::App* purge = Leaf(&app, "purge",
+                         "purge expired orders, authorizations, challenges and nonces once, as "
+                         "flint serve does every --purge-interval (certificates are kept)",
+                         Purge, chosen);
+  purge->add_option("--retain-expired-orders", a.retain_orders,
+                    "keep orders this long after they expired (0: keep forever)")
+      ->capture_default_str();
+  purge->add_option("--retain-expired-authorizations", a.retain_authorizations,
+                    "keep authorizations this long after they expired (0: keep forever)")
+      ->capture_default_str();
 
   CLI::App* ca_group = Group(app, "ca", "the certificate authority");
   Leaf(ca_group, "status", "CA certificates, counts, CRL number", CaStatus, chosen);
@@ -325,7 +449,17 @@ int RunAdmin(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "flint admin: " << store.error().detail << "\n";
     return 1;
   }
-  Context ctx{a, **store, clock, out};
+  std::unique_ptr<AuditFile> audit_file;
+  if (!a.audit_log.empty()) {
+    auto opened = AuditFile::Open(a.audit_log);
+    if (!opened.ok()) {
+      err << "flint admin: " << opened.error().detail << "\n";
+      return 1;
+    }
+    audit_file = std::move(opened).value();
+  }
+  AdminAuditLog audit(err, audit_file.get());
+  Context ctx{a, **store, clock, out, audit};
   Result<void> done = (*chosen)(ctx);
   if (!done.ok()) {
     err << "flint admin: " << core::ErrorTypeName(done.error().type) << ": " << done.error().detail

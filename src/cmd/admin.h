@@ -3,16 +3,25 @@
 // it (SQLite WAL: one writer at a time across processes, readers never blocked), or on the
 // PostgreSQL database `--db` names (every instance on it sees the change at once).
 //
-//   flint admin [--data DIR] [--db URI] [--json] <command>
+//   flint admin [--data DIR] [--db URI] [--json] [--audit-log FILE] <command>
 //     eab create [--note TEXT]     new EAB key (RFC 8555 §7.3.4); prints key id and the
 //                                  base64url HMAC key, which is shown only this once
 //     eab list | eab revoke KEYID
 //     accounts list [--limit N] | accounts show ID
+//     accounts rekey ID --key PUBLIC_KEY.pem [--note TEXT]
+//                                  account recovery: the account moves to the new key (the
+//                                  keyChange key rules apply); the old key is refused from then on
+//                                  (a flint serve alone on SQLite caches accounts: SIGHUP it)
 //     orders list [--account ID] [--limit N] | orders show ID
 //     certs list [--account ID] [--limit N] | certs show SERIAL
 //     certs revoke SERIAL --reason N   any RFC 5280 reason (0-6, 9, 10), operator path
 //     keys block --spki-sha256 HEX     refuse that key in CSRs and as an account key
 //     ca status                        root and intermediate, certificate counts, CRL number
+//     purge [--retain-expired-orders D] [--retain-expired-authorizations D]
+//                                  the retention purge once (cmd/retention.h)
+//
+//   --audit-log FILE: changes (rekey, revoke) also append their audit record to FILE; they are
+//   always printed as "audit <event> <JSON>" lines on the diagnostics stream.
 //
 // Output: plain text (lists one record per line as key=value pairs; single records one
 // "key: value" per line), or one JSON document with --json.

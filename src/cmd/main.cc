@@ -19,6 +19,8 @@
 #include "cmd/admin.h"
 #include "cmd/audit_log.h"
 #include "cmd/data_dir.h"
+#include "cmd/json_log.h"
+#include "cmd/retention.h"
 #include "cmd/metrics_listener.h"
 #include "cmd/pebble.h"
 #include "cmd/periodic_task.h"
@@ -101,7 +103,7 @@ class BufferedStdoutSink final : public spdlog::sinks::base_sink<std::mutex> {
   void flush_() override { std::fflush(stdout); }
 };
 
-void ConfigureLogging(const std::string& level) {
+void ConfigureLogging(const std::string& level, const std::string& format) {
   if (::isatty(STDOUT_FILENO) == 0) {
     static char buffer[64 * 1024];
     std::setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
@@ -111,6 +113,7 @@ void ConfigureLogging(const std::string& level) {
     spdlog::flush_every(std::chrono::seconds(1));
   }
   spdlog::set_level(spdlog::level::from_str(level));
+  cmd::ConfigureLogFormat(format);
 }
 
 // newOrder's identifier policy. Fails (so flint does not start) on a malformed blocked name or
@@ -327,8 +330,12 @@ int Serve(const config::Config& cfg, const cmd::ServeHooks& hooks) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  ConfigureLogging(cfg.log_level);
+  // SIGHUP (systemctl reload) is taken by the same sigwait: reopen the audit log, forget cached
+  // accounts. Blocked with the stop signals, so the start-up waits below do not take it.
+  sigset_t wait_signals = stop_signals;
+  sigaddset(&wait_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &wait_signals, nullptr);
+  ConfigureLogging(cfg.log_level, cfg.log_format);
   const rlim_t open_files = RaiseFileLimit();
   const std::optional<ConnectionCaps> caps = ConnectionCapsFor(open_files, cfg);
   if (!caps) {
@@ -423,7 +430,15 @@ int Serve(const config::Config& cfg, const cmd::ServeHooks& hooks) {
   // before the RA, whose validation workers still count while it is destroyed.
   std::unique_ptr<metrics::PrometheusMetrics> prometheus;
   if (!cfg.metrics_listen.empty()) prometheus = std::make_unique<metrics::PrometheusMetrics>();
-  cmd::LogAuditLog audit;  // before the RA, which records while its workers finish
+  // Audit records: in the log, and in --audit-log's file. Before the RA, which records while its
+  // workers finish.
+  std::unique_ptr<cmd::AuditFile> audit_file;
+  if (!cfg.audit_log.empty()) {
+    auto opened = cmd::AuditFile::Open(cfg.audit_log);
+    if (!opened.ok()) return Fail("--audit-log: " + opened.error().detail);
+    audit_file = std::move(opened).value();
+  }
+  cmd::LogAuditLog audit(audit_file.get());
   ra::RateLimiter rate_limiter(RateLimitConfigFrom(cfg.rate_limits), storage, clock,
                                policy_opts->psl);
   ra::RaOptions ra_options = RaOptionsFrom(cfg, base_url, cert_urls);
@@ -441,6 +456,13 @@ int Serve(const config::Config& cfg, const cmd::ServeHooks& hooks) {
     recovery = std::make_unique<cmd::PeriodicTask>(std::chrono::seconds(30),
                                                    [&ra] { ra.RecoverAbandonedWork(); });
   }
+  // Retention (docs/OPERATIONS.md): expired rows purged in the background.
+  const cmd::RetentionWindows retention{cfg.retain_expired_orders,
+                                        cfg.retain_expired_authorizations};
+  cmd::PeriodicTask purge(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.purge_interval),
+                          [&storage, &retention, &clock] {
+                            (void)cmd::RunPurge(storage, retention, clock);
+                          });
   if (status) {
     ra.SetRevocationListener([&status](const core::Certificate&) { status->CrlChanged(); });
   }
@@ -486,7 +508,14 @@ int Serve(const config::Config& cfg, const cmd::ServeHooks& hooks) {
   }
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (sigwait(&wait_signals, &sig) == 0 && sig == SIGHUP) {
+    if (audit_file) {
+      auto reopened = audit_file->Reopen();
+      if (!reopened.ok()) spdlog::error("SIGHUP: {}", reopened.error().detail);
+    }
+    if (caching_store) caching_store->ClearAccounts();
+    spdlog::info("SIGHUP: audit log reopened, cached accounts dropped");
+  }
   spdlog::info("signal {}: finishing in-flight requests", sig);
   if (extra_listener) extra_listener->Stop();
   server.Stop();

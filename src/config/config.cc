@@ -44,6 +44,25 @@ void AddStatusLifetime(CLI::App& app, const std::string& flag, std::chrono::seco
       ->default_str(FormatDuration(out));
 }
 
+// A retention window (ParseDuration syntax, or "0": never purge).
+void AddRetention(CLI::App& app, const std::string& flag, std::chrono::seconds& out,
+                  const std::string& help) {
+  app.add_option_function<std::string>(
+         flag,
+         [&out, flag](const std::string& text) {
+           if (text == "0") {
+             out = std::chrono::seconds(0);
+             return;
+           }
+           auto d = ParseDuration(text);
+           if (!d.ok()) throw CLI::ValidationError(flag, d.error().detail);
+           out = *d;
+         },
+         help + " (a duration such as 720h or 30d; 0: never)")
+      ->type_name("DURATION")
+      ->default_str(FormatDuration(out));
+}
+
 void AddOptions(CLI::App& app, Config& c) {
   app.add_option("--config", "TOML file whose keys are these flags' names (without --)");
   app.add_option("--data", c.data_dir, "data directory: CA keys and certificates, SQLite store")
@@ -161,6 +180,31 @@ void AddOptions(CLI::App& app, Config& c) {
   app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--log-format", c.log_format,
+                 "text, or json: one JSON object per line (ts, level, msg and fields)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--audit-log", c.audit_log,
+                 "also append audit records to this file (0600, one JSON object per line, "
+                 "fsynced; reopened on SIGHUP) (default: only in the log)");
+  AddRetention(app, "--retain-expired-orders", c.retain_expired_orders,
+               "purge orders this long after they expired (orders with a certificate are kept)");
+  AddRetention(app, "--retain-expired-authorizations", c.retain_expired_authorizations,
+               "purge authorizations and their challenges this long after they expired (those "
+               "of kept orders are kept)");
+  app.add_option_function<std::string>(
+         "--purge-interval",
+         [&c](const std::string& text) {
+           auto d = ParseDuration(text);
+           if (!d.ok()) throw CLI::ValidationError("--purge-interval", d.error().detail);
+           if (d->count() < 1) {
+             throw CLI::ValidationError("--purge-interval", "must be at least 1s");
+           }
+           c.purge_interval = *d;
+         },
+         "how often expired rows are purged in the background")
+      ->type_name("DURATION")
+      ->default_str(FormatDuration(c.purge_interval));
 }
 
 // Renders one TOML value as the command-line words for `--key`.

@@ -128,6 +128,16 @@ struct Config {
   int io_threads = 0;      // 0: one per core
   int worker_threads = 0;  // 0: 2 per core
   std::string log_level = "info";
+  // Operations (docs/OPERATIONS.md). Log lines as text, or as one JSON object per line.
+  std::string log_format = "text";  // text, json
+  // Audit records also appended (0600, fsynced) to this file; empty: only in the log.
+  std::string audit_log;
+  // Retention: orders and authorizations are purged this long after they expired (0: never);
+  // certificates, and the orders and authorizations they came from, are kept. The purge runs
+  // every purge_interval.
+  std::chrono::seconds retain_expired_orders{std::chrono::hours(720)};
+  std::chrono::seconds retain_expired_authorizations{std::chrono::hours(720)};
+  std::chrono::seconds purge_interval{std::chrono::hours(1)};
 };
 
 // Parses `flint serve` arguments (args excludes the program name and the "serve" word).

@@ -30,6 +30,41 @@ TEST(ParseServeArgs, DefaultsWithoutFlags) {
   EXPECT_FALSE(c.allow_private_targets);
 }
 
+TEST(ParseServeArgs, OperationsFlagsAndKeys) {
+  auto d = ParseServeArgs({});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ((*d)->log_format, "text");
+  EXPECT_TRUE((*d)->audit_log.empty());
+  EXPECT_EQ((*d)->retain_expired_orders, std::chrono::hours(720));
+  EXPECT_EQ((*d)->retain_expired_authorizations, std::chrono::hours(720));
+  EXPECT_EQ((*d)->purge_interval, std::chrono::hours(1));
+
+  std::string path = WriteTemp(
+      "log-format = \"json\"\naudit-log = \"/var/log/flint/audit.jsonl\"\n"
+      "retain-expired-orders = \"30d\"\nretain-expired-authorizations = \"0\"\n"
+      "purge-interval = \"10m\"\n");
+  auto f = ParseServeArgs({"--config", path});
+  ASSERT_TRUE(f.ok()) << f.error().detail;
+  EXPECT_EQ((*f)->log_format, "json");
+  EXPECT_EQ((*f)->audit_log, "/var/log/flint/audit.jsonl");
+  EXPECT_EQ((*f)->retain_expired_orders, std::chrono::hours(720));
+  EXPECT_EQ((*f)->retain_expired_authorizations, std::chrono::seconds(0));
+  EXPECT_EQ((*f)->purge_interval, std::chrono::minutes(10));
+  std::remove(path.c_str());
+
+  // "fail/...": each refused with kMalformed naming the flag.
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--log-format", "xml"},
+        std::vector<std::string>{"--retain-expired-orders", "30"},
+        std::vector<std::string>{"--retain-expired-authorizations", "-1h"},
+        std::vector<std::string>{"--purge-interval", "0s"}}) {
+    auto r = ParseServeArgs(bad);
+    ASSERT_FALSE(r.ok()) << bad[0];
+    EXPECT_EQ(r.error().type, core::ErrorType::kMalformed);
+    EXPECT_NE(r.error().detail.find(bad[0]), std::string::npos) << r.error().detail;
+  }
+}
+
 TEST(ParseServeArgs, FlagsOverrideFile) {
   std::string path = WriteTemp(
       "listen = \"127.0.0.1:15000\"\nhttp01-port = 5002\nallow-private-targets = true\n"

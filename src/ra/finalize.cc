@@ -8,6 +8,7 @@
 #include "ca/cert_info.h"
 #include "ca/csr.h"
 #include "policy/key_policy.h"
+#include "ra/audit_records.h"
 #include "ra/ra.h"
 
 namespace flint::ra {
@@ -147,6 +148,8 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
   if (cert.ok()) {
     metrics_->CertificateIssued(profile.name);
     if (rate_limiter_) rate_limiter_->RecordIssuance(order.identifiers);
+    audit_->Record("issuance",
+                   IssuanceAuditRecord(order, AccountUrl(account.id), &*cert, nullptr));
   } else {
     core::Error recorded = cert.error();
     spdlog::error("issuance for order {} failed: {}", id.value, recorded.detail);
@@ -155,6 +158,8 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
     // as serverInternal, without their details.
     if (recorded.type == ErrorType::kInternal || recorded.type == ErrorType::kConflict)
       recorded = Err(ErrorType::kServerInternal, "issuance failed");
+    audit_->Record("issuance", IssuanceAuditRecord(order, AccountUrl(account.id), nullptr,
+                                                   &cert.error()));
     auto marked = store_.SetOrderInvalid(id, recorded);
     if (!marked.ok()) spdlog::error("marking order {} invalid: {}", id.value, marked.error().detail);
   }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "ra/account_recovery.h"
+#include "ra/audit_records.h"
 #include "ra/eab.h"
 
 namespace flint::ra {
@@ -133,7 +135,13 @@ Result<NewAccountResult> RegistrationAuthority::NewAccount(const jose::PublicKey
   acct.terms_of_service_agreed = req.terms_of_service_agreed;
   acct.created_at = clock_.Now();
   auto created = store_.CreateAccount(std::move(acct));
-  if (created.ok()) return NewAccountResult{std::move(created).value(), true};
+  if (created.ok()) {
+    boost::json::object record =
+        AccountAuditRecord("new_account", *created, AccountUrl(created->id));
+    if (!req.client_address.empty()) record["client_address"] = req.client_address;
+    audit_->Record("account", std::move(record));
+    return NewAccountResult{std::move(created).value(), true};
+  }
   if (created.error().type != ErrorType::kConflict) return std::move(created).error();
   // Lost a race with a concurrent newAccount for the same key: answer with the winner. Else
   // the EAB key was bound (or revoked) by a concurrent request: §7.3.4 allows one account.
@@ -150,6 +158,7 @@ Result<core::Account> RegistrationAuthority::UpdateContacts(core::AccountId id,
   auto r = store_.UpdateAccountContacts(id, std::move(contacts));
   if (!r.ok() && r.error().type == ErrorType::kConflict)
     return Err(ErrorType::kUnauthorized, "account is not valid");
+  if (r.ok()) audit_->Record("account", AccountAuditRecord("contact_update", *r, AccountUrl(id)));
   return r;
 }
 
@@ -157,6 +166,7 @@ Result<core::Account> RegistrationAuthority::DeactivateAccount(core::AccountId i
   auto r = store_.DeactivateAccount(id);
   if (!r.ok() && r.error().type == ErrorType::kConflict)
     return Err(ErrorType::kUnauthorized, "account is not valid");
+  if (r.ok()) audit_->Record("account", AccountAuditRecord("deactivation", *r, AccountUrl(id)));
   return r;
 }
 
@@ -166,16 +176,7 @@ Result<core::Account> RegistrationAuthority::ChangeKey(const KeyChangeRequest& r
     return Err(ErrorType::kUnauthorized, "account is not valid");
   if (req.old_key.thumbprint() != acct.jwk_thumbprint)
     return Err(ErrorType::kMalformed, "keyChange: oldKey is not the account's current key");
-  if (req.new_key.thumbprint() == acct.jwk_thumbprint)
-    return Err(ErrorType::kMalformed, "keyChange: the new key is the account's current key");
-  FLINT_TRY(CheckKeyNotBlocked(store_, req.new_key, ErrorType::kBadPublicKey));
-  FLINT_TRY(policy::CheckAccountKey(req.new_key.pkey()));
-  auto other = store_.GetAccountByThumbprint(req.new_key.thumbprint());
-  if (other.ok()) {
-    core::Error e = Err(ErrorType::kConflict, "keyChange: the new key is already in use");
-    e.conflicting_account_id = other->id.value;
-    return e;
-  }
+  FLINT_TRY(CheckReplacementAccountKey(store_, acct, req.new_key, "keyChange"));
   auto changed = store_.ChangeAccountKey(req.account, acct.jwk_thumbprint,
                                          req.new_key.canonical_json(), req.new_key.thumbprint());
   if (!changed.ok() && changed.error().type == ErrorType::kConflict) {
@@ -184,6 +185,13 @@ Result<core::Account> RegistrationAuthority::ChangeKey(const KeyChangeRequest& r
     core::Error e = Err(ErrorType::kConflict, "keyChange: the new key is already in use");
     if (winner.ok()) e.conflicting_account_id = winner->id.value;
     return e;
+  }
+  if (changed.ok()) {
+    boost::json::object record =
+        AccountAuditRecord("key_change", *changed, AccountUrl(req.account));
+    record["old_key_thumbprint"] = acct.jwk_thumbprint;
+    record["new_key_thumbprint"] = changed->jwk_thumbprint;
+    audit_->Record("account", std::move(record));
   }
   return changed;
 }

@@ -186,8 +186,9 @@ class RegistrationAuthority {
   // Where issuances, finished validations and revocations are counted (core/metrics.h); by
   // default nowhere. Set it before the RA serves requests; `metrics` must outlive the RA.
   void SetMetrics(core::Metrics& metrics) { metrics_ = &metrics; }
-  // Where audit records go (core/audit.h): one per validation attempt, with what each network
-  // perspective saw. By default nowhere. Set it before the RA serves requests; `audit` must
+  // Where audit records go (core/audit.h, fields in audit_records.h): one per validation attempt
+  // (with what each network perspective saw), issuance, revocation and account change (newAccount,
+  // contact update, deactivation, keyChange). By default nowhere. Set it before the RA serves requests; `audit` must
   // outlive the RA.
   void SetAuditLog(core::AuditLog& audit) { audit_ = &audit; }
   // Rate limits (rate_limits.h); by default none. Set it before the RA serves requests;

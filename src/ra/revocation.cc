@@ -8,6 +8,7 @@
 
 #include "ca/cert_info.h"
 #include "policy/identifier_policy.h"
+#include "ra/audit_records.h"
 #include "ra/ra.h"
 
 namespace flint::ra {
@@ -188,6 +189,7 @@ Result<core::Certificate> RegistrationAuthority::RevokeCertificate(
     const RevocationRequest& request) {
   FLINT_ASSIGN_OR_RETURN(core::Certificate cert, ra::RevokeCertificate(store_, clock_, request));
   metrics_->CertificateRevoked(cert.revocation_reason);
+  audit_->Record("revocation", RevocationAuditRecord(cert, request, AccountUrl(cert.account_id)));
   if (revocation_listener_) revocation_listener_(cert);
   return cert;
 }

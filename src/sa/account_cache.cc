@@ -27,6 +27,12 @@ void AccountCache::Invalidate(core::AccountId id) {
   ++generation_;
 }
 
+void AccountCache::Clear() {
+  std::lock_guard lock(mu_);
+  accounts_.clear();
+  ++generation_;
+}
+
 size_t AccountCache::size() const {
   std::lock_guard lock(mu_);
   return accounts_.size();

@@ -31,6 +31,8 @@ class AccountCache {
   // Stores `account` if no Invalidate happened since `generation` was taken.
   void InsertIfCurrent(const core::Account& account, uint64_t generation);
   void Invalidate(core::AccountId id);
+  // Drops every entry (as Invalidate for each).
+  void Clear();
   size_t size() const;
 
  private:

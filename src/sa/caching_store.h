@@ -34,6 +34,10 @@ class CachingStore final : public Store {
                                          const std::string& new_jwk_json,
                                          const std::string& new_thumbprint) override;
 
+  // Drops every cached account, so that changes made by another process (`flint admin
+  // accounts rekey`) are seen from the next request on (flint serve does this on SIGHUP).
+  void ClearAccounts() { cache_.Clear(); }
+
   // Forwarded unchanged.
   Result<core::Account> GetAccountByThumbprint(const std::string& thumbprint) override {
     return backend_.GetAccountByThumbprint(thumbprint);
@@ -146,6 +150,9 @@ class CachingStore final : public Store {
     return backend_.NextCrlNumber(at_least);
   }
   Result<int64_t> LastCrlNumber() override { return backend_.LastCrlNumber(); }
+  Result<PurgeCounts> PurgeExpired(const PurgeRequest& request) override {
+    return backend_.PurgeExpired(request);
+  }
   Result<int64_t> RevocationCount() override { return backend_.RevocationCount(); }
   Result<void> BlockKey(const BlockedKey& key) override { return backend_.BlockKey(key); }
   Result<std::optional<BlockedKey>> GetBlockedKey(const std::string& spki_sha256) override {

@@ -158,6 +158,14 @@ CREATE TABLE rate_limits (
 CREATE INDEX rate_limits_by_tat ON rate_limits (tat_ms);
 )sql";
 
+// Version 4: indexes for the retention purge (Store::PurgeExpired), as SQLite's version 8
+// (order_authorizations_by_authz exists since version 1).
+constexpr char kSchemaV4[] = R"sql(
+CREATE INDEX IF NOT EXISTS orders_purgeable ON orders (expires, id) WHERE certificate_id IS NULL;
+CREATE INDEX IF NOT EXISTS authorizations_by_expiry ON authorizations (expires, id);
+CREATE INDEX IF NOT EXISTS certificates_by_order ON certificates (order_id);
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -167,6 +175,7 @@ constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
+    {4, kSchemaV4},
 };
 
 // Any constant: the key of the advisory lock all instances take while migrating.

@@ -128,6 +128,8 @@ class PgStore final : public Store {
   Result<std::vector<core::Authorization>> ListValidAuthorizations(
       core::AccountId account, const std::vector<core::Identifier>& identifiers,
       core::TimePoint now) override;
+  // Retention (pg_store_retention.cc).
+  Result<PurgeCounts> PurgeExpired(const PurgeRequest& request) override;
 
  private:
   PgStore(const core::Clock& clock, std::unique_ptr<pg::Database> db, std::string nonce_secret);

@@ -22,6 +22,23 @@ struct EabKey {
   std::optional<core::AccountId> account_id;  // set: the account this key is bound to
 };
 
+// Store::PurgeExpired.
+struct PurgeRequest {
+  std::optional<core::TimePoint> orders_expired_before;          // nullopt: keep orders
+  std::optional<core::TimePoint> authorizations_expired_before;  // nullopt: keep authorizations
+  core::TimePoint now;  // redeemed nonces and rate-limit states before this go
+  int batch_size = 500;
+  int max_batches = 1000;
+};
+struct PurgeCounts {
+  int64_t orders = 0;
+  int64_t authorizations = 0;
+  int64_t challenges = 0;
+  int64_t nonces = 0;
+  int64_t rate_limits = 0;
+  bool complete = true;  // false: max_batches ran out before everything was purged
+};
+
 struct CertificateCounts {
   int64_t issued = 0;   // every certificate ever stored
   int64_t revoked = 0;  // of which revoked

@@ -207,6 +207,16 @@ CREATE TABLE rate_limits (
 CREATE INDEX rate_limits_by_tat ON rate_limits (tat_ms);
 )sql";
 
+// Version 8: the retention purge (Store::PurgeExpired) finds expired orders without a
+// certificate and expired authorizations by expiry, and checks by index whether an order has a
+// certificate and whether an authorization still belongs to an order.
+constexpr char kSchemaV8[] = R"sql(
+CREATE INDEX IF NOT EXISTS orders_purgeable ON orders (expires, id) WHERE certificate_id IS NULL;
+CREATE INDEX IF NOT EXISTS authorizations_by_expiry ON authorizations (expires, id);
+CREATE INDEX IF NOT EXISTS order_authorizations_by_authz ON order_authorizations (authz_id);
+CREATE INDEX IF NOT EXISTS certificates_by_order ON certificates (order_id);
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -221,6 +231,7 @@ constexpr Migration kMigrations[] = {
     {5, kSchemaV5, "PRAGMA user_version = 5"},
     {6, kSchemaV6, "PRAGMA user_version = 6"},
     {7, kSchemaV7, "PRAGMA user_version = 7"},
+    {8, kSchemaV8, "PRAGMA user_version = 8"},
 };
 
 Result<int> ReadVersion(Connection& conn) {

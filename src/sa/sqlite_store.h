@@ -141,6 +141,8 @@ class SqliteStore final : public Store {
   Result<std::vector<core::Authorization>> ListValidAuthorizations(
       core::AccountId account, const std::vector<core::Identifier>& identifiers,
       core::TimePoint now) override;
+  // Retention (sqlite_store_retention.cc).
+  Result<PurgeCounts> PurgeExpired(const PurgeRequest& request) override;
 
  private:
   SqliteStore(const core::Clock& clock, std::unique_ptr<sqlite::Database> db,

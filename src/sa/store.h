@@ -233,6 +233,23 @@ class Store : public StoreReader {
   // further than `at_most` (so the cost stays bounded).
   virtual Result<int64_t> CountPendingAuthorizations(core::AccountId account,
                                                      core::TimePoint now, int64_t at_most) = 0;
+
+  // --- Retention (docs/OPERATIONS.md "Retention") ---
+
+  // Deletes, in batches of at most request.batch_size rows per transaction (a short write lock
+  // on SQLite; READ COMMITTED transactions on PostgreSQL, so live traffic interleaves):
+  //   - orders that expired before orders_expired_before, unless a certificate was issued from
+  //     them (certificates are kept for CRLs, OCSP and the CA's records, and reference their
+  //     order) or they are `processing`; with their order_authorizations and
+  //     order_replacements rows;
+  //   - authorizations that expired before authorizations_expired_before and that no remaining
+  //     order references and none of whose challenges is `processing`; with their challenges;
+  //   - redeemed nonces and rate-limit states whose time is before `now` (they mean nothing
+  //     once past).
+  // A window that is nullopt purges nothing of its kind. Referential integrity holds after
+  // every batch. Runs until nothing is left to delete, or max_batches batches ran (then
+  // `complete` is false). Safe to run from several instances at once.
+  virtual Result<PurgeCounts> PurgeExpired(const PurgeRequest& request) = 0;
 };
 
 // Nonces (RFC 8555 §6.5), implemented by SqlNonceService (nonce_service.h): issued here, redeemable exactly once by any flint instance that shares
