@@ -184,7 +184,10 @@ struct ConnectionCaps {
 
 std::optional<ConnectionCaps> ConnectionCapsFor(rlim_t open_files, const config::Config& cfg) {
   constexpr int64_t kFixedReserve = 128;
-  constexpr int64_t kPerValidation = 4;  // DNS over UDP and TCP, an HTTP or TLS connection
+  // A validation in flight holds one HTTP or TLS connection at a time; its DNS queries share the
+  // resolver's sockets, counted here too (UDP and TCP, at most one query per label of a CAA
+  // climb in flight, most answered from cache).
+  constexpr int64_t kPerValidation = 2;
   constexpr int64_t kDatabaseConnections = 16;
   constexpr int64_t kMaxAcme = 4096;
   constexpr int64_t kMaxStatus = 1024;
@@ -192,7 +195,8 @@ std::optional<ConnectionCaps> ConnectionCapsFor(rlim_t open_files, const config:
                             ? int64_t{1} << 20
                             : static_cast<int64_t>(std::min<rlim_t>(open_files, rlim_t{1} << 20));
   const int64_t available =
-      limit - kFixedReserve - kPerValidation * cfg.validation_workers - kDatabaseConnections;
+      limit - kFixedReserve - kPerValidation * cfg.max_validations_in_flight -
+      kDatabaseConnections;
   if (available < 64) return std::nullopt;
   ConnectionCaps caps;
   caps.acme = static_cast<int>(std::min(kMaxAcme, available * 3 / 4));
@@ -239,6 +243,8 @@ va::VaOptions VaOptionsFrom(const config::Config& cfg) {
   o.tlsalpn01_port = cfg.tlsalpn01_port;
   o.allow_private_targets = cfg.allow_private_targets;
   o.caa_identities = cfg.caa_identities;
+  o.timeout = cfg.validation_timeout;
+  o.max_in_flight = static_cast<size_t>(cfg.max_validations_in_flight);
   return o;
 }
 
@@ -268,6 +274,7 @@ ra::RaOptions RaOptionsFrom(const config::Config& cfg, const std::string& base_u
   o.authz_lifetime = std::chrono::hours(cfg.authz_lifetime_hours);
   o.cert_validity = std::chrono::hours(24 * cfg.cert_validity_days);
   o.validation_workers = cfg.validation_workers;
+  o.max_pending_validations_per_account = cfg.max_pending_validations_per_account;
   o.shared_database = ShareDatabase(cfg);
   o.account_url_prefix = base_url + "/acme/acct/";
   o.issuer_url = cert_urls.issuer;
@@ -324,7 +331,8 @@ int Serve(const config::Config& cfg) {
   const std::optional<ConnectionCaps> caps = ConnectionCapsFor(open_files, cfg);
   if (!caps) {
     return Fail("the open files limit (" + std::to_string(open_files) +
-                ") is too low to serve; raise it (ulimit -n, LimitNOFILE=)");
+                ") is too low to serve; raise it (ulimit -n, LimitNOFILE=) or lower "
+                "--max-validations-in-flight");
   }
   spdlog::info("connection caps: {} ACME, {} status (open files limit {})", caps->acme,
                caps->status, open_files);
@@ -385,7 +393,7 @@ int Serve(const config::Config& cfg) {
     if (!r.ok()) return Fail("DNS resolver: " + r.error().detail);
     resolver = std::move(r).value();
     va = std::make_unique<va::ValidationAuthority>(VaOptionsFrom(cfg), *resolver);
-    validator = std::make_unique<cmd::VaValidator>(*va, cfg.validation_workers);
+    validator = std::make_unique<cmd::VaValidator>(*va);
   }
   ca::OcspOptions ocsp_options;
   ocsp_options.validity = cfg.ocsp_lifetime;
