@@ -18,6 +18,10 @@ namespace flint::va {
 namespace {
 
 using core::ErrorType;
+using testing::HttpReply;
+using testing::HttpRequest;
+using testing::LoopbackHttpServer;
+using testing::LoopbackListener;
 
 constexpr char kToken[] = "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0";
 constexpr char kKeyAuth[] =
@@ -42,7 +46,7 @@ class SilentCaaResolver : public FakeResolver {
   std::vector<Callback<CaaAnswer>> held_;
 };
 
-ValidationReport Run(const ValidationAuthority& va, ValidationJob job) {
+ValidationReport RunJob(const ValidationAuthority& va, ValidationJob job) {
   std::promise<ValidationReport> promise;
   auto report = promise.get_future();
   va.ValidateAsync(std::move(job),
@@ -69,7 +73,7 @@ TEST(AsyncVaTest, TheDeadlineCoversTheCaaCheckAfterTheChallenge) {
   options.allow_private_targets = true;
   options.timeout = std::chrono::milliseconds(500);
   ValidationAuthority va(options, resolver);
-  ValidationReport report = Run(va, Http01Job("www.example.test"));
+  ValidationReport report = RunJob(va, Http01Job("www.example.test"));
   ASSERT_FALSE(report.result.ok());
   EXPECT_EQ(report.result.error().type, ErrorType::kDns);
   EXPECT_NE(report.result.error().detail.find("query timed out looking up CAA"),
@@ -91,7 +95,7 @@ TEST(AsyncVaTest, ReportCarriesTheAddressesAndRecordsSeen) {
   options.allow_private_targets = true;
   options.caa_identities = {"flint.test"};
   ValidationAuthority va(options, resolver);
-  ValidationReport report = Run(va, Http01Job("www.example.test"));
+  ValidationReport report = RunJob(va, Http01Job("www.example.test"));
   ASSERT_TRUE(report.result.ok()) << report.result.error().detail;
   EXPECT_EQ(report.addresses, std::vector<std::string>{"127.0.0.1"});
   EXPECT_EQ(report.records, std::vector<std::string>{"example.test CAA 0 issue \"flint.test\""});
@@ -99,7 +103,7 @@ TEST(AsyncVaTest, ReportCarriesTheAddressesAndRecordsSeen) {
   ValidationJob dns = Http01Job("www.example.test");
   dns.type = core::ChallengeType::kDns01;
   resolver.SetTxt("_acme-challenge.www.example.test", {"not-the-digest"});
-  ValidationReport failed = Run(va, dns);
+  ValidationReport failed = RunJob(va, dns);
   ASSERT_FALSE(failed.result.ok());
   EXPECT_EQ(failed.result.error().type, ErrorType::kIncorrectResponse);
   EXPECT_EQ(failed.records,
@@ -138,7 +142,7 @@ TEST(AsyncVaTest, AVictimCompletesWhileManyAttemptsWaitOnATarpit) {
     ValidationJob victim = Http01Job("victim.example.test");
     victim.type = core::ChallengeType::kDns01;
     victim.account_uri = "https://ca.test/acme/acct/2";
-    ValidationReport report = Run(va, victim);
+    ValidationReport report = RunJob(va, victim);
     EXPECT_TRUE(report.result.ok()) << report.result.error().detail;
     EXPECT_EQ(finished.load(), 0);  // every attacker attempt still waiting on the tarpit
     EXPECT_EQ(va.in_flight(), 200u);
