@@ -59,7 +59,7 @@ def main():
         victim = RawFlow(checks, setup)
         setup.victim(victim)  # warm-up: connections, caches
         rss_idle = rss_bytes(setup.pid())
-        latencies, batches = [], []
+        latencies, batches, in_flights = [], [], []
         for run in range(args.runs):
             challenges, started = setup.start_attack(attacker, args.attackers)
             in_flight = setup.tarpit.open_connections()
@@ -68,6 +68,7 @@ def main():
             if authz["status"] != "valid":
                 raise AssertionError(f"victim validation failed: {authz}")
             latencies.append(seconds)
+            in_flights.append(in_flight)
             batches.append((challenges, started))
             print(f"run {run + 1}: {in_flight} attacker validations in flight "
                   f"(tarpit connections open), victim valid in {seconds * 1000:.1f} ms, "
@@ -83,10 +84,10 @@ def main():
             time.sleep(0.2)
         elapsed = time.monotonic() - t0
         done = total
-        print(f"victim latency over {args.runs} runs, {args.attackers} attacker validations "
-              f"in flight each: median {statistics.median(latencies) * 1000:.1f} ms, "
-              f"max {max(latencies) * 1000:.1f} ms")
-        print(f"attacker: {done} validations finished (all invalid at the "
+        print(f"victim latency over {args.runs} runs, {min(in_flights)} to {max(in_flights)} "
+              f"attacker validations in flight: median {statistics.median(latencies) * 1000:.1f} "
+              f"ms, max {max(latencies) * 1000:.1f} ms")
+        print(f"attacker: {done} validations answered and finished (all invalid at the "
               f"{args.timeout} deadline) in {elapsed:.1f} s = {done / elapsed:.1f}/s")
         print(f"memory: RSS {rss_idle / 2**20:.1f} MiB idle, {rss / 2**20:.1f} MiB with "
               f"{in_flight} in flight: ~{per_validation / 1024:.1f} KiB per validation in flight")
