@@ -107,9 +107,11 @@ void AddOptions(CLI::App& app, Config& c) {
       [&c](const std::string& text) {
         auto d = ParseDuration(text);
         if (!d.ok()) throw CLI::ValidationError("--validation-timeout", d.error().detail);
-        if (*d < std::chrono::seconds(1) || *d > std::chrono::seconds(300)) {
+        // At most 60 s: well inside the leases that keep another instance off a validation
+        // (180 s) or a finalize's CAA recheck (120 s) in flight (sa/store.h "Leases").
+        if (*d < std::chrono::seconds(1) || *d > std::chrono::seconds(60)) {
           throw CLI::ValidationError("--validation-timeout",
-                                     "'" + text + "' is out of range: 1s to 300s");
+                                     "'" + text + "' is out of range: 1s to 60s");
         }
         c.validation_timeout = *d;
       },

@@ -25,7 +25,7 @@ class AsyncValidationTest(unittest.TestCase):
         # A deadline far beyond the test's own pace, so that "still in flight" cannot be an
         # accident of a slow machine; exactly ATTACKERS pending allowed per account.
         cls.setup = FairnessSetup(cls.workdir, [
-            "--validation-timeout", "120s",
+            "--validation-timeout", "60s",
             "--max-pending-validations-per-account", str(ATTACKERS)]).start()
 
     @classmethod
