@@ -180,6 +180,9 @@ rlim_t RaiseFileLimit() {
 struct ConnectionCaps {
   int acme = 0;    // the HTTPS ACME listener
   int status = 0;  // the plain-HTTP status listener (CRL, OCSP, issuer)
+  // --max-validations-in-flight, lowered so that validations take at most a quarter of the
+  // descriptors left after the fixed reserve (e.g. 110 under a 1024 limit).
+  int validations = 0;
 };
 
 std::optional<ConnectionCaps> ConnectionCapsFor(rlim_t open_files, const config::Config& cfg) {
@@ -194,11 +197,13 @@ std::optional<ConnectionCaps> ConnectionCapsFor(rlim_t open_files, const config:
   const int64_t limit = open_files == RLIM_INFINITY
                             ? int64_t{1} << 20
                             : static_cast<int64_t>(std::min<rlim_t>(open_files, rlim_t{1} << 20));
-  const int64_t available =
-      limit - kFixedReserve - kPerValidation * cfg.max_validations_in_flight -
-      kDatabaseConnections;
+  const int64_t spare = limit - kFixedReserve - kDatabaseConnections;
+  const int64_t validations = std::max<int64_t>(
+      1, std::min<int64_t>(cfg.max_validations_in_flight, spare / 4 / kPerValidation));
+  const int64_t available = spare - kPerValidation * validations;
   if (available < 64) return std::nullopt;
   ConnectionCaps caps;
+  caps.validations = static_cast<int>(validations);
   caps.acme = static_cast<int>(std::min(kMaxAcme, available * 3 / 4));
   caps.status = static_cast<int>(std::min(kMaxStatus, available / 4));
   return caps;
@@ -331,11 +336,14 @@ int Serve(const config::Config& cfg) {
   const std::optional<ConnectionCaps> caps = ConnectionCapsFor(open_files, cfg);
   if (!caps) {
     return Fail("the open files limit (" + std::to_string(open_files) +
-                ") is too low to serve; raise it (ulimit -n, LimitNOFILE=) or lower "
-                "--max-validations-in-flight");
+                ") is too low to serve; raise it (ulimit -n, LimitNOFILE=)");
   }
-  spdlog::info("connection caps: {} ACME, {} status (open files limit {})", caps->acme,
-               caps->status, open_files);
+  spdlog::info("connection caps: {} ACME, {} status, {} validations in flight (open files limit "
+               "{})", caps->acme, caps->status, caps->validations, open_files);
+  if (caps->validations < cfg.max_validations_in_flight) {
+    spdlog::warn("--max-validations-in-flight {} lowered to {} to fit the open files limit {}",
+                 cfg.max_validations_in_flight, caps->validations, open_files);
+  }
   auto listen = config::SplitHostPort(cfg.listen);
   if (!listen.ok()) return Fail("--listen: " + listen.error().detail);
 
@@ -392,7 +400,9 @@ int Serve(const config::Config& cfg) {
     auto r = va::UnboundResolver::Create(cfg.dns_resolver);
     if (!r.ok()) return Fail("DNS resolver: " + r.error().detail);
     resolver = std::move(r).value();
-    va = std::make_unique<va::ValidationAuthority>(VaOptionsFrom(cfg), *resolver);
+    va::VaOptions va_options = VaOptionsFrom(cfg);
+    va_options.max_in_flight = static_cast<size_t>(caps->validations);
+    va = std::make_unique<va::ValidationAuthority>(std::move(va_options), *resolver);
     validator = std::make_unique<cmd::VaValidator>(*va);
   }
   ca::OcspOptions ocsp_options;
