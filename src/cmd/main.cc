@@ -186,21 +186,30 @@ rlim_t RaiseFileLimit() {
 struct ConnectionCaps {
   int acme = 0;    // the HTTPS ACME listener
   int status = 0;  // the plain-HTTP status listener (CRL, OCSP, issuer)
+  // --max-validations-in-flight, lowered so that validations take at most a quarter of the
+  // descriptors left after the fixed reserve (e.g. 110 under a 1024 limit).
+  int validations = 0;
 };
 
 std::optional<ConnectionCaps> ConnectionCapsFor(rlim_t open_files, const config::Config& cfg) {
   constexpr int64_t kFixedReserve = 128;
-  constexpr int64_t kPerValidation = 4;  // DNS over UDP and TCP, an HTTP or TLS connection
+  // A validation in flight holds one HTTP or TLS connection at a time; its DNS queries share the
+  // resolver's sockets, counted here too (UDP and TCP, at most one query per label of a CAA
+  // climb in flight, most answered from cache).
+  constexpr int64_t kPerValidation = 2;
   constexpr int64_t kDatabaseConnections = 16;
   constexpr int64_t kMaxAcme = 4096;
   constexpr int64_t kMaxStatus = 1024;
   const int64_t limit = open_files == RLIM_INFINITY
                             ? int64_t{1} << 20
                             : static_cast<int64_t>(std::min<rlim_t>(open_files, rlim_t{1} << 20));
-  const int64_t available =
-      limit - kFixedReserve - kPerValidation * cfg.validation_workers - kDatabaseConnections;
+  const int64_t spare = limit - kFixedReserve - kDatabaseConnections;
+  const int64_t validations = std::max<int64_t>(
+      1, std::min<int64_t>(cfg.max_validations_in_flight, spare / 4 / kPerValidation));
+  const int64_t available = spare - kPerValidation * validations;
   if (available < 64) return std::nullopt;
   ConnectionCaps caps;
+  caps.validations = static_cast<int>(validations);
   caps.acme = static_cast<int>(std::min(kMaxAcme, available * 3 / 4));
   caps.status = static_cast<int>(std::min(kMaxStatus, available / 4));
   return caps;
@@ -245,6 +254,8 @@ va::VaOptions VaOptionsFrom(const config::Config& cfg) {
   o.tlsalpn01_port = cfg.tlsalpn01_port;
   o.allow_private_targets = cfg.allow_private_targets;
   o.caa_identities = cfg.caa_identities;
+  o.timeout = cfg.validation_timeout;
+  o.max_in_flight = static_cast<size_t>(cfg.max_validations_in_flight);
   return o;
 }
 
@@ -274,6 +285,7 @@ ra::RaOptions RaOptionsFrom(const config::Config& cfg, const std::string& base_u
   o.authz_lifetime = std::chrono::hours(cfg.authz_lifetime_hours);
   o.cert_validity = std::chrono::hours(24 * cfg.cert_validity_days);
   o.validation_workers = cfg.validation_workers;
+  o.max_pending_validations_per_account = cfg.max_pending_validations_per_account;
   o.shared_database = ShareDatabase(cfg);
   o.account_url_prefix = base_url + "/acme/acct/";
   o.issuer_url = cert_urls.issuer;
@@ -342,8 +354,12 @@ int Serve(const config::Config& cfg, const cmd::ServeHooks& hooks) {
     return Fail("the open files limit (" + std::to_string(open_files) +
                 ") is too low to serve; raise it (ulimit -n, LimitNOFILE=)");
   }
-  spdlog::info("connection caps: {} ACME, {} status (open files limit {})", caps->acme,
-               caps->status, open_files);
+  spdlog::info("connection caps: {} ACME, {} status, {} validations in flight (open files limit "
+               "{})", caps->acme, caps->status, caps->validations, open_files);
+  if (caps->validations < cfg.max_validations_in_flight) {
+    spdlog::warn("--max-validations-in-flight {} lowered to {} to fit the open files limit {}",
+                 cfg.max_validations_in_flight, caps->validations, open_files);
+  }
   auto listen = config::SplitHostPort(cfg.listen);
   if (!listen.ok()) return Fail("--listen: " + listen.error().detail);
 
@@ -406,8 +422,10 @@ int Serve(const config::Config& cfg, const cmd::ServeHooks& hooks) {
     auto r = va::UnboundResolver::Create(cfg.dns_resolver);
     if (!r.ok()) return Fail("DNS resolver: " + r.error().detail);
     resolver = std::move(r).value();
-    va = std::make_unique<va::ValidationAuthority>(VaOptionsFrom(cfg), *resolver);
-    validator = std::make_unique<cmd::VaValidator>(*va, cfg.validation_workers);
+    va::VaOptions va_options = VaOptionsFrom(cfg);
+    va_options.max_in_flight = static_cast<size_t>(caps->validations);
+    va = std::make_unique<va::ValidationAuthority>(std::move(va_options), *resolver);
+    validator = std::make_unique<cmd::VaValidator>(*va);
   }
   if (hooks.wrap_validator) validator = hooks.wrap_validator(std::move(validator));
   ca::OcspOptions ocsp_options;

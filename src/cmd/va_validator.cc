@@ -1,56 +1,50 @@
 #include "cmd/va_validator.h"
 
-#include <algorithm>
-
-#include <boost/asio/post.hpp>
-
 namespace flint::cmd {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+va::ValidationJob JobFrom(ra::ValidationRequest request) {
+  va::ValidationJob job;
+  job.identifier = std::move(request.identifier);
+  job.wildcard = request.wildcard;
+  job.type = request.type;
+  job.token = std::move(request.token);
+  job.key_authorization = std::move(request.key_authorization);
+  job.account_uri = std::move(request.account_uri);
+  job.check_caa = request.check_caa;
+  return job;
+}
 
-ra::ValidationOutcome Finish(core::Result<void> result, Clock::time_point started) {
+// The primary perspective's report: what it resolved and saw, for the audit record.
+ra::ValidationOutcome OutcomeFrom(va::ValidationReport report) {
   ra::ValidationOutcome outcome;
-  ra::PerspectiveReport report;
-  report.name = "primary";
-  if (!result.ok()) report.error = result.error();
-  report.elapsed =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-  outcome.result = std::move(result);
-  outcome.perspectives.push_back(std::move(report));
+  ra::PerspectiveReport primary;
+  primary.name = "primary";
+  if (!report.result.ok()) primary.error = report.result.error();
+  primary.addresses = std::move(report.addresses);
+  primary.records = std::move(report.records);
+  primary.elapsed = report.elapsed;
+  outcome.result = std::move(report.result);
+  outcome.perspectives.push_back(std::move(primary));
   return outcome;
 }
 
 }  // namespace
 
-VaValidator::VaValidator(const va::ValidationAuthority& va, int workers)
-    : va_(va), pool_(static_cast<size_t>(std::max(1, workers))) {}
-
-VaValidator::~VaValidator() {
-  pool_.stop();
-  pool_.join();
-}
+VaValidator::VaValidator(const va::ValidationAuthority& va) : va_(va) {}
 
 void VaValidator::Validate(ra::ValidationRequest request, Completion done) const {
-  boost::asio::post(pool_, [this, request = std::move(request), done = std::move(done)]() {
-    const Clock::time_point started = Clock::now();
-    core::Result<void> result = va_.Validate(request.identifier, request.type, request.token,
-                                             request.key_authorization, request.account_uri);
-    if (result.ok() && request.check_caa) {
-      result = va_.CheckCaa(request.identifier, request.wildcard, request.account_uri,
-                            request.type);
-    }
-    done(Finish(std::move(result), started));
+  va_.ValidateAsync(JobFrom(std::move(request)), [done = std::move(done)](
+                                                     va::ValidationReport report) {
+    done(OutcomeFrom(std::move(report)));
   });
 }
 
 void VaValidator::CheckCaa(ra::ValidationRequest request, Completion done) const {
-  boost::asio::post(pool_, [this, request = std::move(request), done = std::move(done)]() {
-    const Clock::time_point started = Clock::now();
-    done(Finish(va_.CheckCaa(request.identifier, request.wildcard, request.account_uri,
-                             request.type),
-                started));
+  va_.CheckCaaAsync(JobFrom(std::move(request)), [done = std::move(done)](
+                                                     va::ValidationReport report) {
+    done(OutcomeFrom(std::move(report)));
   });
 }
 

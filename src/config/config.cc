@@ -122,9 +122,33 @@ void AddOptions(CLI::App& app, Config& c) {
                "identifiers for them (tests only)");
   app.add_flag("--skip-validation", c.skip_validation,
                "DANGEROUS, development only: challenges succeed without any check");
-  app.add_option("--validation-workers", c.validation_workers, "concurrent validations")
+  app.add_option("--validation-workers", c.validation_workers,
+                 "threads that prepare validations and record their outcome")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  app.add_option("--max-validations-in-flight", c.max_validations_in_flight,
+                 "validation attempts running at once; more wait, round-robin across accounts")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  app.add_option_function<std::string>(
+      "--validation-timeout",
+      [&c](const std::string& text) {
+        auto d = ParseDuration(text);
+        if (!d.ok()) throw CLI::ValidationError("--validation-timeout", d.error().detail);
+        // At most 60 s: well inside the leases that keep another instance off a validation
+        // (180 s) or a finalize's CAA recheck (120 s) in flight (sa/store.h "Leases").
+        if (*d < std::chrono::seconds(1) || *d > std::chrono::seconds(60)) {
+          throw CLI::ValidationError("--validation-timeout",
+                                     "'" + text + "' is out of range: 1s to 60s");
+        }
+        c.validation_timeout = *d;
+      },
+      "deadline of one whole validation attempt, challenge and CAA (default 20s)");
+  app.add_option("--max-pending-validations-per-account", c.max_pending_validations_per_account,
+                 "validations one account may have pending; beyond, challenges answer "
+                 "rateLimited")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   app.add_flag("--public-suffix-check,!--no-public-suffix-check", c.public_suffix_check,
                "refuse names that are public suffixes (co.uk, *.co.uk) with rejectedIdentifier")
       ->capture_default_str();

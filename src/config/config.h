@@ -89,6 +89,13 @@ struct Config {
   bool allow_private_targets = false;
   bool skip_validation = false;
   int validation_workers = 16;
+  // Asynchronous validation (docs/VALIDATION.md "Asynchronous validation, deadlines and
+  // fairness"): attempts running at once (more wait, round-robin across accounts), the deadline
+  // of one whole attempt (challenge and CAA), and validations one account may have pending
+  // before RespondToChallenge answers rateLimited.
+  int max_validations_in_flight = 1000;
+  std::chrono::seconds validation_timeout{20};
+  int max_pending_validations_per_account = 100;
   // Identifier policy (newOrder, RFC 8555 §7.4). allow_private_targets above also decides
   // whether "ip" identifiers for non-public addresses are accepted.
   // Refuse names that are public suffixes ("co.uk", "*.co.uk"), using the list in

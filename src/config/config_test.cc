@@ -143,6 +143,30 @@ TEST(ParseServeArgs, MetricsListenIsOffUnlessSet) {
   std::remove(path.c_str());
 }
 
+TEST(ParseServeArgs, AsynchronousValidationBounds) {
+  auto d = ParseServeArgs({});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ((*d)->validation_timeout, std::chrono::seconds(20));
+  EXPECT_EQ((*d)->max_validations_in_flight, 1000);
+  EXPECT_EQ((*d)->max_pending_validations_per_account, 100);
+  auto f = ParseServeArgs({"--validation-timeout", "30s", "--max-validations-in-flight", "5000",
+                           "--max-pending-validations-per-account", "20"});
+  ASSERT_TRUE(f.ok()) << f.error().detail;
+  EXPECT_EQ((*f)->validation_timeout, std::chrono::seconds(30));
+  EXPECT_EQ((*f)->max_validations_in_flight, 5000);
+  EXPECT_EQ((*f)->max_pending_validations_per_account, 20);
+  std::string path = WriteTemp(
+      "validation-timeout = \"15s\"\nmax-pending-validations-per-account = 50\n");
+  auto file = ParseServeArgs({"--config", path});
+  ASSERT_TRUE(file.ok()) << file.error().detail;
+  EXPECT_EQ((*file)->validation_timeout, std::chrono::seconds(15));
+  EXPECT_EQ((*file)->max_pending_validations_per_account, 50);
+  std::remove(path.c_str());
+  EXPECT_FALSE(ParseServeArgs({"--validation-timeout", "0s"}).ok());
+  EXPECT_FALSE(ParseServeArgs({"--validation-timeout", "61s"}).ok());
+  EXPECT_FALSE(ParseServeArgs({"--max-pending-validations-per-account", "0"}).ok());
+}
+
 TEST(ParseServeArgs, IdentifierPolicyDefaults) {
   auto r = ParseServeArgs({});
   ASSERT_TRUE(r.ok()) << r.error().detail;

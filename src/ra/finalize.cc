@@ -3,7 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
 #include <set>
+
+#include <boost/asio/post.hpp>
 
 #include "ca/cert_info.h"
 #include "ca/csr.h"
@@ -67,9 +71,10 @@ Result<RegistrationAuthority::CheckedCsr> RegistrationAuthority::CheckCsrAgainst
   return CheckedCsr{std::move(key).value(), std::move(csr.spki_der)};
 }
 
-Result<void> RegistrationAuthority::RecheckCaa(const core::Account& account,
-                                               const core::Order& order) {
+Result<std::vector<ValidationRequest>> RegistrationAuthority::CaaRechecks(
+    const core::Account& account, const core::Order& order) {
   const core::TimePoint now = clock_.Now();
+  std::vector<ValidationRequest> out;
   for (core::AuthzId id : order.authz_ids) {
     FLINT_ASSIGN_OR_RETURN(core::Authorization authz, store_.GetAuthorization(id));
     for (const core::Challenge& ch : authz.challenges) {
@@ -80,10 +85,10 @@ Result<void> RegistrationAuthority::RecheckCaa(const core::Account& account,
       request.wildcard = authz.wildcard;
       request.type = ch.type;
       request.account_uri = AccountUrl(account.id);
-      FLINT_TRY(CheckCaaAndWait(validator_, std::move(request)).result);
+      out.push_back(std::move(request));
     }
   }
-  return core::Ok();
+  return out;
 }
 
 Result<core::Certificate> RegistrationAuthority::Issue(const core::Account& account,
@@ -132,7 +137,7 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
   // removed from the configuration since the order was created).
   FLINT_ASSIGN_OR_RETURN(Profile profile, FindProfile(order.profile));
   FLINT_ASSIGN_OR_RETURN(CheckedCsr csr, CheckCsrAgainstOrder(account, order, csr_der));
-  FLINT_TRY(RecheckCaa(account, order));
+  FLINT_ASSIGN_OR_RETURN(std::vector<ValidationRequest> rechecks, CaaRechecks(account, order));
   if (rate_limiter_) FLINT_TRY(rate_limiter_->CheckIssuance(order.identifiers));
 
   // Step 2: ready -> processing, once; a concurrent finalize loses here.
@@ -143,7 +148,70 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
     return std::move(moved).error();
   }
 
-  // Step 3: sign and store; any failure from here leaves the order invalid.
+  // Step 3: with no CAA recheck due, sign and store now; any failure from here leaves the order
+  // invalid.
+  if (rechecks.empty()) {
+    IssueAndRecord(account, order, csr, profile);
+    return store_.GetOrder(id);
+  }
+  // Step 3': CAA must be rechecked (RFC 8659 §3). The checks run on the validator under its
+  // per-attempt deadline, off the request worker; the order answers `processing` with
+  // Retry-After meanwhile (RFC 8555 §7.4), and turns valid, or invalid with the CAA or DNS error,
+  // when they are done. Should this process stop first, the order's lease runs out and
+  // RecoverAbandonedWork fails it (sa/store.h "Leases").
+  StartCaaRechecks(account, order, std::move(csr), std::move(profile), std::move(rechecks));
+  return store_.GetOrder(id);
+}
+
+void RegistrationAuthority::StartCaaRechecks(const core::Account& account,
+                                             const core::Order& order, CheckedCsr csr,
+                                             Profile profile,
+                                             std::vector<ValidationRequest> rechecks) {
+  struct Pending {
+    std::mutex mu;
+    size_t remaining = 0;
+    std::optional<core::Error> failure;  // the first refusal or lookup failure
+    core::Account account;
+    core::Order order;
+    std::optional<CheckedCsr> csr;
+    Profile profile;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->remaining = rechecks.size();
+  pending->account = account;
+  pending->order = order;
+  pending->csr.emplace(std::move(csr));
+  pending->profile = std::move(profile);
+  for (ValidationRequest& request : rechecks) {
+    validator_.CheckCaa(std::move(request), [this, sink = completions_,
+                                             pending](ValidationOutcome outcome) {
+      {
+        std::lock_guard<std::mutex> lock(pending->mu);
+        if (!outcome.result.ok() && !pending->failure) pending->failure = outcome.result.error();
+        if (--pending->remaining > 0) return;
+      }
+      std::lock_guard<std::mutex> lock(sink->mu);
+      if (!sink->open) return;
+      boost::asio::post(validation_pool_, [this, pending]() {
+        const core::OrderId id = pending->order.id;
+        if (pending->failure) {
+          spdlog::info("order {}: CAA recheck refused issuance: {}", id.value,
+                       pending->failure->detail);
+          auto marked = store_.SetOrderInvalid(id, *pending->failure);
+          if (!marked.ok()) {
+            spdlog::error("marking order {} invalid: {}", id.value, marked.error().detail);
+          }
+          return;
+        }
+        IssueAndRecord(pending->account, pending->order, *pending->csr, pending->profile);
+      });
+    });
+  }
+}
+
+void RegistrationAuthority::IssueAndRecord(const core::Account& account, const core::Order& order,
+                                           const CheckedCsr& csr, const Profile& profile) {
+  const core::OrderId id = order.id;
   auto cert = Issue(account, order, csr, profile);
   if (cert.ok()) {
     metrics_->CertificateIssued(profile.name);
@@ -163,7 +231,6 @@ Result<core::Order> RegistrationAuthority::Finalize(const core::Account& account
     auto marked = store_.SetOrderInvalid(id, recorded);
     if (!marked.ok()) spdlog::error("marking order {} invalid: {}", id.value, marked.error().detail);
   }
-  return store_.GetOrder(id);
 }
 
 }  // namespace flint::ra

@@ -169,8 +169,19 @@ Result<core::Challenge> RegistrationAuthority::RespondToChallenge(const core::Ac
                                           std::string(core::ToString(authz.status)) +
                                           "; its challenges can no longer be answered");
   }
+  // Issue 14: a bounded number of pending validations per account. Refused here, before the
+  // challenge turns processing, so it stays pending and can be answered again later.
+  if (!pending_validations_.TryAcquire(account.id)) {
+    core::Error limited = Err(ErrorType::kRateLimited,
+                              "too many pending validations for this account (at most " +
+                                  std::to_string(options_.max_pending_validations_per_account) +
+                                  "); answer this challenge again once some have finished");
+    limited.retry_after = std::chrono::seconds(10);
+    return limited;
+  }
   auto started = store_.SetChallengeProcessing(id);
   if (!started.ok()) {
+    pending_validations_.Release(account.id);
     if (started.error().type != ErrorType::kConflict) return std::move(started).error();
     // Either a concurrent request started this challenge first (answer with it), or another
     // challenge of the authorization is being validated, in which case this one did not start
@@ -189,13 +200,15 @@ Result<core::Challenge> RegistrationAuthority::RespondToChallenge(const core::Ac
     busy.retry_after = std::chrono::seconds(1);
     return busy;
   }
-  QueueValidation(*started);
+  QueueValidation(*started, account.id);
   return started;
 }
 
-void RegistrationAuthority::QueueValidation(core::Challenge challenge) {
-  boost::asio::post(validation_pool_,
-                    [this, ch = std::move(challenge)]() { StartValidation(ch); });
+void RegistrationAuthority::QueueValidation(core::Challenge challenge,
+                                            std::optional<core::AccountId> counted) {
+  boost::asio::post(validation_pool_, [this, ch = std::move(challenge), counted]() {
+    StartValidation(ch, counted);
+  });
 }
 
 std::string RegistrationAuthority::AccountUrl(core::AccountId id) const {
@@ -222,16 +235,20 @@ void RegistrationAuthority::RecoverAbandonedWork() {
     return;
   }
   if (!claimed->empty()) spdlog::info("resuming {} validations", claimed->size());
-  for (core::Challenge& ch : *claimed) QueueValidation(std::move(ch));
+  for (core::Challenge& ch : *claimed) QueueValidation(std::move(ch), std::nullopt);
 }
 
-void RegistrationAuthority::StartValidation(const core::Challenge& ch) {
+void RegistrationAuthority::StartValidation(const core::Challenge& ch,
+                                            std::optional<core::AccountId> counted) {
   const auto started = std::chrono::steady_clock::now();
   auto authz = store_.GetAuthorization(ch.authz_id);
   if (!authz.ok()) {
     spdlog::error("validation of challenge {}: {}", ch.id.value, authz.error().detail);
+    if (counted) pending_validations_.Release(*counted);
     return;
   }
+  const core::AccountId account_id = counted.value_or(authz->account_id);
+  if (!counted) pending_validations_.Acquire(account_id);
   ValidationRequest request;
   request.identifier = authz->identifier;
   request.wildcard = authz->wildcard;
@@ -243,19 +260,19 @@ void RegistrationAuthority::StartValidation(const core::Challenge& ch) {
   if (!account.ok()) {
     ValidationOutcome failed;
     failed.result = Err(ErrorType::kServerInternal, "account lookup failed");
-    FinishValidation(ch, request, failed, started);
+    FinishValidation(ch, account_id, request, failed, started);
     return;
   }
   request.key_authorization = ch.token + "." + account->jwk_thumbprint;
   ValidationRequest sent = request;
   validator_.Validate(
-      std::move(sent), [this, sink = completions_, ch, request = std::move(request),
+      std::move(sent), [this, sink = completions_, ch, account_id, request = std::move(request),
                         started](ValidationOutcome outcome) mutable {
         std::lock_guard<std::mutex> lock(sink->mu);
         if (!sink->open) return;
-        boost::asio::post(validation_pool_, [this, ch, request = std::move(request),
+        boost::asio::post(validation_pool_, [this, ch, account_id, request = std::move(request),
                                              outcome = std::move(outcome), started]() {
-          FinishValidation(ch, request, outcome, started);
+          FinishValidation(ch, account_id, request, outcome, started);
         });
       });
 }
@@ -274,7 +291,7 @@ boost::json::array StringsJson(const std::vector<std::string>& strings) {
 
 }  // namespace
 
-void RegistrationAuthority::FinishValidation(const core::Challenge& ch,
+void RegistrationAuthority::FinishValidation(const core::Challenge& ch, core::AccountId account,
                                              const ValidationRequest& request,
                                              const ValidationOutcome& outcome,
                                              std::chrono::steady_clock::time_point started) {
@@ -289,6 +306,7 @@ void RegistrationAuthority::FinishValidation(const core::Challenge& ch,
   if (!done.ok()) {
     spdlog::error("recording validation of challenge {}: {}", ch.id.value, done.error().detail);
   }
+  pending_validations_.Release(account);
   // The validation audit record (BR §5.4.1): who asked, for what, how, what every perspective
   // saw, the outcome and how long it took.
   boost::json::object record;

@@ -31,6 +31,7 @@
 #include "ra/profiles.h"
 #include "ra/rate_limits.h"
 #include "ra/revocation.h"
+#include "ra/pending_validations.h"
 #include "ra/validator.h"
 #include "sa/store.h"
 
@@ -49,6 +50,9 @@ struct RaOptions {
   // reuse of a CAA check for up to 8 hours).
   std::chrono::seconds caa_recheck_age = std::chrono::hours(8);
   int validation_workers = 16;
+  // Validations one account may have pending (started, outcome not yet recorded); beyond,
+  // RespondToChallenge answers kRateLimited with Retry-After (pending_validations.h).
+  int max_pending_validations_per_account = 100;
   // Other instances share the store (PostgreSQL, or SQLite with --shared-nonces): abandoned
   // work is taken over only once its lease has run out (RecoverAbandonedWork).
   bool shared_database = false;
@@ -156,8 +160,11 @@ class RegistrationAuthority {
                                                       core::AuthzId id);
 
   // RFC 8555 §7.4 finalize: kOrderNotReady unless the order is ready; kBadCsr for any CSR
-  // problem (names, key, signature); kCaa when a CAA recheck forbids issuance. Once the order
-  // is `processing`, a failure leaves it `invalid` with the error recorded.
+  // problem (names, key, signature). Once the order is `processing`, a failure leaves it
+  // `invalid` with the error recorded. When a CAA recheck is due (a validation older than
+  // caa_recheck_age), it runs in the background under the validator's deadline and the order
+  // is returned `processing`: it turns valid, or invalid with the kCaa/kDns error, once the
+  // recheck is done. Otherwise issuance is synchronous and the order returned valid or invalid.
   Result<core::Order> Finalize(const core::Account& account, core::OrderId id,
                                std::string_view csr_der);
 
@@ -215,10 +222,13 @@ class RegistrationAuthority {
                                     const std::string& replaces);
   // Starts the validation of `challenge` (already `processing` in storage): reads what it needs
   // on a worker, hands it to the validator, and records the outcome on a worker.
-  void QueueValidation(core::Challenge challenge);
-  void StartValidation(const core::Challenge& challenge);
-  void FinishValidation(const core::Challenge& challenge, const ValidationRequest& request,
-                        const ValidationOutcome& outcome,
+  // `counted`: the account whose pending_validations_ count this validation already holds
+  // (RespondToChallenge); nullopt for a resumed one, counted once its account is known. The
+  // count is released when the outcome is recorded.
+  void QueueValidation(core::Challenge challenge, std::optional<core::AccountId> counted);
+  void StartValidation(const core::Challenge& challenge, std::optional<core::AccountId> counted);
+  void FinishValidation(const core::Challenge& challenge, core::AccountId account,
+                        const ValidationRequest& request, const ValidationOutcome& outcome,
                         std::chrono::steady_clock::time_point started);
   std::string AccountUrl(core::AccountId id) const;
   // A CSR that passed every check: its key and DER SubjectPublicKeyInfo.
@@ -228,7 +238,18 @@ class RegistrationAuthority {
   };
   Result<CheckedCsr> CheckCsrAgainstOrder(const core::Account& account, const core::Order& order,
                                           std::string_view csr_der);
-  Result<void> RecheckCaa(const core::Account& account, const core::Order& order);
+  // The CAA rechecks finalize owes (RFC 8659 §3): one per valid challenge older than
+  // options_.caa_recheck_age.
+  Result<std::vector<ValidationRequest>> CaaRechecks(const core::Account& account,
+                                                     const core::Order& order);
+  // Finalize's background half, for an order already `processing`: runs `rechecks` on the
+  // validator, then issues, or makes the order invalid with the first CAA/DNS error.
+  void StartCaaRechecks(const core::Account& account, const core::Order& order, CheckedCsr csr,
+                        Profile profile, std::vector<ValidationRequest> rechecks);
+  // Signs and stores the certificate of a `processing` order (valid), or records why not
+  // (invalid).
+  void IssueAndRecord(const core::Account& account, const core::Order& order,
+                      const CheckedCsr& csr, const Profile& profile);
   Result<core::Certificate> Issue(const core::Account& account, const core::Order& order,
                                   const CheckedCsr& csr, const Profile& profile);
 
@@ -245,6 +266,7 @@ class RegistrationAuthority {
   core::Metrics* metrics_ = &core::NoMetrics();
   core::AuditLog* audit_ = &core::NoAuditLog();
   RateLimiter* rate_limiter_ = nullptr;
+  PendingValidations pending_validations_{options_.max_pending_validations_per_account};
   // Where the validator's completions go; closed by the destructor, so that an outcome arriving
   // after the RA is gone is dropped instead of touching it.
   struct Completions {

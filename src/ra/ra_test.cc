@@ -57,6 +57,17 @@ class RaTest : public testing::RaFixture {
     return store_->GetChallenge(id).value();
   }
 
+  // Polls the order until a background finalize has settled it.
+  core::Order WaitWhileProcessing(core::OrderId id) {
+    for (int i = 0; i < 500; ++i) {
+      core::Order o = store_->GetOrder(id).value();
+      if (o.status != core::OrderStatus::kProcessing) return o;
+      std::this_thread::sleep_for(10ms);
+    }
+    ADD_FAILURE() << "order stayed processing";
+    return store_->GetOrder(id).value();
+  }
+
   RaOptions options_;
   testing::FakeValidator validator_;
   testing::FakeCertificateAuthority ca_fake_;
@@ -343,18 +354,25 @@ TEST_F(RaTest, FinalizeRechecksCaaForValidationsOlderThanEightHours) {
   core::Order order = ReadyOrder(acct, {"caa.example.com"});
   clock_.Advance(8h + 1min);
   validator_.SetCaaResult(core::Err(ErrorType::kCaa, "CAA record forbids issuance"));
+  // The recheck runs off the request worker: finalize answers `processing`, and the order turns
+  // invalid with the CAA error once the validator has answered.
   auto refused = ra_->Finalize(acct, order.id, CsrFor({"caa.example.com"}, NewKey().pkey()));
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().type, ErrorType::kCaa);
+  ASSERT_TRUE(refused.ok()) << refused.error().detail;
+  EXPECT_NE(refused->status, core::OrderStatus::kValid);
+  core::Order after = WaitWhileProcessing(order.id);
+  EXPECT_EQ(after.status, core::OrderStatus::kInvalid);
+  ASSERT_TRUE(after.error.has_value());
+  EXPECT_EQ(after.error->type, ErrorType::kCaa);
   EXPECT_EQ(validator_.caa_calls(), 1);
   EXPECT_EQ(ca_fake_.issue_calls(), 0);
-  // Refused before the order changed: still ready, so the client may try again.
-  EXPECT_EQ(store_->GetOrder(order.id)->status, core::OrderStatus::kReady);
 
   validator_.SetCaaResult(core::Ok());
-  auto issued = ra_->Finalize(acct, order.id, CsrFor({"caa.example.com"}, NewKey().pkey()));
+  core::Order second = ReadyOrder(acct, {"caa2.example.com"});
+  clock_.Advance(8h + 1min);
+  auto issued = ra_->Finalize(acct, second.id, CsrFor({"caa2.example.com"}, NewKey().pkey()));
   ASSERT_TRUE(issued.ok()) << issued.error().detail;
-  EXPECT_EQ(issued->status, core::OrderStatus::kValid);
+  EXPECT_EQ(WaitWhileProcessing(second.id).status, core::OrderStatus::kValid);
+  EXPECT_EQ(ca_fake_.issue_calls(), 1);
 }
 
 TEST_F(RaTest, CaFailureAfterProcessingLeavesTheOrderInvalidWithTheErrorRecorded) {
@@ -452,6 +470,92 @@ TEST_F(RaTest, TwoConcurrentFinalizesIssueExactlyOnce) {
     EXPECT_EQ(lost.error().type, ErrorType::kOrderNotReady) << lost.error().detail;
     EXPECT_EQ(ca_fake_.issue_calls() - before, 1);
   }
+}
+
+}  // namespace
+}  // namespace flint::ra
+
+namespace flint::ra {
+namespace {
+
+// Keeps every validation in flight until the test releases them (the slow target of issue 14).
+class HoldingValidator final : public Validator {
+ public:
+  void Validate(ValidationRequest, Completion done) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_.push_back(std::move(done));
+  }
+  void CheckCaa(ValidationRequest, Completion done) const override { done(ValidationOutcome()); }
+  void ReleaseAll() const {
+    std::vector<Completion> held;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held.swap(held_);
+    }
+    for (Completion& done : held) done(ValidationOutcome());
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::vector<Completion> held_;
+};
+
+class PendingValidationsTest : public testing::RaFixture {
+ protected:
+  void SetUp() override {
+    RaFixture::SetUp();
+    RaOptions options;
+    options.validation_workers = 2;
+    options.max_pending_validations_per_account = 2;
+    UseRa(options, validator_, ca_fake_);
+  }
+  core::ChallengeId FirstChallenge(const core::Account& account, const std::string& name) {
+    NewOrderRequest req;
+    req.identifiers.push_back({core::IdentifierType::kDns, name});
+    core::Order order = ra_->NewOrder(account, req).value();
+    return store_->GetAuthorization(order.authz_ids.at(0))->challenges.at(0).id;
+  }
+  HoldingValidator validator_;
+  testing::FakeCertificateAuthority ca_fake_;
+};
+
+TEST_F(PendingValidationsTest, BeyondTheBoundRespondIsRateLimitedAndLeavesTheChallengePending) {
+  core::Account acct = NewAccount(NewKey());
+  core::Account other = NewAccount(NewKey());
+  core::ChallengeId a1 = FirstChallenge(acct, "p1.example.com");
+  core::ChallengeId a2 = FirstChallenge(acct, "p2.example.com");
+  core::ChallengeId a3 = FirstChallenge(acct, "p3.example.com");
+  core::ChallengeId b1 = FirstChallenge(other, "q1.example.com");
+  ASSERT_TRUE(ra_->RespondToChallenge(acct, a1).ok());
+  ASSERT_TRUE(ra_->RespondToChallenge(acct, a2).ok());
+  auto refused = ra_->RespondToChallenge(acct, a3);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().type, core::ErrorType::kRateLimited);
+  EXPECT_TRUE(refused.error().retry_after.has_value());
+  EXPECT_EQ(store_->GetChallenge(a3)->status, core::ChallengeStatus::kPending);
+  // Another account is not affected.
+  auto theirs = ra_->RespondToChallenge(other, b1);
+  ASSERT_TRUE(theirs.ok()) << theirs.error().detail;
+  EXPECT_EQ(theirs->status, core::ChallengeStatus::kProcessing);
+  // Once the held validations are recorded, the account may start more.
+  validator_.ReleaseAll();
+  for (int i = 0; i < 500 && store_->GetChallenge(a1)->status ==
+                                 core::ChallengeStatus::kProcessing; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (int i = 0; i < 500 && store_->GetChallenge(a2)->status ==
+                                 core::ChallengeStatus::kProcessing; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // The count is released after the outcome is stored: retry until it is.
+  Result<core::Challenge> again = ra_->RespondToChallenge(acct, a3);
+  for (int i = 0; i < 500 && !again.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    again = ra_->RespondToChallenge(acct, a3);
+  }
+  ASSERT_TRUE(again.ok()) << again.error().detail;
+  EXPECT_EQ(again->status, core::ChallengeStatus::kProcessing);
+  validator_.ReleaseAll();
 }
 
 }  // namespace

@@ -154,16 +154,23 @@ TEST_F(CaaClimbTest, RecordOnParentApplies) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().type, ErrorType::kCaa);
   EXPECT_NE(result.error().detail.find("CAA record for example.test"), std::string::npos);
+  // Every label is looked up at once (one round trip); the lowest non-empty set decides.
   EXPECT_EQ(resolver_.queries(),
             (std::vector<std::string>{"CAA www.sub.example.test", "CAA sub.example.test",
-                                      "CAA example.test"}));
+                                      "CAA example.test", "CAA test"}));
 }
 
 TEST_F(CaaClimbTest, ClosestNonEmptySetWins) {
   resolver_.SetCaa("example.test", {Issue("ca.example.net")});
   resolver_.SetCaa("sub.example.test", {Issue("flint.test")});
   EXPECT_TRUE(Check("www.sub.example.test").ok());
-  EXPECT_EQ(resolver_.queries().size(), 2u);
+  EXPECT_EQ(resolver_.queries().size(), 4u);  // all labels, in parallel
+}
+
+TEST_F(CaaClimbTest, LookupFailureAboveTheRelevantSetDoesNotMatter) {
+  resolver_.SetCaa("sub.example.test", {Issue("flint.test")});
+  resolver_.SetError("example.test", core::Err(ErrorType::kDns, "SERVFAIL"));
+  EXPECT_TRUE(Check("www.sub.example.test").ok());
 }
 
 TEST_F(CaaClimbTest, NoRecordsAnywhereAllowsAfterQueryingUpToTheTld) {

@@ -8,19 +8,20 @@ using core::Err;
 using core::ErrorType;
 using core::Result;
 
-Result<void> ValidateDns01(Resolver& resolver, const std::string& query,
-                           const std::string& key_authorization) {
-  FLINT_ASSIGN_OR_RETURN(std::vector<std::string> records, resolver.LookupTxt(query));
+Task<Result<void>> ValidateDns01(Attempt& at, Resolver& resolver, const std::string& query,
+                                 const std::string& key_authorization) {
+  FLINT_CO_ASSIGN_OR_RETURN(std::vector<std::string> records,
+                            co_await LookupTxt(at, resolver, query));
   if (records.empty()) {
-    return Err(ErrorType::kUnauthorized, "No TXT record found at " + query);
+    co_return Err(ErrorType::kUnauthorized, "No TXT record found at " + query);
   }
   // RFC 8555 §8.4: the record's value is base64url(SHA-256(key authorization)).
   const std::string expected = Base64Url(Sha256(key_authorization));
   for (const std::string& record : records) {
-    if (record == expected) return core::Ok();
+    if (record == expected) co_return core::Ok();
   }
   std::string found = Excerpt(records.front(), 100);
-  return Err(ErrorType::kIncorrectResponse,
+  co_return Err(ErrorType::kIncorrectResponse,
              "Incorrect TXT record \"" + found + "\"" +
                  (records.size() > 1 ? " (and " + std::to_string(records.size() - 1) + " more)"
                                      : std::string()) +

@@ -107,32 +107,32 @@ Result<HttpTarget> RedirectTarget(const VaOptions& options, const HttpTarget& fr
   return next;
 }
 
+Task<Result<HttpResponse>> Fetch(Attempt& at, const VaOptions& options, const HttpTarget& target,
+                                 const std::vector<std::string>& addresses) {
+  FLINT_CO_ASSIGN_OR_RETURN(Conn conn, co_await ConnectFirst(at, addresses, target.port));
+  if (target.https) {
+    // RFC 8555 §8.3: redirects to https are followed without checking the certificate.
+    Conn::TlsOptions tls;
+    if (!target.host_is_ip) tls.sni = target.host;
+    tls.alpn_wire = std::string("\x08http/1.1", 9);
+    FLINT_CO_TRY(co_await conn.Handshake(at, tls));
+  }
+  co_return co_await HttpGet(at, conn, target.HostHeader(), target.path, options.max_http_body);
+}
+
 // One request: resolve, check the address policy, connect, (TLS,) GET.
-Result<HttpResponse> FetchOnce(const VaOptions& options, Resolver& resolver,
-                               const HttpTarget& target, const Deadline& deadline) {
-  FLINT_ASSIGN_OR_RETURN(std::vector<std::string> addresses,
-                         ResolveTargets(options, resolver, target.host, target.host_is_ip));
-  auto fetch = [&]() -> Result<HttpResponse> {
-    FLINT_ASSIGN_OR_RETURN(Fd fd, ConnectFirst(addresses, target.port, deadline));
-    std::unique_ptr<Stream> stream;
-    if (target.https) {
-      // RFC 8555 §8.3: redirects to https are followed without checking the certificate.
-      TlsClientOptions tls;
-      if (!target.host_is_ip) tls.sni = target.host;
-      tls.alpn_wire = std::string("\x08http/1.1", 9);
-      FLINT_ASSIGN_OR_RETURN(stream, TlsStream::Handshake(std::move(fd), tls, deadline));
-    } else {
-      stream = MakePlainStream(std::move(fd));
-    }
-    return HttpGet(*stream, target.HostHeader(), target.path, options.max_http_body, deadline);
-  };
-  Result<HttpResponse> response = fetch();
+Task<Result<HttpResponse>> FetchOnce(Attempt& at, const VaOptions& options, Resolver& resolver,
+                                     const HttpTarget& target) {
+  FLINT_CO_ASSIGN_OR_RETURN(
+      std::vector<std::string> addresses,
+      co_await ResolveTargets(at, options, resolver, target.host, target.host_is_ip));
+  Result<HttpResponse> response = co_await Fetch(at, options, target, addresses);
   if (!response.ok()) {
     core::Error error = std::move(response).error();
     error.detail = "Fetching " + target.Url() + ": " + error.detail;
-    return error;
+    co_return error;
   }
-  return response;
+  co_return response;
 }
 
 bool IsRedirect(int status) {
@@ -149,48 +149,52 @@ std::string_view TrimTrailingWhitespace(std::string_view s) {
 
 }  // namespace
 
-Result<void> ValidateHttp01(const VaOptions& options, Resolver& resolver,
-                            const core::Identifier& id, const std::string& token,
-                            const std::string& key_authorization) {
-  if (!ValidToken(token)) return Err(ErrorType::kMalformed, "challenge token is not base64url");
+Task<Result<void>> ValidateHttp01(Attempt& at, const VaOptions& options, Resolver& resolver,
+                                  const core::Identifier& id, const std::string& token,
+                                  const std::string& key_authorization) {
+  if (!ValidToken(token)) {
+    co_return Err(ErrorType::kMalformed, "challenge token is not base64url");
+  }
   HttpTarget target;
   target.host_is_ip = id.type == core::IdentifierType::kIp;
   if (target.host_is_ip) {
-    FLINT_ASSIGN_OR_RETURN(target.host, NormalizeIp(id.value));
+    FLINT_CO_ASSIGN_OR_RETURN(target.host, NormalizeIp(id.value));
   } else {
-    FLINT_ASSIGN_OR_RETURN(target.host, NormalizeDnsName(id.value));
+    FLINT_CO_ASSIGN_OR_RETURN(target.host, NormalizeDnsName(id.value));
   }
   target.port = options.http01_port;
   target.path = "/.well-known/acme-challenge/" + token;
-  Deadline deadline(options.timeout);
   std::set<std::string> seen = {target.Url()};
   for (int redirects = 0;; ++redirects) {
-    FLINT_ASSIGN_OR_RETURN(HttpResponse response, FetchOnce(options, resolver, target, deadline));
+    FLINT_CO_ASSIGN_OR_RETURN(HttpResponse response,
+                              co_await FetchOnce(at, options, resolver, target));
     if (IsRedirect(response.status)) {
       if (redirects >= options.max_redirects) {
-        return RedirectError(target, "too many redirects (more than " +
+        co_return RedirectError(target, "too many redirects (more than " +
                                          std::to_string(options.max_redirects) + ")");
       }
-      if (response.location.empty()) return RedirectError(target, "redirect without Location");
-      FLINT_ASSIGN_OR_RETURN(HttpTarget next,
-                             RedirectTarget(options, target, response.location));
-      if (!seen.insert(next.Url()).second) return RedirectError(target, "redirect loop");
+      if (response.location.empty()) {
+        co_return RedirectError(target, "redirect without Location");
+      }
+      FLINT_CO_ASSIGN_OR_RETURN(HttpTarget next,
+                                RedirectTarget(options, target, response.location));
+      if (!seen.insert(next.Url()).second) co_return RedirectError(target, "redirect loop");
       target = std::move(next);
       continue;
     }
     if (response.status != 200) {
-      return Err(ErrorType::kUnauthorized, "Invalid response from " + target.Url() + ": HTTP " +
+      co_return Err(ErrorType::kUnauthorized, "Invalid response from " + target.Url() + ": HTTP " +
                                                std::to_string(response.status));
     }
     // RFC 8555 §8.3: trailing whitespace in the body is ignored.
     std::string_view body = TrimTrailingWhitespace(response.body);
     if (body != key_authorization) {
-      return Err(ErrorType::kIncorrectResponse,
+      co_return Err(ErrorType::kIncorrectResponse,
                  "The key authorization file from " + target.Url() +
                      " does not match: expected \"" + key_authorization + "\", got \"" +
                      Excerpt(body, 100) + "\"");
     }
-    return core::Ok();
+    co_return core::Ok();
   }
 }
 

@@ -154,25 +154,10 @@ Result<std::optional<HttpResponse>> ParseHttpResponse(std::string_view raw, size
   return std::optional<HttpResponse>(std::move(response));
 }
 
-Result<HttpResponse> HttpGet(Stream& stream, const std::string& host_header,
-                             const std::string& target, size_t max_body,
-                             const Deadline& deadline) {
-  std::string request = "GET " + target + " HTTP/1.1\r\nHost: " + host_header +
-                        "\r\nUser-Agent: flint-va (ACME validation; RFC 8555)\r\n"
-                        "Accept: */*\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n";
-  FLINT_TRY(stream.WriteAll(request, deadline));
-  // Chunked framing can cost several bytes per body byte; cap what is buffered regardless.
-  const size_t max_raw = kMaxHeaderBytes + 8 * max_body + 1024;
-  std::string raw;
-  for (;;) {
-    FLINT_ASSIGN_OR_RETURN(std::string more, stream.ReadSome(16 * 1024, deadline));
-    bool eof = more.empty();
-    raw += more;
-    FLINT_ASSIGN_OR_RETURN(std::optional<HttpResponse> response,
-                           ParseHttpResponse(raw, max_body, eof));
-    if (response) return std::move(*response);
-    if (raw.size() > max_raw) return Malformed("response too large");
-  }
+std::string HttpGetRequest(const std::string& host_header, const std::string& target) {
+  return "GET " + target + " HTTP/1.1\r\nHost: " + host_header +
+         "\r\nUser-Agent: flint-va (ACME validation; RFC 8555)\r\n"
+         "Accept: */*\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n";
 }
 
 }  // namespace flint::va::internal

@@ -9,7 +9,6 @@
 #include <string_view>
 
 #include "core/result.h"
-#include "va/net.h"
 
 namespace flint::va::internal {
 
@@ -27,9 +26,11 @@ struct HttpResponse {
 core::Result<std::optional<HttpResponse>> ParseHttpResponse(std::string_view raw, size_t max_body,
                                                             bool eof);
 
-// Sends "GET <target> HTTP/1.1" with the given Host and reads the response over `stream`.
-core::Result<HttpResponse> HttpGet(Stream& stream, const std::string& host_header,
-                                   const std::string& target, size_t max_body,
-                                   const Deadline& deadline);
+// The request http-01 sends: "GET <target> HTTP/1.1" with the given Host, "Connection: close".
+std::string HttpGetRequest(const std::string& host_header, const std::string& target);
+
+// What HttpGet buffers at most before giving up: chunked framing can cost several bytes per body
+// byte, so the cap is on the raw bytes regardless.
+inline size_t MaxRawResponse(size_t max_body) { return kMaxHeaderBytes + 8 * max_body + 1024; }
 
 }  // namespace flint::va::internal

@@ -1,19 +1,22 @@
 #include "va/net.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <openssl/err.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "policy/address_policy.h"
 
 namespace flint::va::internal {
 namespace {
 
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
 using core::Err;
 using core::ErrorType;
 using core::Result;
@@ -23,231 +26,204 @@ std::string Endpoint(const std::string& ip, uint16_t port) {
   return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
 }
 
-// Waits until `fd` is ready for `events`; kConnection on timeout.
-Result<void> WaitFd(int fd, short events, const Deadline& deadline, std::string_view what) {
-  for (;;) {
-    int remaining = deadline.RemainingMs();
-    if (remaining == 0) return Err(ErrorType::kConnection, std::string(what) + ": timed out");
-    pollfd pfd = {fd, events, 0};
-    int n = poll(&pfd, 1, remaining);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Err(ErrorType::kConnection, std::string(what) + ": " + strerror(errno));
-    if (n > 0) return core::Ok();
-  }
+core::Error TimedOut(std::string_view what) {
+  return Err(ErrorType::kConnection, std::string(what) + ": timed out");
 }
 
-class PlainStream : public Stream {
- public:
-  explicit PlainStream(Fd fd) : fd_(std::move(fd)) {}
-
-  Result<void> WriteAll(std::string_view data, const Deadline& deadline) override {
-    while (!data.empty()) {
-      FLINT_TRY(WaitFd(fd_.get(), POLLOUT, deadline, "sending request"));
-      ssize_t n = send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (n < 0) {
-        return Err(ErrorType::kConnection, std::string("sending request: ") + strerror(errno));
-      }
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return core::Ok();
+// The OpenSSL reason for a TLS failure, without the library's file/function noise.
+std::string TlsReason(const error_code& ec) {
+  if (ec == asio::ssl::error::stream_truncated || ec == asio::error::eof) {
+    return "connection closed by peer";
   }
-
-  Result<std::string> ReadSome(size_t max, const Deadline& deadline) override {
-    std::string buf(max, '\0');
-    for (;;) {
-      FLINT_TRY(WaitFd(fd_.get(), POLLIN, deadline, "reading response"));
-      ssize_t n = recv(fd_.get(), buf.data(), buf.size(), 0);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (n < 0) {
-        return Err(ErrorType::kConnection, std::string("reading response: ") + strerror(errno));
-      }
-      buf.resize(static_cast<size_t>(n));
-      return buf;
-    }
+  if (ec.category() == asio::error::get_ssl_category()) {
+    const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+    return reason != nullptr ? reason : ec.message();
   }
-
- private:
-  Fd fd_;
-};
-
-std::string OpenSslErrors() {
-  std::string out;
-  while (unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof(buf));
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "handshake failed" : out;
+  return ec.message();
 }
 
 }  // namespace
 
-int Deadline::RemainingMs() const {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      at_ - std::chrono::steady_clock::now());
-  if (left.count() <= 0) return 0;
-  return left.count() > 1'000'000'000 ? 1'000'000'000 : static_cast<int>(left.count());
+struct Attempt::Watch {
+  bool expired = false;
+  std::function<void()> abort;
+  asio::steady_timer timer;
+  explicit Watch(asio::any_io_executor ex) : timer(std::move(ex)) {}
+};
+
+Attempt::Attempt(asio::any_io_executor executor, Clock::time_point deadline,
+                 asio::ssl::context& tls)
+    : executor_(executor), tls_(tls), watch_(std::make_shared<Watch>(executor)) {
+  watch_->timer.expires_at(deadline);
+  // The handler owns the Watch: it may run after the Attempt is gone (then it was cancelled).
+  watch_->timer.async_wait([watch = watch_](const error_code& ec) {
+    if (ec) return;
+    watch->expired = true;
+    if (auto abort = std::move(watch->abort)) abort();
+  });
 }
 
-Fd::~Fd() {
-  if (fd_ >= 0) close(fd_);
+Attempt::~Attempt() {
+  if (detach_) detach_();
+  watch_->abort = nullptr;
+  watch_->timer.cancel();
 }
 
-Fd& Fd::operator=(Fd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = other.fd_;
-    other.fd_ = -1;
+bool Attempt::expired() const { return watch_->expired; }
+
+void Attempt::SetAbort(std::function<void()> abort) { watch_->abort = std::move(abort); }
+
+struct Conn::Impl {
+  tcp::socket socket;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
+  bool peer_closed = false;
+  explicit Impl(tcp::socket s) : socket(std::move(s)) {}
+  // Closing the socket makes the pending operation complete with operation_aborted.
+  std::function<void()> Closer() {
+    return [this] {
+      error_code ignored;
+      socket.close(ignored);
+    };
   }
-  return *this;
+};
+
+Conn::Conn(tcp::socket socket) : impl_(std::make_unique<Impl>(std::move(socket))) {}
+Conn::~Conn() = default;
+Conn::Conn(Conn&&) noexcept = default;
+
+SSL* Conn::ssl() { return impl_->tls ? impl_->tls->native_handle() : nullptr; }
+
+Task<Result<void>> Conn::Handshake(Attempt& at, const TlsOptions& options) {
+  const std::string what = "TLS handshake";
+  if (at.expired()) co_return TimedOut(what);
+  impl_->tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(impl_->socket, at.tls());
+  SSL* ssl = impl_->tls->native_handle();
+  if (!options.sni.empty() && SSL_set_tlsext_host_name(ssl, options.sni.c_str()) != 1) {
+    co_return Err(ErrorType::kTls, "cannot send server name " + options.sni);
+  }
+  if (!options.alpn_wire.empty() &&
+      SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(options.alpn_wire.data()),
+                          static_cast<unsigned>(options.alpn_wire.size())) != 0) {
+    co_return Err(ErrorType::kInternal, "SSL_set_alpn_protos failed");
+  }
+  error_code ec;
+  at.SetAbort(impl_->Closer());
+  co_await impl_->tls->async_handshake(asio::ssl::stream_base::client,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+  at.SetAbort(nullptr);
+  if (at.expired()) co_return TimedOut(what);
+  if (ec) co_return Err(ErrorType::kTls, what + ": " + TlsReason(ec));
+  co_return core::Ok();
 }
 
-Result<Fd> ConnectTcp(const std::string& ip, uint16_t port, const Deadline& deadline) {
-  sockaddr_storage addr = {};
-  socklen_t addr_len = 0;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
-  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    addr_len = sizeof(sockaddr_in);
-  } else if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    addr_len = sizeof(sockaddr_in6);
+Task<Result<void>> Conn::WriteAll(Attempt& at, std::string_view data) {
+  const std::string what = impl_->tls ? "TLS write" : "sending request";
+  if (at.expired()) co_return TimedOut(what);
+  error_code ec;
+  at.SetAbort(impl_->Closer());
+  if (impl_->tls) {
+    co_await asio::async_write(*impl_->tls, asio::buffer(data.data(), data.size()),
+                               asio::redirect_error(asio::use_awaitable, ec));
   } else {
-    return Err(ErrorType::kConnection, "not an IP address: " + ip);
+    co_await asio::async_write(impl_->socket, asio::buffer(data.data(), data.size()),
+                               asio::redirect_error(asio::use_awaitable, ec));
   }
-  std::string what = Endpoint(ip, port);
-  Fd fd(socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return Err(ErrorType::kConnection, what + ": " + strerror(errno));
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), addr_len) != 0) {
-    if (errno != EINPROGRESS) return Err(ErrorType::kConnection, what + ": " + strerror(errno));
-    FLINT_TRY(WaitFd(fd.get(), POLLOUT, deadline, "connecting to " + what));
-    int so_error = 0;
-    socklen_t len = sizeof(so_error);
-    getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &so_error, &len);
-    if (so_error != 0) return Err(ErrorType::kConnection, what + ": " + strerror(so_error));
-  }
-  return fd;
+  at.SetAbort(nullptr);
+  if (at.expired()) co_return TimedOut(what);
+  if (ec) co_return Err(ErrorType::kConnection, what + ": " + ec.message());
+  co_return core::Ok();
 }
 
-std::unique_ptr<Stream> MakePlainStream(Fd fd) {
-  return std::make_unique<PlainStream>(std::move(fd));
+Task<Result<std::string>> Conn::ReadSome(Attempt& at, size_t max) {
+  const std::string what = impl_->tls ? "TLS read" : "reading response";
+  if (impl_->peer_closed) co_return std::string();
+  if (at.expired()) co_return TimedOut(what);
+  std::string buf(max, '\0');
+  error_code ec;
+  size_t n = 0;
+  at.SetAbort(impl_->Closer());
+  if (impl_->tls) {
+    n = co_await impl_->tls->async_read_some(asio::buffer(buf),
+                                             asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    n = co_await impl_->socket.async_read_some(asio::buffer(buf),
+                                               asio::redirect_error(asio::use_awaitable, ec));
+  }
+  at.SetAbort(nullptr);
+  if (at.expired()) co_return TimedOut(what);
+  // Servers often close TLS without close_notify; framing (Content-Length, chunked) catches
+  // truncation, as it does for plain TCP.
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+    impl_->peer_closed = true;
+    co_return std::string();
+  }
+  if (ec) {
+    co_return Err(impl_->tls && ec.category() == asio::error::get_ssl_category()
+                      ? ErrorType::kTls : ErrorType::kConnection,
+                  what + ": " + (impl_->tls ? TlsReason(ec) : ec.message()));
+  }
+  buf.resize(n);
+  co_return buf;
 }
 
-TlsStream::TlsStream(Fd fd, SSL_CTX* ctx, SSL* ssl, BIO* net_in, BIO* net_out)
-    : fd_(std::move(fd)), ctx_(ctx), ssl_(ssl), net_in_(net_in), net_out_(net_out) {}
-
-TlsStream::~TlsStream() {
-  SSL_free(ssl_);
-  SSL_CTX_free(ctx_);
-}
-
-Result<std::unique_ptr<TlsStream>> TlsStream::Handshake(Fd fd, const TlsClientOptions& opts,
-                                                       const Deadline& deadline) {
-  ERR_clear_error();
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  if (ctx == nullptr) return Err(ErrorType::kInternal, "SSL_CTX_new failed");
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
-  // Servers often close without close_notify; framing (Content-Length, chunked) catches truncation.
-  SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-  SSL* ssl = SSL_new(ctx);
-  BIO* net_in = BIO_new(BIO_s_mem());
-  BIO* net_out = BIO_new(BIO_s_mem());
-  if (ssl == nullptr || net_in == nullptr || net_out == nullptr) {
-    SSL_free(ssl);
-    BIO_free(net_in);
-    BIO_free(net_out);
-    SSL_CTX_free(ctx);
-    return Err(ErrorType::kInternal, "SSL_new failed");
-  }
-  BIO_set_mem_eof_return(net_in, -1);  // empty: "retry", not EOF, until the socket says so
-  SSL_set_bio(ssl, net_in, net_out);
-  std::unique_ptr<TlsStream> stream(new TlsStream(std::move(fd), ctx, ssl, net_in, net_out));
-  SSL_set_connect_state(ssl);
-  if (!opts.sni.empty() && SSL_set_tlsext_host_name(ssl, opts.sni.c_str()) != 1) {
-    return Err(ErrorType::kTls, "cannot send server name " + opts.sni);
-  }
-  if (!opts.alpn_wire.empty() &&
-      SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(opts.alpn_wire.data()),
-                          static_cast<unsigned>(opts.alpn_wire.size())) != 0) {
-    return Err(ErrorType::kInternal, "SSL_set_alpn_protos failed");
-  }
-  FLINT_ASSIGN_OR_RETURN(int r, stream->Drive([ssl] { return SSL_do_handshake(ssl); }, deadline,
-                                              "TLS handshake"));
-  if (r <= 0) return Err(ErrorType::kTls, "TLS handshake: connection closed by peer");
-  return stream;
-}
-
-Result<void> TlsStream::Flush(const Deadline& deadline) {
-  char buf[16384];
-  for (;;) {
-    int pending = BIO_read(net_out_, buf, sizeof(buf));
-    if (pending <= 0) return core::Ok();
-    std::string_view data(buf, static_cast<size_t>(pending));
-    while (!data.empty()) {
-      FLINT_TRY(WaitFd(fd_.get(), POLLOUT, deadline, "TLS write"));
-      ssize_t n = send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (n < 0) return Err(ErrorType::kConnection, std::string("TLS write: ") + strerror(errno));
-      data.remove_prefix(static_cast<size_t>(n));
+Task<Result<Conn>> ConnectFirst(Attempt& at, const std::vector<std::string>& addresses,
+                                uint16_t port) {
+  std::vector<std::string> order;
+  for (const std::string& a : addresses) {
+    if (policy::IsIpv6(a)) {
+      order.push_back(a);
+      break;
     }
   }
-}
-
-template <typename Op>
-Result<int> TlsStream::Drive(Op op, const Deadline& deadline, std::string_view what) {
-  for (;;) {
-    ERR_clear_error();
-    int r = op();
-    int err = r > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_, r);
-    // Send whatever SSL produced (including a fatal alert) before judging the result.
-    FLINT_TRY(Flush(deadline));
-    if (err == SSL_ERROR_NONE) return r;
-    if (err == SSL_ERROR_ZERO_RETURN) return 0;
-    if (err == SSL_ERROR_WANT_WRITE) continue;
-    if (err != SSL_ERROR_WANT_READ) {
-      if (peer_closed_ && ERR_peek_error() == 0) return 0;
-      std::string detail = OpenSslErrors();
-      return Err(ErrorType::kTls, std::string(what) + ": " + detail);
+  for (const std::string& a : addresses) {
+    if (!policy::IsIpv6(a)) {
+      order.push_back(a);
+      break;
     }
-    if (peer_closed_) return 0;
-    FLINT_TRY(WaitFd(fd_.get(), POLLIN, deadline, std::string(what)));
-    char buf[16384];
-    ssize_t n = recv(fd_.get(), buf, sizeof(buf), 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (n < 0) return Err(ErrorType::kConnection, std::string(what) + ": " + strerror(errno));
-    if (n == 0) {
-      peer_closed_ = true;
-      BIO_set_mem_eof_return(net_in_, 0);
+  }
+  if (order.empty()) co_return Err(ErrorType::kConnection, "no address to connect to");
+  core::Error last;
+  for (const std::string& address : order) {
+    const std::string what = Endpoint(address, port);
+    if (at.expired()) co_return TimedOut("connecting to " + what);
+    error_code ec;
+    asio::ip::address ip = asio::ip::make_address(address, ec);
+    if (ec) {
+      last = Err(ErrorType::kConnection, "not an IP address: " + address);
       continue;
     }
-    BIO_write(net_in_, buf, static_cast<int>(n));
+    tcp::socket socket(at.executor());
+    at.SetAbort([&socket] {
+      error_code ignored;
+      socket.close(ignored);
+    });
+    co_await socket.async_connect(tcp::endpoint(ip, port),
+                                  asio::redirect_error(asio::use_awaitable, ec));
+    at.SetAbort(nullptr);
+    if (at.expired()) co_return TimedOut("connecting to " + what);
+    if (!ec) co_return Conn(std::move(socket));
+    last = Err(ErrorType::kConnection, what + ": " + ec.message());
   }
+  co_return last;
 }
 
-Result<void> TlsStream::WriteAll(std::string_view data, const Deadline& deadline) {
-  while (!data.empty()) {
-    FLINT_ASSIGN_OR_RETURN(int n, Drive([&] {
-      return SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
-    }, deadline, "TLS write"));
-    if (n <= 0) return Err(ErrorType::kConnection, "TLS write: connection closed by peer");
-    data.remove_prefix(static_cast<size_t>(n));
+Task<Result<HttpResponse>> HttpGet(Attempt& at, Conn& conn, const std::string& host_header,
+                                   const std::string& target, size_t max_body) {
+  const std::string request = HttpGetRequest(host_header, target);
+  FLINT_CO_TRY(co_await conn.WriteAll(at, request));
+  const size_t max_raw = MaxRawResponse(max_body);
+  std::string raw;
+  for (;;) {
+    FLINT_CO_ASSIGN_OR_RETURN(std::string more, co_await conn.ReadSome(at, 16 * 1024));
+    const bool eof = more.empty();
+    raw += more;
+    FLINT_CO_ASSIGN_OR_RETURN(std::optional<HttpResponse> response,
+                           ParseHttpResponse(raw, max_body, eof));
+    if (response) co_return std::move(*response);
+    if (raw.size() > max_raw) {
+      co_return Err(ErrorType::kConnection, "malformed HTTP response: response too large");
+    }
   }
-  return core::Ok();
-}
-
-Result<std::string> TlsStream::ReadSome(size_t max, const Deadline& deadline) {
-  std::string buf(max, '\0');
-  FLINT_ASSIGN_OR_RETURN(int n, Drive([&] {
-    return SSL_read(ssl_, buf.data(), static_cast<int>(buf.size()));
-  }, deadline, "TLS read"));
-  buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  return buf;
 }
 
 }  // namespace flint::va::internal

@@ -1,94 +1,121 @@
 #pragma once
-// Deadline-bounded blocking TCP and TLS client connections for the validators. Internal to va.
-// Sockets are non-blocking underneath; every wait is a poll() bounded by the attempt's Deadline,
-// so one validation attempt can never outlive VaOptions::timeout by more than a scheduling delay.
-// No call raises SIGPIPE (send with MSG_NOSIGNAL; TLS runs over memory BIOs).
+// Asynchronous, deadline-bounded TCP and TLS client connections for the validators, as Asio
+// C++20 coroutines: a validation waiting on the network holds no thread. Internal to va.
+//
+// Every validation attempt has one Attempt: its whole-attempt deadline (VaOptions::timeout,
+// challenge and CAA together) and what it observed for the audit record. When the deadline
+// passes, the attempt's watchdog aborts the one wait in progress (closes the socket, answers the
+// DNS lookups outstanding), and that step fails with "...: timed out" (kConnection, or kDns for
+// lookups), so an attempt never outlives its deadline by more than a scheduling delay.
+// Threading: an Attempt and everything it drives live on one strand; not thread-safe.
 
 #include <openssl/ssl.h>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 
 #include "core/result.h"
+#include "va/http_response.h"
+
+// FLINT_ASSIGN_OR_RETURN and FLINT_TRY for coroutines (co_return). The awaited value lands in a
+// local before it is tested (STACK.md pitfall 10: g++ 12 miscompiles `if (!co_await f())`).
+#define FLINT_CO_ASSIGN_OR_RETURN(lhs, expr) \
+  FLINT_CO_ASSIGN_OR_RETURN_IMPL_(FLINT_CONCAT_(flint_co_aor_, __LINE__), lhs, expr)
+#define FLINT_CO_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                    \
+  if (!tmp.ok()) co_return std::move(tmp).error();      \
+  lhs = std::move(tmp).value()
+#define FLINT_CO_TRY(expr)                                              \
+  do {                                                                  \
+    auto flint_co_try_ = (expr);                                        \
+    if (!flint_co_try_.ok()) co_return std::move(flint_co_try_).error(); \
+  } while (0)
 
 namespace flint::va::internal {
 
-class Deadline {
+template <typename T>
+using Task = boost::asio::awaitable<T>;
+
+class Attempt {
  public:
-  explicit Deadline(std::chrono::milliseconds budget)
-      : at_(std::chrono::steady_clock::now() + budget) {}
-  // Milliseconds left, at least 0, for poll().
-  int RemainingMs() const;
-  bool Expired() const { return RemainingMs() == 0; }
+  using Clock = std::chrono::steady_clock;
+  // Starts the watchdog for `deadline` on `executor` (the attempt's strand). `tls` is the client
+  // context connections of this attempt use; it must outlive the attempt.
+  Attempt(boost::asio::any_io_executor executor, Clock::time_point deadline,
+          boost::asio::ssl::context& tls);
+  ~Attempt();
+  Attempt(const Attempt&) = delete;
+  Attempt& operator=(const Attempt&) = delete;
+
+  boost::asio::any_io_executor executor() const { return executor_; }
+  boost::asio::ssl::context& tls() { return tls_; }
+  bool expired() const;
+  // What the step now waiting does if the deadline passes (at most one at a time); nullptr
+  // when it is done waiting.
+  void SetAbort(std::function<void()> abort);
+  // What the step now waiting does if the attempt is destroyed unfinished (the VA shutting
+  // down): stop callbacks from other threads reaching it. Run by the destructor.
+  void SetDetach(std::function<void()> detach) { detach_ = std::move(detach); }
+
+  // For the audit record (ra::PerspectiveReport): addresses resolved for targets, and DNS
+  // records seen (TXT, CAA) as text, in the order seen.
+  std::vector<std::string> addresses;
+  std::vector<std::string> records;
 
  private:
-  std::chrono::steady_clock::time_point at_;
+  struct Watch;
+  boost::asio::any_io_executor executor_;
+  boost::asio::ssl::context& tls_;
+  std::shared_ptr<Watch> watch_;
+  std::function<void()> detach_;
 };
 
-// An owned file descriptor.
-class Fd {
+// A connected TCP socket, optionally with TLS on it.
+class Conn {
  public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd();
-  Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  Fd& operator=(Fd&& other) noexcept;
-  int get() const { return fd_; }
+  explicit Conn(boost::asio::ip::tcp::socket socket);
+  ~Conn();
+  Conn(Conn&&) noexcept;
+
+  struct TlsOptions {
+    std::string sni;        // server name to send; empty: no SNI
+    std::string alpn_wire;  // ALPN protocol list in wire format; empty: no ALPN
+  };
+  // A TLS 1.2+ client handshake with certificate verification DISABLED: the validators never
+  // trust a certificate for authentication (RFC 8555 §8.3 redirects to https, RFC 8737
+  // self-signed validation certificates). kTls on handshake failure, kConnection on timeout.
+  Task<core::Result<void>> Handshake(Attempt& at, const TlsOptions& options);
+  // kConnection (or kTls) on failure or at the deadline.
+  Task<core::Result<void>> WriteAll(Attempt& at, std::string_view data);
+  // Up to `max` bytes; empty once the peer has closed.
+  Task<core::Result<std::string>> ReadSome(Attempt& at, size_t max);
+  // The TLS session after Handshake; nullptr for plain TCP.
+  SSL* ssl();
 
  private:
-  int fd_ = -1;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
-// A byte stream: plain TCP or TLS over TCP.
-class Stream {
- public:
-  virtual ~Stream() = default;
-  // kConnection (or kTls) on failure or when the deadline passes.
-  virtual core::Result<void> WriteAll(std::string_view data, const Deadline& deadline) = 0;
-  // Reads up to `max` bytes (at least 1 unless the peer closed: then returns an empty string).
-  virtual core::Result<std::string> ReadSome(size_t max, const Deadline& deadline) = 0;
-};
+// Connects to the first IPv6 address and, failing that, the first IPv4 address (as Boulder
+// does). kConnection naming "ip:port" if none answers: refused, unreachable, or timed out.
+Task<core::Result<Conn>> ConnectFirst(Attempt& at, const std::vector<std::string>& addresses,
+                                      uint16_t port);
 
-// Connects to `ip` (canonical IPv4/IPv6 text) on `port`. kConnection on refusal, unreachable
-// network or timeout; `what` names the target in error details ("127.0.0.1:80").
-core::Result<Fd> ConnectTcp(const std::string& ip, uint16_t port, const Deadline& deadline);
-
-std::unique_ptr<Stream> MakePlainStream(Fd fd);
-
-struct TlsClientOptions {
-  std::string sni;                 // server name to send; empty: no SNI
-  std::string alpn_wire;           // ALPN protocol list in wire format; empty: no ALPN
-};
-
-// A TLS 1.2+ client connection with certificate verification DISABLED: the validators never trust
-// a certificate for authentication (RFC 8555 §8.3 redirects to https, RFC 8737 self-signed
-// validation certificates). kTls on handshake failure, kConnection on timeout or reset.
-class TlsStream : public Stream {
- public:
-  static core::Result<std::unique_ptr<TlsStream>> Handshake(Fd fd, const TlsClientOptions& opts,
-                                                             const Deadline& deadline);
-  ~TlsStream() override;
-  core::Result<void> WriteAll(std::string_view data, const Deadline& deadline) override;
-  core::Result<std::string> ReadSome(size_t max, const Deadline& deadline) override;
-  SSL* ssl() const { return ssl_; }
-
- private:
-  TlsStream(Fd fd, SSL_CTX* ctx, SSL* ssl, BIO* net_in, BIO* net_out);
-  // Runs one SSL operation to completion, shuttling bytes between the memory BIOs and the socket.
-  // Returns the operation's positive result, or 0 when the peer closed the connection.
-  template <typename Op>
-  core::Result<int> Drive(Op op, const Deadline& deadline, std::string_view what);
-  core::Result<void> Flush(const Deadline& deadline);
-
-  Fd fd_;
-  SSL_CTX* ctx_;
-  SSL* ssl_;
-  BIO* net_in_;   // bytes from the network, read by SSL (owned by ssl_)
-  BIO* net_out_;  // bytes from SSL, to send to the network (owned by ssl_)
-  bool peer_closed_ = false;
-};
+// Sends "GET <target> HTTP/1.1" with the given Host and reads the response (ParseHttpResponse).
+Task<core::Result<HttpResponse>> HttpGet(Attempt& at, Conn& conn, const std::string& host_header,
+                                         const std::string& target, size_t max_body);
 
 }  // namespace flint::va::internal

@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <condition_variable>
 #include <cstring>
+#include <future>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -87,17 +89,40 @@ struct RawAnswer {
   std::vector<std::string> rdata;
 };
 
+
+// Turns libunbound's answer into RawAnswer under the resolver's error contract.
+Result<RawAnswer> Convert(int err, const ub_result* result, const std::string& name, int rrtype) {
+  if (err != 0) return DnsError(ub_strerror(err), rrtype, name);
+  if (result == nullptr) return DnsError("no result", rrtype, name);
+  if (result->bogus) return DnsError("DNSSEC validation failure", rrtype, name);
+  if (result->rcode != 0 && result->rcode != 3) {
+    return DnsError(RcodeName(result->rcode), rrtype, name);
+  }
+  RawAnswer answer;
+  if (result->havedata) {
+    for (int i = 0; result->data[i] != nullptr; ++i) {
+      answer.rdata.emplace_back(result->data[i], static_cast<size_t>(result->len[i]));
+    }
+  }
+  return answer;
+}
+
 }  // namespace
 
-// Queries are registered in `pending` before ub_resolve_async is called and delivered by the
-// dispatcher thread's ub_process(). A caller that gives up marks its query abandoned; the
-// callback then frees it. `mu` is never held while calling into libunbound.
+// Queries are registered in `pending` (and their deadline in `deadlines`) before
+// ub_resolve_async is called. The dispatcher thread runs ub_process(), which calls Callback for
+// each answer, and answers "query timed out" for every query past its deadline; such a query
+// stays registered, marked timed out, until libunbound's late answer frees it. `done` runs on the
+// dispatcher thread, never under `mu`; `mu` is never held while calling into libunbound.
 struct UnboundResolver::Impl {
+  using Clock = std::chrono::steady_clock;
+  using Done = std::function<void(Result<RawAnswer>)>;
   struct Query {
-    bool done = false;
-    bool abandoned = false;
-    int err = 0;
-    ub_result* result = nullptr;
+    std::string name;
+    int rrtype = 0;
+    Done done;
+    bool timed_out = false;
+    std::multimap<Clock::time_point, Query*>::iterator deadline;
     Impl* owner = nullptr;
   };
 
@@ -106,19 +131,18 @@ struct UnboundResolver::Impl {
   int stop_pipe[2] = {-1, -1};
   std::thread dispatcher;
   std::mutex mu;
-  std::condition_variable cv;
   std::unordered_map<Query*, std::unique_ptr<Query>> pending;  // guarded by mu
+  std::multimap<Clock::time_point, Query*> deadlines;          // guarded by mu; not timed out
 
   ~Impl() {
     if (dispatcher.joinable()) {
-      char c = 0;
+      char c = 's';
       (void)!write(stop_pipe[1], &c, 1);
       dispatcher.join();
     }
     if (ctx != nullptr) ub_ctx_delete(ctx);
-    for (auto& [q, owned] : pending) {
-      if (owned->result != nullptr) ub_resolve_free(owned->result);
-    }
+    // Queries still out are dropped unanswered: their callers (the VA's attempts) are gone
+    // first, and calling into them now would reach a stopped io_context.
     for (int fd : stop_pipe) {
       if (fd >= 0) close(fd);
     }
@@ -127,79 +151,106 @@ struct UnboundResolver::Impl {
   static void Callback(void* arg, int err, ub_result* result) {
     auto* q = static_cast<Query*>(arg);
     Impl* self = q->owner;
-    std::lock_guard<std::mutex> lock(self->mu);
-    if (q->abandoned) {
-      if (result != nullptr) ub_resolve_free(result);
-      self->pending.erase(q);
-      return;
+    std::unique_ptr<ub_result, void (*)(ub_result*)> owned_result(result, &ub_resolve_free);
+    std::unique_ptr<Query> owned;
+    {
+      std::lock_guard<std::mutex> lock(self->mu);
+      auto it = self->pending.find(q);
+      if (it == self->pending.end()) return;
+      owned = std::move(it->second);
+      self->pending.erase(it);
+      if (!owned->timed_out) self->deadlines.erase(owned->deadline);
     }
-    q->done = true;
-    q->err = err;
-    q->result = result;
-    self->cv.notify_all();
+    if (owned->timed_out) return;
+    owned->done(Convert(err, owned_result.get(), owned->name, owned->rrtype));
+  }
+
+  // Answers every query past its deadline; returns the poll() timeout until the next one.
+  int ExpireQueries() {
+    std::vector<std::pair<Done, Query*>> expired;
+    int wait_ms = -1;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      const Clock::time_point now = Clock::now();
+      while (!deadlines.empty() && deadlines.begin()->first <= now) {
+        Query* q = deadlines.begin()->second;
+        deadlines.erase(deadlines.begin());
+        q->timed_out = true;
+        expired.emplace_back(std::move(q->done), q);
+      }
+      if (!deadlines.empty()) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadlines.begin()->first - now).count() + 1;
+        wait_ms = static_cast<int>(std::min<int64_t>(left, 60'000));
+      }
+    }
+    for (auto& [done, q] : expired) {
+      // q->name and q->rrtype are immutable once registered; q lives until its late answer.
+      done(DnsError("query timed out", q->rrtype, q->name));
+    }
+    return wait_ms;
   }
 
   void Dispatch() {
     for (;;) {
+      int wait_ms = ExpireQueries();
       pollfd fds[2] = {{ub_fd(ctx), POLLIN, 0}, {stop_pipe[0], POLLIN, 0}};
-      int n = poll(fds, 2, -1);
+      int n = poll(fds, 2, wait_ms);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 || (fds[1].revents & POLLIN) != 0) return;
+      if (n < 0) return;
+      if ((fds[1].revents & POLLIN) != 0) {
+        // 'w': a query arrived while no deadline was pending; 's': stop.
+        char buf[64];
+        ssize_t got = read(stop_pipe[0], buf, sizeof(buf));
+        if (got <= 0 || std::memchr(buf, 's', static_cast<size_t>(got)) != nullptr) return;
+      }
       if ((fds[0].revents & POLLIN) != 0) ub_process(ctx);
     }
   }
 
-  // Starts a query; returns nullptr (after filling `error`) if libunbound refuses it.
-  Query* Start(const std::string& name, int rrtype, core::Error* error) {
+  // Starts a query; `done` is called exactly once (inline if libunbound refuses it).
+  void Start(const std::string& name, int rrtype, Done done) {
     auto owned = std::make_unique<Query>();
     Query* q = owned.get();
     q->owner = this;
+    q->name = name;
+    q->rrtype = rrtype;
+    q->done = std::move(done);
+    bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu);
+      // Every query has the same timeout, so only a query into an empty set moves the
+      // dispatcher's next deadline earlier (it may be sleeping without one).
+      wake = deadlines.empty();
+      q->deadline = deadlines.emplace(Clock::now() + timeout, q);
       pending.emplace(q, std::move(owned));
+    }
+    if (wake) {
+      char c = 'w';
+      (void)!write(stop_pipe[1], &c, 1);
     }
     int r = ub_resolve_async(ctx, name.c_str(), rrtype, kClassIn, q, &Impl::Callback, nullptr);
     if (r != 0) {
-      std::lock_guard<std::mutex> lock(mu);
-      pending.erase(q);
-      *error = DnsError(ub_strerror(r), rrtype, name);
-      return nullptr;
-    }
-    return q;
-  }
-
-  // Waits for `q` until `deadline`; consumes it either way.
-  Result<RawAnswer> Finish(Query* q, std::chrono::steady_clock::time_point deadline,
-                           const std::string& name, int rrtype) {
-    std::unique_lock<std::mutex> lock(mu);
-    if (!cv.wait_until(lock, deadline, [q] { return q->done; })) {
-      q->abandoned = true;
-      return DnsError("query timed out", rrtype, name);
-    }
-    std::unique_ptr<Query> owned = std::move(pending[q]);
-    pending.erase(q);
-    lock.unlock();
-    std::unique_ptr<ub_result, void (*)(ub_result*)> result(owned->result, &ub_resolve_free);
-    if (owned->err != 0) return DnsError(ub_strerror(owned->err), rrtype, name);
-    if (result == nullptr) return DnsError("no result", rrtype, name);
-    if (result->bogus) return DnsError("DNSSEC validation failure", rrtype, name);
-    if (result->rcode != 0 && result->rcode != 3) {
-      return DnsError(RcodeName(result->rcode), rrtype, name);
-    }
-    RawAnswer answer;
-    if (result->havedata) {
-      for (int i = 0; result->data[i] != nullptr; ++i) {
-        answer.rdata.emplace_back(result->data[i], static_cast<size_t>(result->len[i]));
+      Done failed;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        auto it = pending.find(q);
+        if (it == pending.end()) return;  // cannot happen: only ub_process answers
+        owned = std::move(it->second);
+        pending.erase(it);
+        if (owned->timed_out) return;
+        deadlines.erase(owned->deadline);
+        failed = std::move(owned->done);
       }
+      failed(DnsError(ub_strerror(r), rrtype, name));
     }
-    return answer;
   }
 
   Result<RawAnswer> Resolve(const std::string& name, int rrtype) {
-    core::Error error;
-    Query* q = Start(name, rrtype, &error);
-    if (q == nullptr) return error;
-    return Finish(q, std::chrono::steady_clock::now() + timeout, name, rrtype);
+    std::promise<Result<RawAnswer>> promise;
+    std::future<Result<RawAnswer>> answer = promise.get_future();
+    Start(name, rrtype, [&promise](Result<RawAnswer> r) { promise.set_value(std::move(r)); });
+    return answer.get();
   }
 };
 
@@ -250,16 +301,9 @@ Result<std::unique_ptr<UnboundResolver>> UnboundResolver::Create(
 UnboundResolver::UnboundResolver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 UnboundResolver::~UnboundResolver() = default;
 
-Result<std::vector<std::string>> UnboundResolver::LookupIp(const std::string& name) {
-  // A and AAAA in parallel under one deadline. One family failing is tolerated when the other
-  // yields addresses.
-  auto deadline = std::chrono::steady_clock::now() + impl_->timeout;
-  core::Error err_a, err_aaaa;
-  Impl::Query* qa = impl_->Start(name, kTypeA, &err_a);
-  Impl::Query* qaaaa = impl_->Start(name, kTypeAaaa, &err_aaaa);
-  Result<RawAnswer> a = qa ? impl_->Finish(qa, deadline, name, kTypeA) : Result<RawAnswer>(err_a);
-  Result<RawAnswer> aaaa =
-      qaaaa ? impl_->Finish(qaaaa, deadline, name, kTypeAaaa) : Result<RawAnswer>(err_aaaa);
+namespace {
+
+std::vector<std::string> Addresses(const Result<RawAnswer>& a, const Result<RawAnswer>& aaaa) {
   std::vector<std::string> out;
   char text[INET6_ADDRSTRLEN];
   if (a.ok()) {
@@ -274,29 +318,86 @@ Result<std::vector<std::string>> UnboundResolver::LookupIp(const std::string& na
       }
     }
   }
+  return out;
+}
+
+// One family failing is tolerated when the other yields addresses.
+Result<std::vector<std::string>> JoinIp(Result<RawAnswer> a, Result<RawAnswer> aaaa) {
+  std::vector<std::string> out = Addresses(a, aaaa);
   if (out.empty() && !a.ok()) return std::move(a).error();
   if (out.empty() && !aaaa.ok()) return std::move(aaaa).error();
   return out;
 }
 
-Result<std::vector<std::string>> UnboundResolver::LookupTxt(const std::string& name) {
-  FLINT_ASSIGN_OR_RETURN(RawAnswer answer, impl_->Resolve(name, kTypeTxt));
+Result<std::vector<std::string>> ToTxt(Result<RawAnswer> answer) {
+  FLINT_TRY(answer);
   std::vector<std::string> out;
-  for (const std::string& rd : answer.rdata) {
+  for (const std::string& rd : answer->rdata) {
     FLINT_ASSIGN_OR_RETURN(std::string txt, ParseTxtRdata(rd));
     out.push_back(std::move(txt));
   }
   return out;
 }
 
-Result<CaaAnswer> UnboundResolver::LookupCaa(const std::string& name) {
-  FLINT_ASSIGN_OR_RETURN(RawAnswer answer, impl_->Resolve(name, kTypeCaa));
+Result<CaaAnswer> ToCaa(Result<RawAnswer> answer) {
+  FLINT_TRY(answer);
   CaaAnswer out;
-  for (const std::string& rd : answer.rdata) {
+  for (const std::string& rd : answer->rdata) {
     FLINT_ASSIGN_OR_RETURN(CaaRecord record, ParseCaaRdata(rd));
     out.records.push_back(std::move(record));
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> UnboundResolver::LookupIp(const std::string& name) {
+  std::promise<Result<std::vector<std::string>>> promise;
+  auto answer = promise.get_future();
+  LookupIpAsync(name, [&promise](Result<std::vector<std::string>> r) {
+    promise.set_value(std::move(r));
+  });
+  return answer.get();
+}
+
+Result<std::vector<std::string>> UnboundResolver::LookupTxt(const std::string& name) {
+  return ToTxt(impl_->Resolve(name, kTypeTxt));
+}
+
+Result<CaaAnswer> UnboundResolver::LookupCaa(const std::string& name) {
+  return ToCaa(impl_->Resolve(name, kTypeCaa));
+}
+
+void UnboundResolver::LookupIpAsync(const std::string& name,
+                                    Callback<std::vector<std::string>> done) {
+  // A and AAAA in parallel, each under the resolver's timeout; `done` once both are in.
+  struct Join {
+    std::mutex mu;
+    std::optional<Result<RawAnswer>> a, aaaa;
+    Callback<std::vector<std::string>> done;
+  };
+  auto join = std::make_shared<Join>();
+  join->done = std::move(done);
+  auto arrive = [join](bool v4, Result<RawAnswer> r) {
+    std::unique_lock<std::mutex> lock(join->mu);
+    (v4 ? join->a : join->aaaa).emplace(std::move(r));
+    if (!join->a || !join->aaaa) return;
+    lock.unlock();
+    join->done(JoinIp(std::move(*join->a), std::move(*join->aaaa)));
+  };
+  impl_->Start(name, kTypeA, [arrive](Result<RawAnswer> r) { arrive(true, std::move(r)); });
+  impl_->Start(name, kTypeAaaa, [arrive](Result<RawAnswer> r) { arrive(false, std::move(r)); });
+}
+
+void UnboundResolver::LookupTxtAsync(const std::string& name,
+                                     Callback<std::vector<std::string>> done) {
+  impl_->Start(name, kTypeTxt,
+               [done = std::move(done)](Result<RawAnswer> r) { done(ToTxt(std::move(r))); });
+}
+
+void UnboundResolver::LookupCaaAsync(const std::string& name, Callback<CaaAnswer> done) {
+  impl_->Start(name, kTypeCaa,
+               [done = std::move(done)](Result<RawAnswer> r) { done(ToCaa(std::move(r))); });
 }
 
 Result<std::string> ParseTxtRdata(std::string_view rdata) {

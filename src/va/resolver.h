@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,9 +30,18 @@ struct CaaAnswer {
   std::vector<CaaRecord> records;  // empty: no CAA records at this name
 };
 
-// Thread-safe: the validation authority calls it from several worker threads at once.
+// Thread-safe: the validation authority calls it from several threads at once.
+//
+// Each lookup comes in two forms: blocking (LookupIp, ...) and asynchronous (LookupIpAsync, ...),
+// which returns at once and calls `done` exactly once, on any thread (possibly before it
+// returns), with what the blocking form would have returned. `done` must not block. The
+// asynchronous forms default to calling the blocking one inline (fine for in-memory fakes);
+// UnboundResolver implements them without holding a thread while the query is out.
 class Resolver {
  public:
+  template <typename T>
+  using Callback = std::function<void(core::Result<T>)>;
+
   virtual ~Resolver() = default;
   // A and AAAA records of `name`, canonical text ("192.0.2.1", "2001:db8::1"), IPv4 first.
   virtual core::Result<std::vector<std::string>> LookupIp(const std::string& name) = 0;
@@ -39,11 +49,22 @@ class Resolver {
   virtual core::Result<std::vector<std::string>> LookupTxt(const std::string& name) = 0;
   // CAA records of `name` after following CNAMEs (RFC 8659 §3).
   virtual core::Result<CaaAnswer> LookupCaa(const std::string& name) = 0;
+
+  virtual void LookupIpAsync(const std::string& name, Callback<std::vector<std::string>> done) {
+    done(LookupIp(name));
+  }
+  virtual void LookupTxtAsync(const std::string& name, Callback<std::vector<std::string>> done) {
+    done(LookupTxt(name));
+  }
+  virtual void LookupCaaAsync(const std::string& name, Callback<CaaAnswer> done) {
+    done(LookupCaa(name));
+  }
 };
 
 // libunbound-backed resolver. One ub_ctx shared by all threads: queries are started with
-// ub_resolve_async and their answers delivered by one internal thread, so every lookup is bounded
-// by `timeout` (an abandoned query finishes in the background and is then discarded).
+// ub_resolve_async and their answers delivered by one internal thread (which also runs the
+// asynchronous forms' callbacks), so every lookup is bounded by `timeout` (a query that runs out
+// of time is answered kDns "query timed out"; its late answer is discarded).
 //
 // "test." (RFC 6761) is resolved like any other name (libunbound would otherwise answer NXDOMAIN
 // itself), so test setups can use "*.test" names; invalid. and localhost. keep libunbound's local
@@ -58,6 +79,8 @@ class UnboundResolver : public Resolver {
   static core::Result<std::unique_ptr<UnboundResolver>> Create(
       std::string forwarder,
       std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+  // Lookups still out are dropped: their callbacks are never called. Destroy the resolver after
+  // everything that waits on it.
   ~UnboundResolver() override;
   UnboundResolver(const UnboundResolver&) = delete;
   UnboundResolver& operator=(const UnboundResolver&) = delete;
@@ -65,6 +88,9 @@ class UnboundResolver : public Resolver {
   core::Result<std::vector<std::string>> LookupIp(const std::string& name) override;
   core::Result<std::vector<std::string>> LookupTxt(const std::string& name) override;
   core::Result<CaaAnswer> LookupCaa(const std::string& name) override;
+  void LookupIpAsync(const std::string& name, Callback<std::vector<std::string>> done) override;
+  void LookupTxtAsync(const std::string& name, Callback<std::vector<std::string>> done) override;
+  void LookupCaaAsync(const std::string& name, Callback<CaaAnswer> done) override;
 
   struct Impl;
 

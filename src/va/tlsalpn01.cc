@@ -123,14 +123,15 @@ Result<void> CheckAcmeIdentifier(X509* cert, const std::string& key_authorizatio
 
 }  // namespace
 
-Result<void> ValidateTlsAlpn01(const VaOptions& options, Resolver& resolver,
-                               const core::Identifier& id, const std::string& key_authorization) {
+Task<Result<void>> ValidateTlsAlpn01(Attempt& at, const VaOptions& options, Resolver& resolver,
+                                     const core::Identifier& id,
+                                     const std::string& key_authorization) {
   core::Identifier target = id;
   bool is_ip = id.type == core::IdentifierType::kIp;
   if (is_ip) {
-    FLINT_ASSIGN_OR_RETURN(target.value, NormalizeIp(id.value));
+    FLINT_CO_ASSIGN_OR_RETURN(target.value, NormalizeIp(id.value));
   } else {
-    FLINT_ASSIGN_OR_RETURN(target.value, NormalizeDnsName(id.value));
+    FLINT_CO_ASSIGN_OR_RETURN(target.value, NormalizeDnsName(id.value));
   }
   const std::string who = (is_ip && target.value.find(':') != std::string::npos
                                ? "[" + target.value + "]" : target.value) +
@@ -139,30 +140,27 @@ Result<void> ValidateTlsAlpn01(const VaOptions& options, Resolver& resolver,
     e.detail = who + ": " + e.detail;
     return e;
   };
-  Deadline deadline(options.timeout);
-  FLINT_ASSIGN_OR_RETURN(std::vector<std::string> addresses,
-                         ResolveTargets(options, resolver, target.value, is_ip));
-  Result<Fd> fd = ConnectFirst(addresses, options.tlsalpn01_port, deadline);
-  if (!fd.ok()) return prefixed(std::move(fd).error());
-  TlsClientOptions tls;
+  FLINT_CO_ASSIGN_OR_RETURN(std::vector<std::string> addresses,
+                            co_await ResolveTargets(at, options, resolver, target.value, is_ip));
+  Result<Conn> conn = co_await ConnectFirst(at, addresses, options.tlsalpn01_port);
+  if (!conn.ok()) co_return prefixed(std::move(conn).error());
+  Conn::TlsOptions tls;
   tls.sni = is_ip ? ReverseName(target.value) : target.value;
   tls.alpn_wire = std::string(1, static_cast<char>(kAcmeTls1.size())) + std::string(kAcmeTls1);
-  Result<std::unique_ptr<TlsStream>> stream =
-      TlsStream::Handshake(std::move(fd).value(), tls, deadline);
-  if (!stream.ok()) return prefixed(std::move(stream).error());
+  Result<void> handshake = co_await conn->Handshake(at, tls);
+  if (!handshake.ok()) co_return prefixed(std::move(handshake).error());
   // RFC 8737 §4: the server must negotiate acme-tls/1.
   const unsigned char* proto = nullptr;
   unsigned proto_len = 0;
-  SSL_get0_alpn_selected((*stream)->ssl(), &proto, &proto_len);
+  SSL_get0_alpn_selected(conn->ssl(), &proto, &proto_len);
   if (proto == nullptr ||
       std::string_view(reinterpret_cast<const char*>(proto), proto_len) != kAcmeTls1) {
-    return Err(ErrorType::kTls, who + ": server did not negotiate the acme-tls/1 protocol");
+    co_return Err(ErrorType::kTls, who + ": server did not negotiate the acme-tls/1 protocol");
   }
-  std::unique_ptr<X509, void (*)(X509*)> cert(SSL_get1_peer_certificate((*stream)->ssl()),
-                                              X509_free);
-  if (cert == nullptr) return Err(ErrorType::kTls, who + ": no certificate presented");
-  FLINT_TRY(CheckSan(cert.get(), target, who));
-  return CheckAcmeIdentifier(cert.get(), key_authorization, who);
+  std::unique_ptr<X509, void (*)(X509*)> cert(SSL_get1_peer_certificate(conn->ssl()), X509_free);
+  if (cert == nullptr) co_return Err(ErrorType::kTls, who + ": no certificate presented");
+  FLINT_CO_TRY(CheckSan(cert.get(), target, who));
+  co_return CheckAcmeIdentifier(cert.get(), key_authorization, who);
 }
 
 }  // namespace flint::va::internal

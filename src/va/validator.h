@@ -7,9 +7,14 @@
 //   tls-alpn-01 RFC 8737, for DNS names and IP addresses (RFC 8738 §6)
 //   dns-account-01  draft-ietf-acme-dns-account-label-01, for DNS names only
 //
-// Every call BLOCKS for at most about VaOptions::timeout (DNS lookups are bounded by the
-// Resolver's own timeout); callers run it on a validation worker pool. Thread-safe: const methods
-// over immutable options and a thread-safe Resolver.
+// Asynchronous: every validation is an Asio C++20 coroutine on the VA's own io_context
+// (VaOptions::io_threads threads), so a validation waiting on the network holds no thread and
+// thousands can be in flight (docs/VALIDATION.md states the memory each costs). Each attempt,
+// the challenge and then CAA, runs under one deadline (VaOptions::timeout); the CAA lookups of
+// every label of the name run in parallel. At most VaOptions::max_in_flight attempts run at
+// once; beyond that they wait and start round-robin across accounts (va/fair_scheduler.h).
+// Blocking forms (Validate, CheckCaa) wait for the asynchronous ones, for the CLI and tests.
+// Thread-safe.
 //
 // Errors (core::ErrorType), as an ACME client sees them in the challenge's `error`:
 //   kDns               lookup failed (SERVFAIL, timeout, no addresses for the name)
@@ -27,6 +32,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,8 +49,15 @@ struct VaOptions {
   uint16_t tlsalpn01_port = 443;  // tls-alpn-01 target port (RFC 8737 §3 says 443)
   // When false, every address the VA would connect to must pass policy::IsPublicAddress().
   bool allow_private_targets = false;
-  // Bound on one whole validation attempt (connects, TLS, redirects, reads), DNS excluded.
-  std::chrono::milliseconds timeout{10000};
+  // Bound on one whole validation attempt: every lookup, connect, TLS handshake, redirect and
+  // read of the challenge, and the CAA check after it. 20 s: room for a slow but honest server
+  // behind a DNS lookup that needs a retry (the resolver gives one query 10 s), while a client
+  // polling its challenge hears the outcome within a few polls.
+  std::chrono::milliseconds timeout{20000};
+  // Threads running the validation coroutines (they mostly wait on the network).
+  int io_threads = 1;
+  // Validation attempts running at once; more wait, served round-robin across accounts.
+  size_t max_in_flight = 1000;
   // http-01 bodies beyond this are not read (a key authorization is ~87 bytes).
   size_t max_http_body = 64 * 1024;
   // http-01 redirects followed before giving up with kConnection.
@@ -57,12 +71,50 @@ struct VaOptions {
 // first 10 bytes of SHA-256(account_uri). The record is at <label>._acme-challenge.<name>.
 std::string DnsAccountLabel(std::string_view account_uri);
 
+// What one attempt did, for the validation audit record (ra::PerspectiveReport).
+struct ValidationReport {
+  core::Result<void> result = core::Ok();  // the errors listed above
+  std::vector<std::string> addresses;      // addresses resolved (or literal) for the targets
+  std::vector<std::string> records;        // TXT and CAA records seen, as text
+  std::chrono::milliseconds elapsed{0};    // from the attempt's start (not its wait in line)
+};
+
+// One attempt's input; see ValidationAuthority::Validate for the fields.
+struct ValidationJob {
+  core::Identifier identifier;
+  bool wildcard = false;
+  core::ChallengeType type = core::ChallengeType::kHttp01;
+  std::string token;
+  std::string key_authorization;
+  std::string account_uri;  // also the key of fair scheduling
+  bool check_caa = true;    // ValidateAsync: check CAA after the challenge passes
+};
+
 class ValidationAuthority {
  public:
-  // `resolver` must outlive this object.
-  ValidationAuthority(VaOptions options, Resolver& resolver);
+  using Done = std::function<void(ValidationReport)>;
 
-  // Runs one challenge of `type` for `id` and returns Ok if the response proves control.
+  // `resolver` must outlive this object. Starts options.io_threads threads.
+  ValidationAuthority(VaOptions options, Resolver& resolver);
+  // Stops the threads. Attempts still queued or running are dropped: their `done` is never
+  // called.
+  ~ValidationAuthority();
+  ValidationAuthority(const ValidationAuthority&) = delete;
+  ValidationAuthority& operator=(const ValidationAuthority&) = delete;
+
+  // Queues the challenge `job.type` for `job.identifier`, then (if job.check_caa) CAA, as one
+  // attempt under options.timeout; returns at once. `done` is called exactly once, on a VA
+  // thread, and must not block.
+  void ValidateAsync(ValidationJob job, Done done) const;
+  // Queues the CAA check alone (as CheckCaa below), under the same deadline and scheduling.
+  void CheckCaaAsync(ValidationJob job, Done done) const;
+
+  // Attempts running now, and waiting for a slot.
+  size_t in_flight() const;
+  size_t queued() const;
+
+  // Blocking: runs one challenge of `type` for `id` and returns Ok if the response proves control.
+  // Never call it from a `done` callback (it would wait for its own thread).
   // `id.value` is the name being validated: for a wildcard authorization the base name (a leading
   // "*." is tolerated and removed). `token` is the challenge token and `key_authorization` is
   // token || '.' || base64url(JWK thumbprint) (RFC 8555 §8.1). `account_uri` is the account's
@@ -78,11 +130,11 @@ class ValidationAuthority {
   core::Result<void> CheckCaa(const core::Identifier& id, bool wildcard,
                               const std::string& account_uri, core::ChallengeType method) const;
 
-  const VaOptions& options() const { return options_; }
+  const VaOptions& options() const;
 
  private:
-  VaOptions options_;
-  Resolver& resolver_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace flint::va
