@@ -13,6 +13,8 @@
 //     certs revoke SERIAL --reason N   any RFC 5280 reason (0-6, 9, 10), operator path
 //     keys block --spki-sha256 HEX     refuse that key in CSRs and as an account key
 //     ca status                        root and intermediate, certificate counts, CRL number
+//     perspective add NAME --out AGENTDIR  mTLS credentials for a `flint va-agent`
+//                                  (cmd/perspective_admin.h); needs no store
 //
 // Output: plain text (lists one record per line as key=value pairs; single records one
 // "key: value" per line), or one JSON document with --json.

@@ -21,6 +21,8 @@
 #include "cmd/data_dir.h"
 #include "cmd/metrics_listener.h"
 #include "cmd/periodic_task.h"
+#include "cmd/perspective_setup.h"
+#include "cmd/va_agent.h"
 #include "cmd/status_listener.h"
 #include "policy/identifier_policy.h"
 #include "va/resolver.h"
@@ -44,7 +46,8 @@ constexpr const char* kUsage =
     "usage: flint <command> [flags]\n"
     "commands:\n"
     "  serve    run the ACME CA (flint serve --help for its flags)\n"
-    "  admin    operator commands on a data directory (flint admin --help)\n";
+    "  admin    operator commands on a data directory (flint admin --help)\n"
+    "  va-agent a remote validation perspective (flint va-agent --help)\n";
 
 std::string DefaultBaseUrl(const config::HostPort& hp) {
   std::string host = hp.host;
@@ -386,6 +389,9 @@ int Serve(const config::Config& cfg) {
     resolver = std::move(r).value();
     va = std::make_unique<va::ValidationAuthority>(VaOptionsFrom(cfg), *resolver);
     validator = std::make_unique<cmd::VaValidator>(*va, cfg.validation_workers);
+    auto remote = cmd::WithRemotePerspectives(cfg, std::move(validator));  // --perspective
+    if (!remote.ok()) return Fail("--perspective: " + remote.error().detail);
+    validator = std::move(remote).value();
   }
   ca::OcspOptions ocsp_options;
   ocsp_options.validity = cfg.ocsp_lifetime;
@@ -488,6 +494,12 @@ int main(int argc, char** argv) {
   if (args[0] == "admin") {
     args.erase(args.begin());
     return flint::cmd::RunAdmin(args, std::cout, std::cerr, flint::cmd::OpenExistingStore);
+  }
+  if (args[0] == "va-agent") {
+    args.erase(args.begin());
+    int rc = flint::cmd::RunVaAgent(args);
+    spdlog::shutdown();
+    return rc;
   }
   std::cerr << "flint: unknown command '" << args[0] << "'\n" << flint::kUsage;
   return 2;

@@ -84,6 +84,11 @@ struct Config {
   bool allow_private_targets = false;
   bool skip_validation = false;
   int validation_workers = 16;
+  // Remote perspectives (CA/Browser Forum BR §3.2.2.9, docs/VALIDATION.md): "NAME=https://HOST:PORT"
+  // of each `flint va-agent`; empty: the local validation authority alone, as before.
+  std::vector<std::string> perspectives;
+  // The overall deadline of one multi-perspective validation or CAA check.
+  int perspective_timeout_seconds = 20;
   // Identifier policy (newOrder, RFC 8555 §7.4). allow_private_targets above also decides
   // whether "ip" identifiers for non-public addresses are accepted.
   // Refuse names that are public suffixes ("co.uk", "*.co.uk"), using the list in

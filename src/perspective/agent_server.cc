@@ -4,6 +4,8 @@
 
 #include <openssl/err.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
@@ -35,6 +37,7 @@ using core::ErrorType;
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr uint64_t kMaxDrain = 1024 * 1024;
 using Response = http::response<http::string_body>;
 
 Response Answer(http::status status, std::string body, unsigned version, bool keep_alive) {
@@ -129,12 +132,18 @@ asio::awaitable<void> AgentServer::Impl::Session(tcp::socket socket) {
     beast::get_lowest_layer(stream).expires_after(options.request_timeout);
     auto [rec, n] = co_await http::async_read(stream, buffer, parser, kNoThrow);
     Response res;
+    size_t drain = 0;  // bytes of a refused body to read before closing
     if (rec == http::error::end_of_stream || rec == asio::error::eof ||
         rec == beast::error::timeout || rec == asio::ssl::error::stream_truncated) {
       break;
     } else if (rec == http::error::body_limit) {
       res = Problem(http::status::payload_too_large, ErrorType::kMalformed,
                     "request body over " + std::to_string(kMaxRequestBody) + " bytes", 11);
+      // STACK.md pitfall 12: closing with the body unread makes the client see a reset, not
+      // the 413; read (a bounded amount of) the rest first.
+      const uint64_t announced = parser.content_length().value_or(0);
+      drain = static_cast<size_t>(std::min<uint64_t>(announced, kMaxDrain));
+      drain -= std::min(drain, buffer.size());
     } else if (rec) {
       res = Problem(http::status::bad_request, ErrorType::kMalformed, "malformed HTTP request",
                     11);
@@ -144,6 +153,14 @@ asio::awaitable<void> AgentServer::Impl::Session(tcp::socket socket) {
     }
     beast::get_lowest_layer(stream).expires_after(options.request_timeout);
     auto [wec, w] = co_await http::async_write(stream, res, kNoThrow);
+    if (!wec && drain > 0) {
+      std::array<char, 16 * 1024> sink;
+      while (drain > 0) {
+        auto [dec, got] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+        if (dec) break;
+        drain -= std::min(drain, got);
+      }
+    }
     if (wec || !res.keep_alive()) break;
   }
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));

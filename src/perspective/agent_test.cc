@@ -3,6 +3,7 @@
 // name, a client of another CA, a dead or silent agent).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>

@@ -57,7 +57,9 @@ TEST_P(QuorumTable, Decides) {
   }
   ra::ValidationOutcome out = Combine(Ok("primary"), remotes);
   EXPECT_EQ(out.result.ok(), c.valid);
-  if (!c.valid) EXPECT_EQ(out.result.error().type, ErrorType::kDns);
+  if (!c.valid) {
+    EXPECT_EQ(out.result.error().type, ErrorType::kDns);
+  }
   ASSERT_EQ(out.perspectives.size(), c.remotes + 1);
   EXPECT_EQ(out.perspectives[0].name, "primary");
   for (size_t i = 0; i < c.remotes; ++i) {
