@@ -53,6 +53,12 @@ ra::PerspectiveReport RunCheck(const va::VaOptions& base, va::Resolver& resolver
   }
   ra::PerspectiveReport report;
   if (!result.ok()) report.error = result.error();
+  if (report.error && (report.error->type == core::ErrorType::kInternal ||
+                       report.error->type == core::ErrorType::kServerInternal)) {
+    // The detail of an internal failure is this host's business: logged here, not sent.
+    spdlog::error("va-agent internal error: {}", report.error->detail);
+    report.error = core::Err(core::ErrorType::kServerInternal, "internal error in the perspective");
+  }
   report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   spdlog::info("va-agent {} {} {} {}: {} ({} ms)",
                op == perspective::AgentOp::kCaa ? "caa" : "validate",
