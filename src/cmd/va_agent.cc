@@ -21,6 +21,7 @@ namespace flint::cmd {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr size_t kMaxObserved = 32;
 
 struct AgentArgs {
   std::string data_dir;
@@ -32,6 +33,36 @@ struct AgentArgs {
   int workers = 16;
   std::string log_level = "info";
 };
+
+// What this perspective saw, for the CA's audit record (BR §5.4.1): the TXT records at the
+// challenge's name (dns-01, dns-account-01) or the target's addresses (http-01, tls-alpn-01),
+// looked up again right after the check from the same resolver (va::ValidationAuthority does not
+// expose its own lookups, so a record that changed in between can differ). A failed lookup adds
+// nothing: the check's own error already says what went wrong.
+void Observe(va::Resolver& resolver, const ra::ValidationRequest& r,
+             ra::PerspectiveReport& report) {
+  if (r.identifier.type == core::IdentifierType::kIp) {
+    report.addresses.push_back(r.identifier.value);
+    return;
+  }
+  std::string name = r.identifier.value;
+  if (name.rfind("*.", 0) == 0) name.erase(0, 2);
+  if (r.type == core::ChallengeType::kDns01 || r.type == core::ChallengeType::kDnsAccount01) {
+    std::string query = "_acme-challenge." + name;
+    if (r.type == core::ChallengeType::kDnsAccount01) {
+      query = va::DnsAccountLabel(r.account_uri) + "." + query;
+    }
+    if (auto txt = resolver.LookupTxt(query); txt.ok()) {
+      for (const std::string& t : *txt) {
+        if (report.records.size() == kMaxObserved) break;  // perspective/wire.h's bounds
+        report.records.push_back((query + " TXT \"" + t + "\"").substr(0, 1000));
+      }
+    }
+  } else if (auto ips = resolver.LookupIp(name); ips.ok()) {
+    report.addresses = *ips;
+    if (report.addresses.size() > kMaxObserved) report.addresses.resize(kMaxObserved);
+  }
+}
 
 // Runs one request on the calling (pool) thread: the agent's own VA, with the CA's CAA
 // identities. ValidationAuthority is a light value (options and a resolver reference), so one
@@ -53,6 +84,7 @@ ra::PerspectiveReport RunCheck(const va::VaOptions& base, va::Resolver& resolver
   }
   ra::PerspectiveReport report;
   if (!result.ok()) report.error = result.error();
+  if (op == perspective::AgentOp::kValidate) Observe(resolver, r, report);
   if (report.error && (report.error->type == core::ErrorType::kInternal ||
                        report.error->type == core::ErrorType::kServerInternal)) {
     // The detail of an internal failure is this host's business: logged here, not sent.

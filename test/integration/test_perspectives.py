@@ -163,6 +163,10 @@ class PerspectivesTest(unittest.TestCase):
         self.assertEqual(by_name["east"]["result"], "valid")
         self.assertEqual(by_name["west"]["result"], "invalid")
         self.assertEqual(records[0]["result"], "invalid")
+        # What each agent saw: east the record, west none (its DNS view lacks it).
+        self.assertEqual(len(by_name["east"]["records"]), 1, by_name["east"])
+        self.assertIn("_acme-challenge." + name + " TXT ", by_name["east"]["records"][0])
+        self.assertEqual(by_name["west"]["records"], [])
 
     def test_caa_seen_only_by_the_agents_is_invalid_caa(self):
         name = "remote-caa.persp.test"
