@@ -180,6 +180,24 @@ TEST_F(AgentTest, ClientOfAnotherCaIsRefusedByTheAgent) {
   EXPECT_EQ(calls_.load(), 0);  // the handler never ran
 }
 
+TEST_F(AgentTest, AnAgentsCredentialsCannotActAsTheCa) {
+  // Another agent of the same CA presents its own (serverAuth, "west") certificate as a client.
+  const std::string west = (dir_ / "agent-west").string();
+  ASSERT_TRUE(MintAgent(data(), "west", west, clock_, random_).ok());
+  auto west_id = LoadAgentIdentity(west);
+  ASSERT_TRUE(west_id.ok());
+  auto ep = ParsePerspectiveFlag("east=" + url());
+  ASSERT_TRUE(ep.ok());
+  MultiPerspectiveOptions options;
+  options.remotes.push_back(*ep);
+  auto v = MultiPerspectiveValidator::Create(options, *west_id, std::make_unique<FakePrimary>());
+  ASSERT_TRUE(v.ok());
+  ra::ValidationOutcome out = ra::ValidateAndWait(**v, Request("good.test"));
+  ASSERT_FALSE(out.result.ok());
+  EXPECT_EQ(out.result.error().type, ErrorType::kConnection);
+  EXPECT_EQ(calls_.load(), 0);
+}
+
 TEST_F(AgentTest, DeadAndSilentAgentsDoNotCorroborate) {
   // A port with nothing listening: bind one and close it.
   const std::string dead = "https://127.0.0.1:1";
