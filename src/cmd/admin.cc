@@ -22,6 +22,7 @@
 #include "cmd/audit_log.h"
 #include "cmd/retention.h"
 #include "config/config.h"
+#include "cmd/perspective_admin.h"
 #include "core/ascii.h"
 #include "core/clock.h"
 #include "core/random.h"
@@ -349,7 +350,8 @@ CLI::App* Group(CLI::App& app, const char* name, const char* help) {
   return g;
 }
 
-void DefineCommands(CLI::App& app, Args& a, std::optional<Command>& chosen) {
+void DefineCommands(CLI::App& app, Args& a, std::optional<Command>& chosen,
+                    std::optional<StandaloneCommand>& standalone) {
   app.add_option("--data", a.data_dir, "data directory of the flint to administer")
       ->capture_default_str();
   app.add_option("--db", a.db,
@@ -419,6 +421,8 @@ void DefineCommands(CLI::App& app, Args& a, std::optional<Command>& chosen) {
 
   CLI::App* ca_group = Group(app, "ca", "the certificate authority");
   Leaf(ca_group, "status", "CA certificates, counts, CRL number", CaStatus, chosen);
+
+  DefinePerspectiveCommands(app, a.data_dir, a.json, standalone);
 }
 
 }  // namespace
@@ -427,8 +431,9 @@ int RunAdmin(const std::vector<std::string>& args, std::ostream& out, std::ostre
              const StoreOpener& open_store) {
   Args a;
   std::optional<Command> chosen;
+  std::optional<StandaloneCommand> standalone;  // commands on the data directory's files only
   CLI::App app{"flint admin: operator commands (safe while flint serve runs)", "flint admin"};
-  DefineCommands(app, a, chosen);
+  DefineCommands(app, a, chosen, standalone);
   try {
     std::vector<std::string> rev(args.rbegin(), args.rend());
     app.parse(rev);
@@ -438,6 +443,15 @@ int RunAdmin(const std::vector<std::string>& args, std::ostream& out, std::ostre
   } catch (const CLI::ParseError& e) {
     err << "flint admin: " << e.what() << "\n";
     return 2;
+  }
+  if (standalone) {
+    Result<void> done = (*standalone)(out);
+    if (!done.ok()) {
+      err << "flint admin: " << core::ErrorTypeName(done.error().type) << ": "
+          << done.error().detail << "\n";
+      return done.error().type == ErrorType::kMalformed ? 2 : 1;
+    }
+    return 0;
   }
   if (!chosen) {
     err << app.help();

@@ -17,6 +17,8 @@
 //     certs revoke SERIAL --reason N   any RFC 5280 reason (0-6, 9, 10), operator path
 //     keys block --spki-sha256 HEX     refuse that key in CSRs and as an account key
 //     ca status                        root and intermediate, certificate counts, CRL number
+//     perspective add NAME --out AGENTDIR  mTLS credentials for a `flint va-agent`
+//                                  (cmd/perspective_admin.h); needs no store
 //     purge [--retain-expired-orders D] [--retain-expired-authorizations D]
 //                                  the retention purge once (cmd/retention.h)
 //

@@ -216,6 +216,27 @@ TEST_F(AdminTest, CaStatusShowsCertificatesAndCounts) {
   EXPECT_EQ(status.at("certificates_revoked").as_int64(), 1);
 }
 
+TEST_F(AdminTest, PerspectiveAddWritesAgentDirectoryWithoutTheStore) {
+  const std::string out_dir = dir_ + "/agent-east";
+  AdminRun r = Admin({"perspective", "add", "east", "--out", out_dir, "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto printed = core::ParseStrictJson(r.out);
+  ASSERT_TRUE(printed.ok()) << r.out;
+  EXPECT_EQ(printed->at("name").as_string(), "east");
+  for (const char* f : {"agent.pem", "agent.key", "ca.pem", "agent.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(out_dir + "/" + f)) << f;
+  }
+  EXPECT_EQ(std::filesystem::status(out_dir + "/agent.key").permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(std::filesystem::status(dir_ + "/perspectives/ca.key").permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // A bad name is a usage error; a missing --out too.
+  EXPECT_EQ(Admin({"perspective", "add", "Not_A_Label", "--out", out_dir}).status, 2);
+  EXPECT_EQ(Admin({"perspective", "add", "west"}).status, 2);
+}
+
 TEST_F(AdminTest, UsageAndMissingDatabase) {
   EXPECT_EQ(Admin({}).status, 2);
   EXPECT_EQ(Admin({"eab"}).status, 2);

@@ -25,6 +25,8 @@
 #include "cmd/pebble.h"
 #include "cmd/periodic_task.h"
 #include "cmd/serve_hooks.h"
+#include "cmd/perspective_setup.h"
+#include "cmd/va_agent.h"
 #include "cmd/status_listener.h"
 #include "policy/identifier_policy.h"
 #include "va/resolver.h"
@@ -49,7 +51,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  serve    run the ACME CA (flint serve --help for its flags)\n"
     "  pebble   run as a drop-in for Pebble's test CA (flint pebble -h; docs/PEBBLE.md)\n"
-    "  admin    operator commands on a data directory (flint admin --help)\n";
+    "  admin    operator commands on a data directory (flint admin --help)\n"
+    "  va-agent a remote validation perspective (flint va-agent --help)\n";
 
 std::string DefaultBaseUrl(const config::HostPort& hp) {
   std::string host = hp.host;
@@ -426,6 +429,9 @@ int Serve(const config::Config& cfg, const cmd::ServeHooks& hooks) {
     va_options.max_in_flight = static_cast<size_t>(caps->validations);
     va = std::make_unique<va::ValidationAuthority>(std::move(va_options), *resolver);
     validator = std::make_unique<cmd::VaValidator>(*va);
+    auto remote = cmd::WithRemotePerspectives(cfg, std::move(validator));  // --perspective
+    if (!remote.ok()) return Fail("--perspective: " + remote.error().detail);
+    validator = std::move(remote).value();
   }
   if (hooks.wrap_validator) validator = hooks.wrap_validator(std::move(validator));
   ca::OcspOptions ocsp_options;
@@ -574,6 +580,12 @@ int main(int argc, char** argv) {
   if (args[0] == "admin") {
     args.erase(args.begin());
     return flint::cmd::RunAdmin(args, std::cout, std::cerr, flint::cmd::OpenExistingStore);
+  }
+  if (args[0] == "va-agent") {
+    args.erase(args.begin());
+    int rc = flint::cmd::RunVaAgent(args);
+    spdlog::shutdown();
+    return rc;
   }
   std::cerr << "flint: unknown command '" << args[0] << "'\n" << flint::kUsage;
   return 2;

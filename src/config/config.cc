@@ -149,6 +149,13 @@ void AddOptions(CLI::App& app, Config& c) {
                  "rateLimited")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  app.add_option("--perspective", c.perspectives,
+                 "remote validation perspective NAME=https://HOST:PORT, a flint va-agent "
+                 "(repeatable; docs/VALIDATION.md)");
+  app.add_option("--perspective-timeout-seconds", c.perspective_timeout_seconds,
+                 "overall deadline of one validation across all perspectives")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 300));
   app.add_flag("--public-suffix-check,!--no-public-suffix-check", c.public_suffix_check,
                "refuse names that are public suffixes (co.uk, *.co.uk) with rejectedIdentifier")
       ->capture_default_str();
@@ -301,6 +308,9 @@ core::Result<void> Finish(Config& c) {
     return Err(ErrorType::kMalformed,
                "require-known-tld needs the public suffix list: it cannot be combined with "
                "--no-public-suffix-check (public-suffix-check = false)");
+  }
+  if (!c.perspectives.empty() && c.skip_validation) {
+    return Err(ErrorType::kMalformed, "--perspective cannot be combined with --skip-validation");
   }
   return FinishProfiles(c);
 }

@@ -96,6 +96,11 @@ struct Config {
   int max_validations_in_flight = 1000;
   std::chrono::seconds validation_timeout{20};
   int max_pending_validations_per_account = 100;
+  // Remote perspectives (CA/Browser Forum BR §3.2.2.9, docs/VALIDATION.md): "NAME=https://HOST:PORT"
+  // of each `flint va-agent`; empty: the local validation authority alone, as before.
+  std::vector<std::string> perspectives;
+  // The overall deadline of one multi-perspective validation or CAA check.
+  int perspective_timeout_seconds = 20;
   // Identifier policy (newOrder, RFC 8555 §7.4). allow_private_targets above also decides
   // whether "ip" identifiers for non-public addresses are accepted.
   // Refuse names that are public suffixes ("co.uk", "*.co.uk"), using the list in

@@ -79,6 +79,25 @@ TEST(ParseServeArgs, FlagsOverrideFile) {
   std::remove(path.c_str());
 }
 
+TEST(ParseServeArgs, PerspectivesFromFlagsAndFile) {
+  auto r = ParseServeArgs({"--perspective", "east=https://127.0.0.1:9001", "--perspective",
+                           "west=https://127.0.0.1:9002"});
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ((**r).perspectives,
+            (std::vector<std::string>{"east=https://127.0.0.1:9001", "west=https://127.0.0.1:9002"}));
+  EXPECT_EQ((**r).perspective_timeout_seconds, 20);
+  std::string path = WriteTemp(
+      "perspective = [\"north=https://127.0.0.1:9003\"]\nperspective-timeout-seconds = 5\n");
+  r = ParseServeArgs({"--config", path});
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ((**r).perspectives, std::vector<std::string>{"north=https://127.0.0.1:9003"});
+  EXPECT_EQ((**r).perspective_timeout_seconds, 5);
+  std::remove(path.c_str());
+  r = ParseServeArgs({"--perspective", "east=https://127.0.0.1:9001", "--skip-validation"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().type, core::ErrorType::kMalformed);
+}
+
 TEST(ParseServeArgs, UnknownFileKeyIsAnError) {
   std::string path = WriteTemp("lisen = \"x\"\n");
   auto r = ParseServeArgs({"--config", path});

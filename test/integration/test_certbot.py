@@ -13,10 +13,12 @@ from harness import (HOOK, PYTHON, Environment, check_chain, read,  # noqa: E402
 
 
 class CertbotTest(unittest.TestCase):
+    SERVER = None  # harness.Environment's default; test_perspective_clients.py overrides
+
     @classmethod
     def setUpClass(cls):
         require_binaries("certbot", "openssl", "pebble-challtestsrv")
-        cls.env = Environment("certbot").start()
+        cls.env = Environment("certbot", server=cls.SERVER).start()
         base = cls.env.new_dir("certbot")
         cls.dirs = ["--config-dir", os.path.join(base, "config"),
                     "--work-dir", os.path.join(base, "work"),

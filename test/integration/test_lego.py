@@ -12,10 +12,12 @@ from harness import Environment, check_chain, read, require_binaries  # noqa: E4
 
 
 class LegoTest(unittest.TestCase):
+    SERVER = None  # harness.Environment's default; test_perspective_clients.py overrides
+
     @classmethod
     def setUpClass(cls):
         require_binaries("lego", "openssl", "pebble-challtestsrv")
-        cls.env = Environment("lego").start()
+        cls.env = Environment("lego", server=cls.SERVER).start()
         cls.path = cls.env.new_dir("lego")
 
     @classmethod
