@@ -23,44 +23,44 @@ std::string FormatDuration(std::chrono::seconds d) {
   return std::to_string(s) + "s";
 }
 
-// A duration flag (ParseDuration syntax) within [kMinStatusLifetime, kMaxStatusLifetime].
-void AddStatusLifetime(CLI::App& app, const std::string& flag, std::chrono::seconds& out,
-                       const std::string& help) {
+// A duration flag (ParseDuration syntax) within [min, max]; a value outside is refused with
+// "'TEXT' is out of range: RANGE". With `zero_means_never`, a bare "0" is accepted as zero too.
+void AddDuration(CLI::App& app, const std::string& flag, std::chrono::seconds& out,
+                 std::chrono::seconds min, std::chrono::seconds max, const std::string& range,
+                 const std::string& help, bool zero_means_never = false) {
   app.add_option_function<std::string>(
          flag,
-         [&out, flag](const std::string& text) {
-           auto d = ParseDuration(text);
-           if (!d.ok()) throw CLI::ValidationError(flag, d.error().detail);
-           if (*d < kMinStatusLifetime || *d > kMaxStatusLifetime) {
-             throw CLI::ValidationError(
-                 flag, "'" + text +
-                           "' is out of range: at least 1h and less than 10d (the CA/Browser "
-                           "Forum's ten days count thisUpdate through nextUpdate inclusively)");
-           }
-           out = *d;
-         },
-         help + " (a duration such as 24h, 90m, 1d12h)")
-      ->type_name("DURATION")
-      ->default_str(FormatDuration(out));
-}
-
-// A retention window (ParseDuration syntax, or "0": never purge).
-void AddRetention(CLI::App& app, const std::string& flag, std::chrono::seconds& out,
-                  const std::string& help) {
-  app.add_option_function<std::string>(
-         flag,
-         [&out, flag](const std::string& text) {
-           if (text == "0") {
+         [&out, flag, min, max, range, zero_means_never](const std::string& text) {
+           if (zero_means_never && text == "0") {
              out = std::chrono::seconds(0);
              return;
            }
            auto d = ParseDuration(text);
            if (!d.ok()) throw CLI::ValidationError(flag, d.error().detail);
+           if (*d < min || *d > max) {
+             throw CLI::ValidationError(flag, "'" + text + "' is out of range: " + range);
+           }
            out = *d;
          },
-         help + " (a duration such as 720h or 30d; 0: never)")
+         help)
       ->type_name("DURATION")
       ->default_str(FormatDuration(out));
+}
+
+// Within [kMinStatusLifetime, kMaxStatusLifetime].
+void AddStatusLifetime(CLI::App& app, const std::string& flag, std::chrono::seconds& out,
+                       const std::string& help) {
+  AddDuration(app, flag, out, kMinStatusLifetime, kMaxStatusLifetime,
+              "at least 1h and less than 10d (the CA/Browser Forum's ten days count thisUpdate "
+              "through nextUpdate inclusively)",
+              help + " (a duration such as 24h, 90m, 1d12h)");
+}
+
+// A retention window (ParseDuration syntax, or "0": never purge).
+void AddRetention(CLI::App& app, const std::string& flag, std::chrono::seconds& out,
+                  const std::string& help) {
+  AddDuration(app, flag, out, std::chrono::seconds(0), std::chrono::seconds::max(), "",
+              help + " (a duration such as 720h or 30d; 0: never)", /*zero_means_never=*/true);
 }
 
 void AddOptions(CLI::App& app, Config& c) {
@@ -130,20 +130,11 @@ void AddOptions(CLI::App& app, Config& c) {
                  "validation attempts running at once; more wait, round-robin across accounts")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
-  app.add_option_function<std::string>(
-      "--validation-timeout",
-      [&c](const std::string& text) {
-        auto d = ParseDuration(text);
-        if (!d.ok()) throw CLI::ValidationError("--validation-timeout", d.error().detail);
-        // At most 60 s: well inside the leases that keep another instance off a validation
-        // (180 s) or a finalize's CAA recheck (120 s) in flight (sa/store.h "Leases").
-        if (*d < std::chrono::seconds(1) || *d > std::chrono::seconds(60)) {
-          throw CLI::ValidationError("--validation-timeout",
-                                     "'" + text + "' is out of range: 1s to 60s");
-        }
-        c.validation_timeout = *d;
-      },
-      "deadline of one whole validation attempt, challenge and CAA (default 20s)");
+  // At most 60 s: well inside the leases that keep another instance off a validation (180 s)
+  // or a finalize's CAA recheck (120 s) in flight (sa/store.h "Leases").
+  AddDuration(app, "--validation-timeout", c.validation_timeout, std::chrono::seconds(1),
+              std::chrono::seconds(60), "1s to 60s",
+              "deadline of one whole validation attempt, challenge and CAA");
   app.add_option("--max-pending-validations-per-account", c.max_pending_validations_per_account,
                  "validations one account may have pending; beyond, challenges answer "
                  "rateLimited")
@@ -223,19 +214,9 @@ void AddOptions(CLI::App& app, Config& c) {
   AddRetention(app, "--retain-expired-authorizations", c.retain_expired_authorizations,
                "purge authorizations and their challenges this long after they expired (those "
                "of kept orders are kept)");
-  app.add_option_function<std::string>(
-         "--purge-interval",
-         [&c](const std::string& text) {
-           auto d = ParseDuration(text);
-           if (!d.ok()) throw CLI::ValidationError("--purge-interval", d.error().detail);
-           if (d->count() < 1) {
-             throw CLI::ValidationError("--purge-interval", "must be at least 1s");
-           }
-           c.purge_interval = *d;
-         },
-         "how often expired rows are purged in the background")
-      ->type_name("DURATION")
-      ->default_str(FormatDuration(c.purge_interval));
+  AddDuration(app, "--purge-interval", c.purge_interval, std::chrono::seconds(1),
+              std::chrono::seconds::max(), "at least 1s",
+              "how often expired rows are purged in the background");
 }
 
 // Renders one TOML value as the command-line words for `--key`.
