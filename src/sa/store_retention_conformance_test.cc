@@ -24,13 +24,6 @@ using testing::Must;
 
 class StoreRetentionTest : public testing::BackendTest {
  protected:
-  core::AccountId NewAccountId(const std::string& thumbprint) {
-    core::Account a;
-    a.jwk_json = R"({"kty":"EC"})";
-    a.jwk_thumbprint = thumbprint;
-    return Must(store().CreateAccount(a)).id;
-  }
-
   // An order for `name` (one authorization, one challenge), expiring in `lifetime`.
   core::Order Order(core::AccountId account, const std::string& name, std::chrono::seconds lifetime,
                     const std::string& replaces = "") {

@@ -24,13 +24,6 @@ using testing::Must;
 
 class StoreRevocationTest : public testing::BackendTest {
  protected:
-  core::AccountId NewAccount(const std::string& thumbprint) {
-    core::Account a;
-    a.jwk_json = R"({"kty":"EC"})";
-    a.jwk_thumbprint = thumbprint;
-    return Must(store().CreateAccount(a)).id;
-  }
-
   // An order for `names` whose authorizations are validated (valid = true) or failed.
   core::Order OrderWithAuthzs(core::AccountId account, const std::vector<std::string>& names,
                               bool valid = true, std::chrono::seconds authz_life = 24h) {
@@ -74,7 +67,7 @@ class StoreRevocationTest : public testing::BackendTest {
 };
 
 TEST_P(StoreRevocationTest, ListsRevokedCertificatesInRevocationOrderWithReason) {
-  core::AccountId acct = NewAccount("t1");
+  core::AccountId acct = NewAccountId("t1");
   core::Certificate a = Issue(acct, "a.example.com", "0a");
   core::Certificate b = Issue(acct, "b.example.com", "0b");
   Issue(acct, "c.example.com", "0c");  // never revoked
@@ -97,7 +90,7 @@ TEST_P(StoreRevocationTest, ListsRevokedCertificatesInRevocationOrderWithReason)
 }
 
 TEST_P(StoreRevocationTest, ExpiredRevokedCertificatesLeaveTheList) {
-  core::AccountId acct = NewAccount("t1");
+  core::AccountId acct = NewAccountId("t1");
   core::Certificate short_lived = Issue(acct, "a.example.com", "01", 1h);
   core::Certificate long_lived = Issue(acct, "b.example.com", "02", 100h);
   Must(store().RevokeCertificate(short_lived.id, 0, Now()));
@@ -109,7 +102,7 @@ TEST_P(StoreRevocationTest, ExpiredRevokedCertificatesLeaveTheList) {
 }
 
 TEST_P(StoreRevocationTest, SecondRevocationConflictsAndKeepsTheFirstReason) {
-  core::AccountId acct = NewAccount("t1");
+  core::AccountId acct = NewAccountId("t1");
   core::Certificate c = Issue(acct, "a.example.com", "01");
   Must(store().RevokeCertificate(c.id, 3, Now()));
   EXPECT_ERROR_TYPE(store().RevokeCertificate(c.id, 1, Now()), ErrorType::kConflict);
@@ -123,7 +116,7 @@ TEST_P(StoreRevocationTest, SecondRevocationConflictsAndKeepsTheFirstReason) {
 TEST_P(StoreRevocationTest, RevocationCountGrowsWithEveryRevocationSeenByEveryInstance) {
   testing::StoreHandle other = Must(db_->Open(clock_));
   EXPECT_EQ(Must(store().RevocationCount()), 0);
-  core::AccountId acct = NewAccount("t1");
+  core::AccountId acct = NewAccountId("t1");
   core::Certificate a = Issue(acct, "a.example.com", "0a");
   core::Certificate b = Issue(acct, "b.example.com", "0b");
   Must(store().RevokeCertificate(a.id, 1, Now()));
@@ -212,8 +205,8 @@ TEST_P(StoreRevocationTest, BlockedKeysAreIdempotentAndKeepTheFirstRecord) {
 }
 
 TEST_P(StoreRevocationTest, ListsOnlyValidUnexpiredAuthorizationsOfTheAccount) {
-  core::AccountId me = NewAccount("me");
-  core::AccountId other = NewAccount("other");
+  core::AccountId me = NewAccountId("me");
+  core::AccountId other = NewAccountId("other");
   OrderWithAuthzs(me, {"a.example.com", "b.example.com"});
   OrderWithAuthzs(me, {"c.example.com"}, /*valid=*/false);
   OrderWithAuthzs(me, {"d.example.com"}, true, /*authz_life=*/1h);

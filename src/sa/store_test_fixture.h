@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -25,6 +26,14 @@ class BackendTest : public ::testing::TestWithParam<Backend> {
 
   Store& store() { return *handle_.store; }
   core::TimePoint Now() const { return clock_.Now(); }
+
+  // A new valid account with a placeholder key named by `thumbprint`; its id.
+  core::AccountId NewAccountId(const std::string& thumbprint) {
+    core::Account a;
+    a.jwk_json = R"({"kty":"EC"})";
+    a.jwk_thumbprint = thumbprint;
+    return Must(store().CreateAccount(a)).id;
+  }
 
   core::FakeClock clock_;
   std::unique_ptr<TestDatabase> db_;  // outlives handle_
