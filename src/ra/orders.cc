@@ -297,8 +297,7 @@ void RegistrationAuthority::FinishValidation(const core::Challenge& ch, core::Ac
                                              std::chrono::steady_clock::time_point started) {
   metrics_->ValidationFinished(ch.type, outcome.result.ok());
   if (!outcome.result.ok() && rate_limiter_) {
-    auto authz = store_.GetAuthorization(ch.authz_id);
-    if (authz.ok()) rate_limiter_->RecordFailedValidation(authz->account_id, authz->identifier);
+    rate_limiter_->RecordFailedValidation(account, request.identifier);
   }
   std::optional<core::Error> error;
   if (!outcome.result.ok()) error = outcome.result.error();

@@ -24,6 +24,16 @@ constexpr std::array<std::pair<Limit, std::string_view>, 5> kNames = {{
     {Limit::kFailedValidationsPerAccountPerName, "failed-validations-per-account-per-name"},
 }};
 
+// GCRA's emission interval T = period / count, rounded up so that `count` events never take
+// less than `period` to earn back. Only for count > 0.
+int64_t IntervalMs(const Rate& rate) { return (rate.period.count() + rate.count - 1) / rate.count; }
+
+// failed-validations-per-account-per-name's key: "ACCOUNT:NAME", a wildcard by its base name.
+std::string FailedValidationKey(core::AccountId account, std::string_view name) {
+  if (name.starts_with("*.")) name.remove_prefix(2);
+  return std::to_string(account.value) + ":" + std::string(name);
+}
+
 int64_t EpochMs(core::TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -59,8 +69,7 @@ std::optional<int64_t> GcraAdmit(const Rate& rate, std::optional<int64_t> tat_ms
     if (retry_after) *retry_after = std::chrono::milliseconds(std::max<int64_t>(period, 1000));
     return std::nullopt;
   }
-  // T rounded up, so that `count` events never take less than `period` to earn back.
-  const int64_t interval = (period + rate.count - 1) / rate.count;
+  const int64_t interval = IntervalMs(rate);
   const int64_t start = std::max(tat_ms.value_or(now_ms), now_ms);
   const int64_t new_tat = start + cost * interval;
   if (new_tat - now_ms <= period) return new_tat;
@@ -131,10 +140,8 @@ Result<void> RateLimiter::NewOrder(core::AccountId account,
   const std::string account_key = std::to_string(account.value);
   if (enabled(Limit::kFailedValidationsPerAccountPerName)) {
     for (const core::Identifier& id : identifiers) {
-      std::string_view name = id.value;
-      if (name.starts_with("*.")) name.remove_prefix(2);
       FLINT_TRY(Check(Limit::kFailedValidationsPerAccountPerName,
-                      account_key + ":" + std::string(name)));
+                      FailedValidationKey(account, id.value)));
     }
   }
   FLINT_TRY(CheckIssuance(identifiers));
@@ -157,8 +164,7 @@ void RateLimiter::RecordIssuance(const std::vector<core::Identifier>& identifier
     const Rate* rate = RateFor(limit, key);
     if (rate == nullptr) return;
     const int64_t now = EpochMs(clock_.Now());
-    const int64_t interval =
-        rate->count > 0 ? (rate->period.count() + rate->count - 1) / rate->count : 0;
+    const int64_t interval = rate->count > 0 ? IntervalMs(*rate) : 0;
     (void)store_.UpdateRateLimit(std::string(LimitName(limit)) + ":" + key,
                                  [&](std::optional<int64_t> tat) {
                                    return std::optional<int64_t>(
@@ -175,11 +181,9 @@ void RateLimiter::RecordIssuance(const std::vector<core::Identifier>& identifier
 void RateLimiter::RecordFailedValidation(core::AccountId account,
                                          const core::Identifier& identifier) {
   if (!enabled(Limit::kFailedValidationsPerAccountPerName)) return;
-  std::string_view name = identifier.value;
-  if (name.starts_with("*.")) name.remove_prefix(2);
   // Past the limit already: nothing more to count.
   (void)Spend(Limit::kFailedValidationsPerAccountPerName,
-              std::to_string(account.value) + ":" + std::string(name));
+              FailedValidationKey(account, identifier.value));
 }
 
 const Rate* RateLimiter::RateFor(Limit limit, const std::string& key) const {
