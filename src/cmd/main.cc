@@ -82,11 +82,8 @@ std::vector<ra::Profile> RaProfiles(const config::Config& cfg) {
     p.include_cn = pc.include_cn;
     p.client_auth = std::count(pc.ekus.begin(), pc.ekus.end(), "clientAuth") > 0;
     p.key_usages = pc.key_usages;
-    for (const std::string& c : pc.challenges) {
-      if (c == "http-01") p.challenges.push_back(core::ChallengeType::kHttp01);
-      if (c == "dns-01") p.challenges.push_back(core::ChallengeType::kDns01);
-      if (c == "tls-alpn-01") p.challenges.push_back(core::ChallengeType::kTlsAlpn01);
-      if (c == "dns-account-01") p.challenges.push_back(core::ChallengeType::kDnsAccount01);
+    for (const std::string& c : pc.challenges) {  // config checked the names
+      if (auto type = core::ChallengeTypeFromString(c)) p.challenges.push_back(*type);
     }
     out.push_back(std::move(p));
   }

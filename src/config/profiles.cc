@@ -14,7 +14,11 @@ const std::set<std::string>& KnownEkus() {
   return k;
 }
 const std::set<std::string>& KnownChallenges() {
-  static const std::set<std::string> k = {"http-01", "dns-01", "tls-alpn-01", "dns-account-01"};
+  static const std::set<std::string> k = [] {
+    std::set<std::string> names;
+    for (core::ChallengeType t : core::kAllChallengeTypes) names.emplace(core::ToString(t));
+    return names;
+  }();
   return k;
 }
 

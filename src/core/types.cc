@@ -69,6 +69,12 @@ std::string_view ToString(KeyUsage u) {
   return "";
 }
 
+std::optional<ChallengeType> ChallengeTypeFromString(std::string_view name) {
+  for (ChallengeType t : kAllChallengeTypes)
+    if (name == ToString(t)) return t;
+  return std::nullopt;
+}
+
 std::optional<KeyUsage> KeyUsageFromString(std::string_view name) {
   for (KeyUsage u : {KeyUsage::kDigitalSignature, KeyUsage::kNonRepudiation,
                      KeyUsage::kKeyEncipherment, KeyUsage::kDataEncipherment,

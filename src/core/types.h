@@ -59,6 +59,11 @@ enum class AuthzStatus { kPending, kValid, kInvalid, kDeactivated, kExpired, kRe
 enum class ChallengeStatus { kPending, kProcessing, kValid, kInvalid };
 // kDnsAccount01: draft-ietf-acme-dns-account-label-01 (dns-account-01).
 enum class ChallengeType { kHttp01, kDns01, kTlsAlpn01, kDnsAccount01 };
+// Every ChallengeType, in the order above: the one list of them (metrics, storage, the
+// perspective wire format and configuration iterate it).
+inline constexpr ChallengeType kAllChallengeTypes[] = {
+    ChallengeType::kHttp01, ChallengeType::kDns01, ChallengeType::kTlsAlpn01,
+    ChallengeType::kDnsAccount01};
 
 // RFC 5280 §4.2.1.3 KeyUsage bits an end-entity certificate may carry; the value is the bit
 // number. keyCertSign (5) and cRLSign (6) are absent on purpose: a leaf never signs certificates
@@ -133,6 +138,9 @@ std::string_view ToString(KeyUsage u);
 // The inverse of ToString(KeyUsage), also accepting "contentCommitment" for kNonRepudiation;
 // std::nullopt for any other name (keyCertSign, cRLSign, encipherOnly, decipherOnly included).
 std::optional<KeyUsage> KeyUsageFromString(std::string_view name);
+
+// The inverse of ToString(ChallengeType) ("http-01", ...); std::nullopt for any other name.
+std::optional<ChallengeType> ChallengeTypeFromString(std::string_view name);
 
 }  // namespace flint::core
 

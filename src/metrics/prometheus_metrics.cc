@@ -26,10 +26,6 @@ const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
   return kBuckets;
 }
 
-constexpr core::ChallengeType kChallengeTypes[] = {
-    core::ChallengeType::kHttp01, core::ChallengeType::kDns01, core::ChallengeType::kTlsAlpn01,
-    core::ChallengeType::kDnsAccount01};
-
 }  // namespace
 
 struct PrometheusMetrics::Impl {
@@ -58,7 +54,7 @@ struct PrometheusMetrics::Impl {
         process_metrics(process) {
     // Every validation series exists from the start at 0, so that rate() and alerts on failed
     // validations work from the first failure on.
-    for (core::ChallengeType t : kChallengeTypes) {
+    for (core::ChallengeType t : core::kAllChallengeTypes) {
       for (const char* result : {"valid", "invalid"})
         validations.Add({{"type", std::string(core::ToString(t))}, {"result", result}});
     }

@@ -22,17 +22,6 @@ constexpr size_t kMaxDetail = 4096;
 constexpr size_t kMaxListItems = 64;
 constexpr size_t kMaxListItem = 1024;
 
-constexpr core::ChallengeType kChallengeTypes[] = {
-    core::ChallengeType::kHttp01, core::ChallengeType::kDns01, core::ChallengeType::kTlsAlpn01,
-    core::ChallengeType::kDnsAccount01};
-
-std::optional<core::ChallengeType> ChallengeTypeFrom(std::string_view name) {
-  for (core::ChallengeType t : kChallengeTypes) {
-    if (core::ToString(t) == name) return t;
-  }
-  return std::nullopt;
-}
-
 // The validation error types an agent may report (va/validator.h), by RFC 8555 name. Anything
 // else in a report is refused, so an agent cannot make the CA emit an internal error kind.
 constexpr ErrorType kReportableErrors[] = {
@@ -143,7 +132,7 @@ Result<AgentRequest> DecodeRequest(std::string_view body) {
   if (q.identifier.value.empty()) return Err(ErrorType::kMalformed, "empty identifier");
   FLINT_ASSIGN_OR_RETURN(q.wildcard, Bool(*o, "wildcard"));
   FLINT_ASSIGN_OR_RETURN(std::string type, String(*o, "challenge_type", 32));
-  auto t = ChallengeTypeFrom(type);
+  auto t = core::ChallengeTypeFromString(type);
   if (!t) return Err(ErrorType::kMalformed, "unknown challenge_type");
   q.type = *t;
   FLINT_ASSIGN_OR_RETURN(q.token, String(*o, "token", kMaxToken, false));

@@ -251,9 +251,7 @@ Result<core::ChallengeStatus> ParseChallengeStatus(std::string_view s) {
 }
 
 Result<core::ChallengeType> ParseChallengeType(std::string_view s) {
-  using T = core::ChallengeType;
-  static constexpr T kAll[] = {T::kHttp01, T::kDns01, T::kTlsAlpn01, T::kDnsAccount01};
-  return ParseEnum(s, kAll, "challenge type");
+  return ParseEnum(s, core::kAllChallengeTypes, "challenge type");
 }
 
 Result<core::IdentifierType> ParseIdentifierType(std::string_view s) {
